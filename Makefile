@@ -1,0 +1,46 @@
+# One entry point for every task. Each target creates the virtual environment it needs.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv run test bench check lint typecheck fmt clean
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "Tickwork needs Python 3.11+"'
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## run Tickwork (for now: explain a cron expression; from the engine issue on: the service)
+run: venv
+	$(BIN)/tickwork cron explain "0 9 * * MON-FRI" --lang en
+	$(BIN)/tickwork cron explain "0 9 * * MON-FRI" --lang zh
+
+## the whole test suite
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## side-by-side benchmarks against the peers; prints a table and a JSON line
+bench: venv
+	$(BIN)/python -m bench
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: venv
+	$(BIN)/mypy
+
+fmt: venv
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+## lint, types and tests in one go
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
