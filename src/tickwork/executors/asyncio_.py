@@ -1,0 +1,270 @@
+"""AsyncioExecutor: coroutine targets as tasks on one event loop in a dedicated thread.
+
+At most ``max_workers`` runs are active at once; the others wait in order. A plain function
+given to it runs in the loop's default thread pool (``asyncio.to_thread``, ``max_workers``
+threads), where a timeout or cancel ends the run but cannot stop the function: use the thread
+executor (which interrupts) or the process executor (which kills) for those.
+
+A timeout or cancel ends the run at once (``on_done`` is called right then) and cancels the
+task; the slot is freed when the task has really finished. Callbacks run on the loop thread,
+so they must be quick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from tickwork.clock import Clock
+from tickwork.executors import capture
+from tickwork.executors.base import Executor, OnDone, OnStart, RunRequest
+from tickwork.executors.outcome import ActiveRun, coroutine_frames, log, stack_text
+from tickwork.models import RunStatus
+from tickwork.targets.python import is_coroutine_function, resolve
+
+_NEW, _STARTED, _CLOSING, _CLOSED = range(4)
+
+
+class _TaskRun(ActiveRun):
+    __slots__ = ("admitted", "task", "timer")
+
+    def __init__(self, request: RunRequest, on_start: OnStart, on_done: OnDone) -> None:
+        super().__init__(request, on_start, on_done)
+        self.admitted = False  # a task was made for it; the task's end frees the slot
+        self.task: asyncio.Task[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class AsyncioExecutor(Executor):
+    """One event loop thread; runs are tasks, at most ``max_workers`` at once."""
+
+    name = "asyncio"
+
+    def __init__(self, max_workers: int, clock: Clock) -> None:
+        super().__init__(max_workers, clock)
+        self._lock = threading.Lock()
+        self._settled = threading.Condition(self._lock)
+        self._runs: dict[int, _TaskRun] = {}  # submitted, not finished
+        self._occupied = 0  # submitted runs whose task has not ended (or that never started)
+        self._state = _NEW
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        # Loop-thread only: runs waiting for a slot, and tasks alive.
+        self._waiting: deque[_TaskRun] = deque()
+        self._active = 0
+
+    # -- the contract ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._lock:
+            if self._state != _NEW:
+                raise RuntimeError("an AsyncioExecutor starts only once")
+            self._state = _STARTED
+        capture.acquire()
+        loop = asyncio.new_event_loop()
+        self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="tickwork-asyncio")
+        loop.set_default_executor(self._pool)
+        self._loop = loop
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run_loop, args=(ready,), name="tickwork-asyncio", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+
+    def submit(self, request: RunRequest, on_start: OnStart, on_done: OnDone) -> None:
+        run = _TaskRun(request, on_start, on_done)
+        with self._lock:
+            if self._state != _STARTED:
+                raise RuntimeError("the executor is not running (start() it; after shutdown() no)")
+            if request.run_id in self._runs:
+                raise ValueError(f"run {request.run_id} is already submitted")
+            self._runs[request.run_id] = run
+            self._occupied += 1
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._admit, run, context=_PLAIN)
+
+    def cancel(self, run_id: int, reason: str) -> bool:
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None or not self._claim_stop_locked(run):
+                return False
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(
+            self._stopped, run, RunStatus.CANCELLED, reason, context=_PLAIN
+        )
+        return True
+
+    @property
+    def free_slots(self) -> int:
+        if self._state != _STARTED:
+            return 0
+        return max(0, self.max_workers - self._occupied)
+
+    def shutdown(self, wait_s: float) -> None:
+        with self._lock:
+            if self._state != _STARTED:
+                return
+            self._state = _CLOSING
+            queued = [run for run in self._runs.values() if run.started_us is None]
+            for run in queued:
+                self._claim_stop_locked(run)
+        for run in queued:
+            run.deliver(
+                run.stopped(
+                    self.clock,
+                    RunStatus.CANCELLED,
+                    "shutdown: the executor stopped before the run started",
+                )
+            )
+        deadline = time.monotonic() + max(0.0, wait_s)
+        with self._lock:
+            while self._runs and (left := deadline - time.monotonic()) > 0:
+                self._settled.wait(left)
+            running = list(self._runs.values())
+            for run in running:
+                self._claim_stop_locked(run)
+        loop = self._loop
+        assert loop is not None
+        assert self._thread is not None
+        assert self._pool is not None
+        error = f"shutdown: the run did not finish within {wait_s:g} s"
+        for run in running:
+            loop.call_soon_threadsafe(
+                self._stopped, run, RunStatus.CANCELLED, error, context=_PLAIN
+            )
+        loop.call_soon_threadsafe(loop.stop)
+        self._thread.join()
+        # Functions stuck in the thread pool cannot be stopped; do not wait for them.
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        capture.release()
+        with self._lock:
+            self._state = _CLOSED
+
+    # -- the loop thread ---------------------------------------------------------------------
+
+    def _run_loop(self, ready: threading.Event) -> None:
+        loop = self._loop
+        assert loop is not None
+        asyncio.set_event_loop(loop)
+        loop.call_soon(ready.set)
+        try:
+            loop.run_forever()
+            # Give cancelled tasks one chance to unwind, then close; a task that ignores
+            # cancellation is abandoned (its run has ended already).
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                loop.run_until_complete(asyncio.wait(tasks, timeout=1.0))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    def _admit(self, run: _TaskRun) -> None:
+        self._waiting.append(run)
+        self._pump()
+
+    def _pump(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        while self._waiting and self._active < self.max_workers:
+            run = self._waiting.popleft()
+            with self._lock:
+                if run.finished:  # cancelled while waiting; the canceller freed its slot
+                    continue
+                run.admitted = True
+            self._active += 1
+            # A fresh context per task: the run's output sink is set inside it only.
+            task = loop.create_task(self._execute(run), context=contextvars.Context())
+            task.add_done_callback(self._task_done, context=_PLAIN)
+            run.task = task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        # A done callback, not a finally: a task cancelled before its first step runs no code.
+        self._active -= 1
+        with self._lock:
+            self._occupied -= 1
+            if self._state == _CLOSING:
+                self._settled.notify_all()
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("asyncio executor task failed", exc_info=exc)
+        self._pump()
+
+    async def _execute(self, run: _TaskRun) -> None:
+        request = run.request
+        started_us = self.clock.now_us()
+        with self._lock:
+            if run.finished:
+                return
+            run.started_us = started_us
+        if request.timeout_s is not None:
+            run.timer = asyncio.get_running_loop().call_later(
+                request.timeout_s, self._expire, run, context=_PLAIN
+            )
+        run.begin()
+        value: Any = None
+        exc: BaseException | None = None
+        token = capture.activate(run.log)
+        try:
+            func = resolve(request.target)
+            if is_coroutine_function(func):
+                value = await func(*request.args, **request.kwargs)
+            else:
+                value = await asyncio.to_thread(func, *request.args, **request.kwargs)
+                if asyncio.iscoroutine(value):
+                    value = await value
+        except BaseException as raised:  # includes the CancelledError of our own cancel
+            exc = raised
+        finally:
+            capture.deactivate(token)
+        with self._lock:
+            mine = not run.finished
+            if mine:
+                run.finished = True
+                del self._runs[request.run_id]
+        if run.timer is not None:
+            run.timer.cancel()
+            run.timer = None
+        if mine:
+            run.deliver(run.ended(self.clock, value, exc))
+
+    def _claim_stop_locked(self, run: _TaskRun) -> bool:
+        if run.finished:
+            return False
+        run.finished = True
+        del self._runs[run.request.run_id]
+        if not run.admitted:  # no task will ever end for it
+            self._occupied -= 1
+        return True
+
+    def _expire(self, run: _TaskRun) -> None:
+        run.timer = None
+        with self._lock:
+            if not self._claim_stop_locked(run):
+                return
+        timeout = run.request.timeout_s
+        self._stopped(run, RunStatus.TIMED_OUT, f"timeout: the run took longer than {timeout:g} s")
+
+    def _stopped(self, run: _TaskRun, status: RunStatus, error: str) -> None:
+        """Report a run ended from outside, then cancel its task (loop thread)."""
+        stack = None
+        task = run.task
+        if task is not None and not task.done() and run.started_us is not None:
+            stack = stack_text(coroutine_frames(task.get_coro()))
+        if run.timer is not None:
+            run.timer.cancel()
+            run.timer = None
+        run.deliver(run.stopped(self.clock, status, error, stack))
+        if task is not None:
+            task.cancel()
+
+
+_PLAIN = contextvars.Context()  # loop callbacks run in it: never in a run's output context
