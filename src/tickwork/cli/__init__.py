@@ -14,7 +14,9 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 
 def _registrars() -> list[Registrar]:
-    return []
+    from tickwork.cli import cron
+
+    return [cron.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

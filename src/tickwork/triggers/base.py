@@ -14,9 +14,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def to_us(moment: datetime) -> int:
     """Epoch microseconds (UTC) of an aware datetime."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise TriggerError("after", "must be an aware datetime (with a time zone)")
-    delta = moment - _EPOCH
+    try:
+        # Subtracting a naive datetime from an aware one raises TypeError; checking first
+        # would cost a second utcoffset() call on the hot path.
+        delta = moment - _EPOCH
+    except TypeError:
+        raise TriggerError("after", "must be an aware datetime (with a time zone)") from None
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -24,6 +27,7 @@ class Trigger(ABC):
     """When a job fires. Triggers are immutable, hold no clock and do no I/O."""
 
     kind: ClassVar[str]
+    __slots__ = ()
 
     @property
     @abstractmethod
@@ -39,9 +43,9 @@ class Trigger(ABC):
         nxt = self.next_fire_us(to_us(after))
         if nxt is None:
             return None
-        return datetime.fromtimestamp(nxt // 1_000_000, self.tz).replace(
-            microsecond=nxt % 1_000_000
-        )
+        moment = datetime.fromtimestamp(nxt // 1_000_000, self.tz)
+        frac = nxt % 1_000_000
+        return moment.replace(microsecond=frac) if frac else moment
 
     @abstractmethod
     def describe(self, lang: Lang = "en") -> str:
