@@ -14,9 +14,9 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 
 def _registrars() -> list[Registrar]:
-    from tickwork.cli import cron
+    from tickwork.cli import cron, db, jobs, runs, serve
 
-    return [cron.register]
+    return [serve.register, jobs.register, runs.register, cron.register, db.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,161 @@
+"""A scheduler node: the loop, the dispatcher, the writer, executors and the watchman,
+started and stopped together. ``tickwork serve`` runs one; so does ``Tickwork.start()``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from tickwork.clock import Clock
+from tickwork.engine.dispatcher import Dispatcher
+from tickwork.engine.events import EventBus
+from tickwork.engine.loop import SchedulerLoop
+from tickwork.engine.single_node_lock import SingleNodeLock
+from tickwork.engine.watchman import Watchman
+from tickwork.engine.writer import OutcomeWriter
+from tickwork.executors import create_executor
+from tickwork.executors.base import Executor
+from tickwork.store import Store
+from tickwork.store.nodes import new_node_id
+
+log = logging.getLogger("tickwork.node")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOptions:
+    """Tuning of a scheduler node; the defaults suit most deployments."""
+
+    workers: Mapping[str, int] = field(
+        default_factory=lambda: {"thread": 20, "process": 4, "asyncio": 100}
+    )
+    lookahead_s: float = 1.0  # claim fires this far ahead, start them on time from memory
+    poll_s: float = 1.0  # upper bound of a sleep: how soon other nodes' changes are seen
+    heartbeat_s: float = 5.0
+    dead_after_s: float = 20.0  # a node silent this long is dead; its runs end lost
+    batch: int = 500  # jobs per claim transaction
+    max_outstanding: int = 20_000  # claimed, unfinished runs held in memory at most
+    shutdown_wait_s: float = 30.0  # how long shutdown(wait=True) lets running runs finish
+
+
+class SchedulerNode:
+    def __init__(self, store: Store, clock: Clock, bus: EventBus, options: NodeOptions) -> None:
+        self.store = store
+        self.clock = clock
+        self.bus = bus
+        self.options = options
+        self.node_id = new_node_id()
+        self._executors: dict[str, Executor] = {}
+        self._executors_lock = threading.Lock()
+        self._lock = (
+            SingleNodeLock(store.db.sqlite_path) if store.db.sqlite_path is not None else None
+        )
+        self.writer = OutcomeWriter(
+            store, self.node_id, clock, bus, on_retry_recorded=self._wake_loop
+        )
+        self.dispatcher = Dispatcher(store, self.node_id, clock, self.executor, self.writer)
+        self.loop = SchedulerLoop(
+            store,
+            self.node_id,
+            clock,
+            self.dispatcher,
+            bus,
+            lookahead_s=options.lookahead_s,
+            poll_s=options.poll_s,
+            batch=options.batch,
+            max_outstanding=options.max_outstanding,
+        )
+        self.watchman = Watchman(
+            store,
+            self.node_id,
+            clock,
+            bus,
+            heartbeat_s=options.heartbeat_s,
+            dead_after_s=options.dead_after_s,
+            on_fenced=self._fenced,
+            on_retry_recorded=self._wake_loop,
+        )
+        self.started = False
+
+    def executor(self, name: str) -> Executor:
+        """The executor called ``name``, started on first use."""
+        with self._executors_lock:
+            executor = self._executors.get(name)
+            if executor is None:
+                workers = self.options.workers.get(name, 10)
+                executor = create_executor(name, workers, self.clock)
+                executor.start()
+                self._executors[name] = executor
+            return executor
+
+    def start(self) -> None:
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            with self.store.db.write() as conn:
+                self.store.nodes.register(conn, self.node_id, "scheduler", self.clock.now_us())
+            self.executor("thread")
+            self.writer.start()
+            self.dispatcher.start()
+            self.loop.start()
+            self.watchman.start()
+            self.started = True
+            log.info("scheduler node %s started on %s", self.node_id, self.store.db.display_url)
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+
+    def wake(self) -> None:
+        self.loop.wake()
+
+    def _wake_loop(self) -> None:
+        self.loop.wake()
+
+    def stop(self, wait: bool = True, timeout_s: float | None = None) -> None:
+        """Stop claiming, hand never-started runs back to the queue, let running runs finish
+        for up to the bound, then cancel and record what was cut off."""
+        if not self.started:
+            return
+        self.started = False
+        bound = self.options.shutdown_wait_s if timeout_s is None else timeout_s
+        self.loop.stop()
+        unstarted = self.dispatcher.take_unstarted()
+        try:
+            with self.store.db.write() as conn:
+                self.store.runs.release(conn, self.node_id, [p.run_id for p in unstarted])
+        except Exception:
+            log.exception("could not hand %d unstarted runs back to the queue", len(unstarted))
+        with self._executors_lock:
+            executors = list(self._executors.values())
+        for executor in executors:
+            executor.shutdown(bound if wait else 0.0)
+        self.dispatcher.stop()
+        self.writer.close()
+        self.watchman.stop()
+        try:
+            with self.store.db.write() as conn:
+                self.store.nodes.stop(conn, self.node_id, self.clock.now_us(), "shutdown")
+        except Exception:
+            log.exception("could not record the node's stop")
+        if self._lock is not None:
+            self._lock.release()
+        log.info("scheduler node %s stopped", self.node_id)
+
+    def _fenced(self) -> None:
+        # Declared dead by a peer: our claimed runs are already lost (and retried); drop them
+        # so they do not run twice, and carry on under a new identity.
+        dropped = self.dispatcher.take_unstarted()
+        old = self.node_id
+        self.node_id = new_node_id()
+        for part in (self.writer, self.dispatcher, self.loop, self.watchman):
+            part.node_id = self.node_id
+        with self.store.db.write() as conn:
+            self.store.nodes.register(conn, self.node_id, "scheduler", self.clock.now_us())
+        log.error(
+            "node %s fenced: dropped %d unstarted runs; now node %s",
+            old,
+            len(dropped),
+            self.node_id,
+        )

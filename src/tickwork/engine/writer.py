@@ -1,0 +1,218 @@
+"""Write-behind of run starts and outcomes, batched, retried until the database takes them.
+
+Starts and outcomes of many runs go in one transaction; a run that starts and ends between
+two flushes costs one UPDATE. A failed flush keeps its batch and tries again with backoff, so
+an outcome is never dropped while the process lives (a crash is the reaper's business).
+Retries of failed runs are recorded in the same transaction as the failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tickwork.clock import Clock, us_to_datetime
+from tickwork.engine.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_SKIPPED,
+    EventBus,
+    JobExecutionEvent,
+)
+from tickwork.engine.policies import retry_delay_s, should_retry
+from tickwork.executors.base import RunOutcome
+from tickwork.models import RunReason, RunStatus
+from tickwork.store import Store
+from tickwork.store.records import JobRecord
+from tickwork.store.runs import NewRun
+
+log = logging.getLogger("tickwork.writer")
+T = TypeVar("T")
+
+_EVENT_OF_STATUS = {
+    RunStatus.SUCCEEDED: EVENT_JOB_EXECUTED,
+    RunStatus.FAILED: EVENT_JOB_ERROR,
+    RunStatus.TIMED_OUT: EVENT_JOB_ERROR,
+    RunStatus.CANCELLED: EVENT_JOB_ERROR,
+    RunStatus.SKIPPED: EVENT_JOB_SKIPPED,
+}
+
+
+@dataclass(slots=True)
+class Ended:
+    """A run of this node that ended, waiting to be written."""
+
+    outcome: RunOutcome
+    job: JobRecord
+    scheduled_for: int
+    attempt: int
+
+
+class OutcomeWriter:
+    def __init__(
+        self,
+        store: Store,
+        node_id: str,
+        clock: Clock,
+        bus: EventBus,
+        *,
+        on_retry_recorded: Callable[[], None] = lambda: None,
+        batch: int = 1000,
+    ) -> None:
+        self.store = store
+        self.node_id = node_id
+        self.clock = clock
+        self.bus = bus
+        self.on_retry_recorded = on_retry_recorded
+        self.batch = batch
+        self._started: deque[tuple[int, int]] = deque()
+        self._ended: deque[Ended] = deque()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._in_flight = 0
+        self._rnd = random.Random()
+        self._thread = threading.Thread(target=self._loop, name="tickwork-writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    # Called from executor threads: cheap, never blocks on the database.
+    def started(self, run_id: int, started_us: int) -> None:
+        self._started.append((run_id, started_us))
+        self._wake.set()
+
+    def ended(self, item: Ended) -> None:
+        self._ended.append(item)
+        self._wake.set()
+
+    def pending(self) -> int:
+        return len(self._started) + len(self._ended) + self._in_flight
+
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Wait until everything handed over so far is written (tests, shutdown)."""
+        self._wake.set()
+        with self._idle:
+            return self._idle.wait_for(lambda: self.pending() == 0, timeout_s)
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        self.flush(timeout_s)
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+
+    def _loop(self) -> None:
+        delay = 0.05
+        while True:
+            self._wake.wait(1.0)
+            self._wake.clear()
+            if self._stop.is_set() and not self._started and not self._ended:
+                return
+            while self._started or self._ended:
+                started = _drain(self._started, self.batch)
+                ended = _drain(self._ended, self.batch)
+                self._in_flight = len(started) + len(ended)
+                try:
+                    self._write(started, ended)
+                    delay = 0.05
+                except Exception:
+                    log.exception("could not write %d run outcomes; retrying", len(ended))
+                    self._started.extendleft(reversed(started))
+                    self._ended.extendleft(reversed(ended))
+                    self._in_flight = 0
+                    self._stop.wait(delay)  # back off, but wake for shutdown
+                    delay = min(delay * 2, 5.0)
+                    if self._stop.is_set() and delay >= 5.0:
+                        log.error("giving up on %d run outcomes at shutdown", len(ended))
+                        return
+                    continue
+                self._in_flight = 0
+            with self._idle:
+                self._idle.notify_all()
+
+    def _write(self, started: list[tuple[int, int]], ended: list[Ended]) -> None:
+        ended_ids = {e.outcome.run_id for e in ended}
+        started = [s for s in started if s[0] not in ended_ids]
+        now = self.clock.now_us()
+        retries: list[NewRun] = []
+        with self.store.db.write() as conn:
+            self.store.runs.mark_started(conn, self.node_id, started)
+            written = self.store.runs.finish(conn, self.node_id, [_row(e.outcome) for e in ended])
+            for e in ended:
+                o = e.outcome
+                if o.run_id in written and should_retry(o.status, e.attempt, e.job.retries):
+                    delay = retry_delay_s(
+                        e.attempt, e.job.retry_backoff_s, e.job.retry_backoff_max_s, self._rnd
+                    )
+                    retries.append(
+                        retry_of(e.job.id, e.scheduled_for, e.attempt, o.run_id, now, delay)
+                    )
+            if retries:
+                self.store.runs.insert_many(conn, retries, now)
+        if retries:
+            self.on_retry_recorded()
+        for e in ended:
+            if e.outcome.run_id in written:
+                self._publish(e)
+
+    def _publish(self, e: Ended) -> None:
+        code = _EVENT_OF_STATUS.get(e.outcome.status)
+        if code is None or not self.bus.wants(code):
+            return
+        o = e.outcome
+        self.bus.publish(
+            JobExecutionEvent(
+                code=code,
+                job_id=e.job.id,
+                run_id=o.run_id,
+                scheduled_run_time=us_to_datetime(e.scheduled_for),
+                status=o.status.value,
+                retval=o.value,
+                exception=o.exception,
+                traceback=o.traceback,
+                error=o.error,
+            )
+        )
+
+
+def retry_of(
+    job_id: str, scheduled_for: int, attempt: int, run_id: int, now: int, delay_s: float
+) -> NewRun:
+    """The queued next attempt of a fire (any node may claim it once due)."""
+    return NewRun(
+        job_id=job_id,
+        scheduled_for=scheduled_for,
+        due_at=now + round(delay_s * 1e6),
+        reason=RunReason.RETRY.value,
+        status=RunStatus.SCHEDULED.value,
+        attempt=attempt + 1,
+        retry_of=run_id,
+    )
+
+
+def _row(o: RunOutcome) -> dict[str, object]:
+    duration = None if o.started_us is None else (o.finished_us - o.started_us) / 1e6
+    return {
+        "id": o.run_id,
+        "status": o.status.value,
+        "started_at": o.started_us,
+        "finished_at": o.finished_us,
+        "duration_s": duration,
+        "result": o.result,
+        "error": o.error,
+        "traceback": o.traceback,
+        "log": o.log or None,
+    }
+
+
+def _drain(items: deque[T], limit: int) -> list[T]:
+    out: list[T] = []
+    while items and len(out) < limit:
+        out.append(items.popleft())
+    return out

@@ -1,0 +1,128 @@
+"""The Job object the Python API returns: APScheduler 3's attributes and methods, over a
+stored JobRecord."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from tickwork.clock import us_to_datetime
+from tickwork.engine.trigger_cache import trigger_of
+from tickwork.store.records import JobRecord
+from tickwork.targets import resolve
+from tickwork.triggers import Trigger
+
+if TYPE_CHECKING:
+    from tickwork.service import Tickwork
+
+
+class Job:
+    """A scheduled job. Reading attributes never touches the database; methods do."""
+
+    def __init__(self, scheduler: Tickwork, record: JobRecord, *, pending: bool = False) -> None:
+        self._scheduler = scheduler
+        self.record = record
+        self.pending = pending  # declared in code, written to the database at start()
+
+    # -- APScheduler 3 attributes -----------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def func_ref(self) -> str:
+        return str(self.record.target["ref"])
+
+    @property
+    def func(self) -> Callable[..., Any]:
+        return resolve(self.func_ref)
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        return tuple(self.record.target.get("args") or ())
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.record.target.get("kwargs") or {})
+
+    @property
+    def trigger(self) -> Trigger:
+        return trigger_of(self.record.trigger)
+
+    @property
+    def executor(self) -> str:
+        return self.record.executor
+
+    @property
+    def misfire_grace_time(self) -> float | None:
+        return self.record.misfire_grace_s
+
+    @property
+    def coalesce(self) -> bool:
+        return self.record.misfire_policy != "run_all"
+
+    @property
+    def max_instances(self) -> int:
+        return self.record.max_instances
+
+    @property
+    def next_run_time(self) -> datetime | None:
+        nxt = self.record.next_fire_at
+        if nxt is None:
+            return None
+        return us_to_datetime(nxt).astimezone(self.trigger.tz)
+
+    # -- Tickwork attributes ----------------------------------------------------------------
+    @property
+    def group(self) -> str:
+        return self.record.group
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.record.tags)
+
+    @property
+    def paused(self) -> bool:
+        return self.record.paused
+
+    @property
+    def version(self) -> int:
+        return self.record.version
+
+    # -- APScheduler 3 methods --------------------------------------------------------------
+    def modify(self, **changes: Any) -> Job:
+        return self._refresh(self._scheduler.modify_job(self.id, **changes))
+
+    def reschedule(self, trigger: Any = None, **trigger_args: Any) -> Job:
+        return self._refresh(self._scheduler.reschedule_job(self.id, trigger, **trigger_args))
+
+    def pause(self) -> Job:
+        return self._refresh(self._scheduler.pause_job(self.id))
+
+    def resume(self) -> Job:
+        return self._refresh(self._scheduler.resume_job(self.id))
+
+    def remove(self) -> None:
+        self._scheduler.remove_job(self.id)
+
+    def run(self) -> int:
+        """Queue a run now; returns its run id at once."""
+        return self._scheduler.run_job(self.id)
+
+    def _refresh(self, other: Job) -> Job:
+        self.record = other.record
+        self.pending = other.pending
+        return self
+
+    def __repr__(self) -> str:
+        return f"<Job (id={self.id} name={self.name})>"
+
+    def __str__(self) -> str:
+        when = self.next_run_time
+        state = "paused" if self.paused else (f"next run at: {when}" if when else "completed")
+        return f"{self.name} (trigger: {self.trigger.describe('en')}, {state})"

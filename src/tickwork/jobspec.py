@@ -1,0 +1,344 @@
+"""Validation of job definitions, once, for every face: Python API, CLI, REST API, job files.
+
+``JobSpec`` is what a face asks for; ``build_record`` checks every field, fills the defaults
+and returns the ``JobRecord`` to store, or raises ``InvalidInput`` naming the field. Nothing is
+written before this has passed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tickwork.errors import InvalidInput, TriggerError
+from tickwork.models import ConcurrencyPolicy, MisfirePolicy
+from tickwork.store.records import JobRecord
+from tickwork.targets import is_coroutine_target, ref_of, resolve
+from tickwork.triggers import Trigger, from_keywords, from_spec
+from tickwork.triggers import cron as cron_trigger
+from tickwork.triggers.base import to_us
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,190}$")
+TRIGGER_KINDS = ("cron", "interval", "date")
+EXECUTORS = ("thread", "process", "asyncio")
+OWNERS = ("code", "python", "config", "api", "cli", "builtin")
+_MAX_JSON = 64 * 1024  # bytes of args + kwargs
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+@dataclass(slots=True)
+class JobSpec:
+    """A job as a face describes it. ``trigger`` is a kind ("cron", "interval", "date") with
+    ``trigger_args``, a cron expression, a Trigger object, or a stored spec dict."""
+
+    target: str | Callable[..., Any]
+    trigger: str | Trigger | Mapping[str, Any] | None = None
+    trigger_args: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    name: str | None = None
+    description: str = ""
+    group: str = "default"
+    tags: Sequence[str] = ()
+    args: Sequence[Any] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str | None = None
+    executor: str | None = None
+    misfire_policy: str = MisfirePolicy.RUN_ONCE.value
+    misfire_grace_s: float | None = None
+    max_catchup: int = 100
+    concurrency_policy: str = ConcurrencyPolicy.ALLOW.value
+    max_instances: int = 1
+    timeout_s: float | None = None
+    retries: int = 0
+    retry_backoff_s: float = 10.0
+    retry_backoff_max_s: float = 600.0
+    secret_keys: Sequence[str] = ()
+    paused: bool = False
+    next_run_time: datetime | Any | None = UNSET  # APScheduler: a first fire; None = paused
+    owner: str = "python"
+    owner_ref: str | None = None
+    check_target: bool = True  # import the target to check it exists (not in the API server)
+
+
+def from_apscheduler(
+    *,
+    coalesce: Any = UNSET,
+    misfire_grace_time: Any = UNSET,
+    misfire_policy: str | None = None,
+) -> dict[str, Any]:
+    """Map APScheduler's ``coalesce`` and ``misfire_grace_time`` onto Tickwork's policy.
+
+    coalesce=True -> run_once, coalesce=False -> run_all; APScheduler's None grace means no
+    limit, as Tickwork's does."""
+    out: dict[str, Any] = {}
+    if misfire_policy is not None:
+        out["misfire_policy"] = misfire_policy
+    elif coalesce is not UNSET:
+        out["misfire_policy"] = "run_once" if coalesce else "run_all"
+    if misfire_grace_time is not UNSET:
+        out["misfire_grace_s"] = misfire_grace_time
+    return out
+
+
+def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None) -> JobRecord:
+    """Validate ``spec`` and build the record to store (next_fire_at computed from now)."""
+    target_ref, is_coroutine = _target(spec)
+    job_id = _job_id(spec.id)
+    name = _text("name", spec.name or _default_name(target_ref, job_id), 200)
+    tz = spec.timezone or default_tz
+    trigger = make_trigger(spec.trigger, spec.trigger_args, tz=tz, seed=job_id, now_us=now_us)
+    trigger_spec = trigger.to_spec()
+    executor = spec.executor or ("asyncio" if is_coroutine else "thread")
+    if executor == "default":
+        executor = "thread"
+    _choice("executor", executor, EXECUTORS)
+    _choice("misfire_policy", spec.misfire_policy, [p.value for p in MisfirePolicy])
+    _choice("concurrency_policy", spec.concurrency_policy, [p.value for p in ConcurrencyPolicy])
+    _choice("owner", spec.owner, OWNERS)
+    args, kwargs = _arguments(spec.args, spec.kwargs)
+    secret_keys = [_text("secret_keys", k, 100) for k in spec.secret_keys]
+    for key in secret_keys:
+        if key not in kwargs:
+            raise InvalidInput("secret_keys", f"{key!r} is not one of the job's kwargs")
+    backoff = _number("retry_backoff_s", spec.retry_backoff_s, minimum=0.001)
+    backoff_max = _number("retry_backoff_max_s", spec.retry_backoff_max_s, minimum=0.001)
+    if backoff_max < backoff:
+        raise InvalidInput("retry_backoff_max_s", "must not be smaller than retry_backoff_s")
+
+    paused = bool(spec.paused)
+    next_fire: int | None
+    if spec.next_run_time is UNSET:
+        next_fire = trigger.next_fire_us(now_us)
+    elif spec.next_run_time is None:
+        paused, next_fire = True, None
+    else:
+        next_fire = _instant("next_run_time", spec.next_run_time, tz)
+    if paused:
+        next_fire = None
+
+    return JobRecord(
+        id=job_id,
+        name=name,
+        description=_text("description", spec.description or "", 10_000),
+        group=_text("group", spec.group or "default", 100),
+        tags=_tags(spec.tags),
+        target_kind="python",
+        target={"ref": target_ref, "args": args, "kwargs": kwargs},
+        trigger_kind=str(trigger_spec["kind"]),
+        trigger=trigger_spec,
+        timezone=str(trigger_spec.get("tz", tz)),
+        executor=executor,
+        misfire_policy=spec.misfire_policy,
+        misfire_grace_s=_optional_number("misfire_grace_s", spec.misfire_grace_s, minimum=0),
+        max_catchup=_integer("max_catchup", spec.max_catchup, 0, 100_000),
+        concurrency_policy=spec.concurrency_policy,
+        max_instances=_integer("max_instances", spec.max_instances, 1, 10_000),
+        timeout_s=_optional_number("timeout_s", spec.timeout_s, minimum=0.001),
+        retries=_integer("retries", spec.retries, 0, 100),
+        retry_backoff_s=backoff,
+        retry_backoff_max_s=backoff_max,
+        secret_keys=secret_keys,
+        paused=paused,
+        owner=spec.owner,
+        owner_ref=spec.owner_ref,
+        version=1,
+        next_fire_at=next_fire,
+        created_at=now_us,
+        created_by=by,
+        updated_at=now_us,
+        updated_by=by,
+    )
+
+
+def make_trigger(
+    trigger: str | Trigger | Mapping[str, Any] | None,
+    trigger_args: Mapping[str, Any],
+    *,
+    tz: str,
+    seed: str,
+    now_us: int,
+) -> Trigger:
+    """Any accepted trigger form -> a Trigger. Interval triggers without a start date start
+    one interval from now, as in APScheduler."""
+    args = dict(trigger_args)
+    try:
+        if isinstance(trigger, Trigger):
+            if args:
+                raise TriggerError("trigger", "trigger keywords given with a trigger object")
+            return trigger
+        if isinstance(trigger, Mapping):
+            return from_spec(trigger)
+        if trigger is None:
+            if args:
+                raise TriggerError("trigger", "trigger keywords given without a trigger kind")
+            # APScheduler: no trigger means run once, now.
+            return from_keywords("date", run_date=_utc(now_us), timezone=tz)
+        if not isinstance(trigger, str):
+            raise TriggerError("trigger", f"unsupported trigger {type(trigger).__name__}")
+        if trigger not in TRIGGER_KINDS:
+            # A cron expression: "0 2 * * *", "0 0 9 * * 1", "@daily".
+            start, end, jitter = (args.pop(k, None) for k in ("start_date", "end_date", "jitter"))
+            zone = args.pop("timezone", None) or tz
+            if args:
+                raise TriggerError(next(iter(args)), "not accepted with a cron expression")
+            return cron_trigger(trigger, zone, seed, start_date=start, end_date=end, jitter=jitter)
+        args.setdefault("timezone", tz)
+        if trigger != "date":
+            args.setdefault("seed", seed)
+        if trigger == "interval" and args.get("start_date") is None:
+            args["start_date"] = _utc(now_us) + _interval_length(args)
+        if trigger == "date" and args.get("run_date") is None:
+            args["run_date"] = _utc(now_us)
+        return from_keywords(trigger, **args)
+    except TriggerError as exc:
+        if exc.field.startswith("trigger"):
+            raise
+        raise TriggerError(f"trigger.{exc.field}", exc.reason) from None
+
+
+def same_schedule_ignoring_default_start(stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """True when two interval specs differ only in the start date Tickwork filled in."""
+    if stored.get("kind") != "interval" or new.get("kind") != "interval":
+        return False
+    strip = ("start_date",)
+    return {k: v for k, v in stored.items() if k not in strip} == {
+        k: v for k, v in new.items() if k not in strip
+    }
+
+
+# -- field checks -------------------------------------------------------------------------------
+def _target(spec: JobSpec) -> tuple[str, bool]:
+    target = spec.target
+    if callable(target):
+        ref = ref_of(target)
+        return ref, is_coroutine_target(ref)
+    if not isinstance(target, str) or not target:
+        raise InvalidInput("target", "give a callable or a 'package.module:function' reference")
+    if spec.check_target:
+        resolve(target)
+        return target, is_coroutine_target(target)
+    if target.count(":") != 1 or not all(
+        p.isidentifier() for p in target.replace(":", ".").split(".")
+    ):
+        raise InvalidInput("target", f"{target!r} must look like 'package.module:function'")
+    return target, False
+
+
+def _job_id(value: str | None) -> str:
+    if value is None or value == "":
+        return uuid.uuid4().hex
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        raise InvalidInput(
+            "id",
+            f"{value!r} is not a valid job id: 1-191 characters, letters, digits and "
+            "_ . : @ - (not starting with punctuation)",
+        )
+    return value
+
+
+def _default_name(ref: str, job_id: str) -> str:
+    return ref.partition(":")[2] or job_id
+
+
+def _text(name: str, value: Any, limit: int) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(name, f"must be text, not {type(value).__name__}")
+    if len(value) > limit:
+        raise InvalidInput(name, f"is {len(value)} characters long; the limit is {limit}")
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        raise InvalidInput(name, "contains control characters")
+    return value
+
+
+def _tags(tags: Sequence[str]) -> list[str]:
+    if isinstance(tags, str):
+        raise InvalidInput("tags", "must be a list of tags, not a single string")
+    out = [_text("tags", t, 100).strip() for t in tags]
+    if any(not t for t in out):
+        raise InvalidInput("tags", "a tag must not be empty")
+    if len(out) > 50:
+        raise InvalidInput("tags", f"{len(out)} tags; the limit is 50")
+    return list(dict.fromkeys(out))
+
+
+def _choice(name: str, value: Any, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise InvalidInput(name, f"{value!r} is not one of {', '.join(allowed)}")
+
+
+def _number(name: str, value: Any, *, minimum: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(name, f"must be a number, not {value!r}")
+    if not math.isfinite(value) or value < minimum:
+        raise InvalidInput(name, f"must be a finite number >= {minimum:g}, not {value!r}")
+    return float(value)
+
+
+def _optional_number(name: str, value: Any, *, minimum: float) -> float | None:
+    return None if value is None else _number(name, value, minimum=minimum)
+
+
+def _integer(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(name, f"must be a whole number, not {value!r}")
+    if not low <= value <= high:
+        raise InvalidInput(name, f"{value} is out of range {low}-{high}")
+    return value
+
+
+def _arguments(args: Any, kwargs: Any) -> tuple[list[Any], dict[str, Any]]:
+    if isinstance(args, str | bytes) or not isinstance(args, Sequence):
+        raise InvalidInput("args", "must be a list")
+    if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
+        raise InvalidInput("kwargs", "must be a mapping with text keys")
+    out = (list(args), dict(kwargs))
+    for name, value in (("args", out[0]), ("kwargs", out[1])):
+        try:
+            text = json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(name, f"must be JSON-serialisable: {exc}") from None
+        if len(text) > _MAX_JSON:
+            raise InvalidInput(name, f"is {len(text)} bytes as JSON; the limit is {_MAX_JSON}")
+    return out
+
+
+def _interval_length(args: Mapping[str, Any]) -> timedelta:
+    try:
+        return timedelta(
+            weeks=float(args.get("weeks", 0)),
+            days=float(args.get("days", 0)),
+            hours=float(args.get("hours", 0)),
+            minutes=float(args.get("minutes", 0)),
+            seconds=float(args.get("seconds", 0)),
+        )
+    except (TypeError, ValueError):
+        return timedelta(0)  # the interval trigger itself reports the bad field
+
+
+def _instant(name: str, value: Any, tz: str) -> int:
+    from tickwork.triggers import date as date_trigger
+
+    try:
+        moment = date_trigger(value, tz).to_spec()["run_date"]
+    except TriggerError as exc:
+        raise InvalidInput(name, exc.reason) from None
+    return to_us(datetime.fromisoformat(moment))
+
+
+def _utc(us: int) -> datetime:
+    from tickwork.clock import us_to_datetime
+
+    return us_to_datetime(us)

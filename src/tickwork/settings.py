@@ -1,0 +1,82 @@
+"""Runtime settings, from ``TICKWORK_*`` environment variables, overridable in code and CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tickwork.errors import InvalidInput
+
+
+def local_zone_name() -> str:
+    """The machine's IANA zone name (APScheduler's default zone), or UTC if unknown."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz and "/" in tz and not tz.startswith("/"):
+        return tz
+    try:
+        target = os.path.realpath("/etc/localtime")
+    except OSError:
+        return "UTC"
+    marker = "/zoneinfo/"
+    if marker in target:
+        return target.split(marker, 1)[1]
+    return "UTC"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tickwork"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str | None = None  # None: SQLite file in data_dir
+    timezone: str = field(default_factory=local_zone_name)
+    job_files: tuple[Path, ...] = ()
+    threads: int = 20
+    processes: int = 4
+    async_tasks: int = 100
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'tickwork.db'}"
+
+    @property
+    def workers(self) -> dict[str, int]:
+        return {"thread": self.threads, "process": self.processes, "asyncio": self.async_tasks}
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        if "TICKWORK_DATA_DIR" in env:
+            values["data_dir"] = Path(env["TICKWORK_DATA_DIR"])
+        if env.get("TICKWORK_DATABASE_URL"):
+            values["database_url"] = env["TICKWORK_DATABASE_URL"]
+        if env.get("TICKWORK_TIMEZONE"):
+            values["timezone"] = env["TICKWORK_TIMEZONE"]
+        if env.get("TICKWORK_JOB_FILES"):
+            values["job_files"] = tuple(
+                Path(p) for p in env["TICKWORK_JOB_FILES"].split(os.pathsep) if p
+            )
+        for key, name in (
+            ("threads", "TICKWORK_THREADS"),
+            ("processes", "TICKWORK_PROCESSES"),
+            ("async_tasks", "TICKWORK_ASYNC_TASKS"),
+        ):
+            if env.get(name):
+                try:
+                    values[key] = int(env[name])
+                except ValueError:
+                    raise InvalidInput(name, f"must be a whole number, not {env[name]!r}") from None
+        if env.get("TICKWORK_LOG_LEVEL"):
+            values["log_level"] = env["TICKWORK_LOG_LEVEL"].upper()
+        return cls(**values)

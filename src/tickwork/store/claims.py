@@ -1,0 +1,80 @@
+"""The claim: one transaction that takes due jobs, records their runs and moves them on.
+
+Rows are locked with SKIP LOCKED where the dialect has it, so nodes claim disjoint jobs; the
+job update also checks the version read (the optimistic check that SQLite, whose write
+transaction is already exclusive, relies on). The run table's unique key refuses a fire
+recorded twice whatever else goes wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select, update
+
+from tickwork.errors import Conflict
+from tickwork.store.database import Database
+from tickwork.store.records import JobRecord
+from tickwork.store.runs import NewRun, RunRepo
+from tickwork.store.tables import job
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the engine decided for a batch of due jobs."""
+
+    runs: Sequence[NewRun]
+    next_fire: Mapping[str, int | None]  # job id -> its new next_fire_at
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRun:
+    run_id: int
+    new: NewRun
+    job: JobRecord
+
+
+Planner = Callable[[list[JobRecord]], Plan]
+
+
+def claim_due_jobs(
+    db: Database, runs: RunRepo, *, now: int, horizon: int, limit: int, plan: Planner
+) -> tuple[int, list[ClaimedRun]]:
+    """Claim up to ``limit`` jobs due by ``horizon``. Returns how many jobs were claimed and
+    the runs recorded for them (missed and skipped ones included)."""
+    with db.write() as conn:
+        query = (
+            select(job)
+            .where(job.c.next_fire_at <= horizon)
+            .order_by(job.c.next_fire_at)
+            .limit(limit)
+        )
+        if db.skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        jobs = [JobRecord.from_row(r) for r in conn.execute(query).mappings()]
+        if not jobs:
+            return 0, []
+        decided = plan(jobs)
+        ids = runs.insert_many(conn, decided.runs, now)
+        moved = conn.execute(
+            update(job)
+            .where(job.c.id == bindparam("jid"), job.c.version == bindparam("v"))
+            .values(next_fire_at=bindparam("nf"), version=bindparam("v") + 1),
+            [
+                {"jid": j.id, "v": j.version, "nf": decided.next_fire[j.id]}
+                for j in jobs
+                if j.id in decided.next_fire
+            ],
+        )
+        expected = sum(1 for j in jobs if j.id in decided.next_fire)
+        if moved.rowcount != expected:
+            # Someone changed a job between our read and our write: undo the whole claim.
+            raise Conflict("version", "a due job changed during the claim; retrying")
+        by_id = {j.id: j for j in jobs}
+        claimed = [
+            ClaimedRun(rid, new, by_id[new.job_id])
+            for rid, new in zip(ids, decided.runs, strict=True)
+            if rid is not None
+        ]
+        return len(jobs), claimed

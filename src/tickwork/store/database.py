@@ -1,0 +1,108 @@
+"""Connections to the one SQL database every node shares, with each dialect's settings."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from tickwork.errors import InvalidInput
+
+# Drivers Tickwork installs with its extras; a bare "postgresql://" would pick psycopg2.
+_DEFAULT_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+    "sqlite": "sqlite+pysqlite",
+}
+
+
+def normalise_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InvalidInput("database_url", f"not a database URL: {exc}") from None
+    if parsed.drivername in _DEFAULT_DRIVERS:
+        parsed = parsed.set(drivername=_DEFAULT_DRIVERS[parsed.drivername])
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql", "mysql", "mariadb"):
+        raise InvalidInput(
+            "database_url", f"unsupported database {backend!r}; use sqlite, postgresql or mysql"
+        )
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise InvalidInput("database_url", "SQLite needs a file path (sqlite:///path/to/file.db)")
+    return parsed
+
+
+class Database:
+    """An SQLAlchemy engine plus what the store needs to know about its dialect."""
+
+    def __init__(self, url: str, *, pool_size: int = 8, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        self.backend = self.url.get_backend_name()
+        self.is_sqlite = self.backend == "sqlite"
+        self.is_mysql = self.backend in ("mysql", "mariadb")
+        self.is_postgres = self.backend == "postgresql"
+        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        if self.is_sqlite:
+            path = Path(self.url.database or "")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.sqlite_path: Path | None = path.resolve()
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["pool_size"] = pool_size
+        else:
+            self.sqlite_path = None
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = pool_size
+            kwargs["pool_recycle"] = 1800
+            kwargs["isolation_level"] = "READ COMMITTED"
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        # Row locks that other claimers skip: PostgreSQL 9.5+, MySQL 8, MariaDB 10.6+.
+        self.skip_locked = not self.is_sqlite
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password hidden, for logs and pages."""
+        return self.url.render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that will write. On SQLite it takes the write lock up front
+        (BEGIN IMMEDIATE), so it never fails half-way on a lock upgrade."""
+        with self.engine.connect().execution_options(tw_write=True) as conn, conn.begin():
+            yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (a consistent snapshot where the dialect gives one)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite so BEGIN IMMEDIATE is possible.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it safe
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("tw_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

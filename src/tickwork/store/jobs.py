@@ -1,0 +1,169 @@
+"""Job rows: create, read, list with filters and cursor pages, update under a version check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
+
+from tickwork.errors import Conflict
+from tickwork.store.database import Database
+from tickwork.store.records import JobRecord
+from tickwork.store.tables import job, job_tag
+
+
+@dataclass(frozen=True, slots=True)
+class JobFilter:
+    group: str | None = None
+    tag: str | None = None
+    state: str | None = None  # "scheduled", "paused", "completed"
+    text: str | None = None  # substring of id or name, case-insensitive
+    owner: str | None = None
+    owner_ref: str | None = None
+
+
+class JobRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- writes -------------------------------------------------------------------------------
+    def insert(self, conn: Connection, record: JobRecord) -> None:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(job), [record.to_row()])
+        except IntegrityError:
+            raise Conflict("id", f"a job with id {record.id!r} already exists") from None
+        self._write_tags(conn, record.id, record.tags)
+
+    def insert_many(self, conn: Connection, records: Sequence[JobRecord]) -> None:
+        """Bulk insert new jobs (ids must be new); one statement per batch."""
+        if not records:
+            return
+        try:
+            conn.execute(insert(job), [r.to_row() for r in records])
+        except IntegrityError:
+            raise Conflict("id", "one of the job ids already exists") from None
+        tags = [{"job_id": r.id, "tag": t} for r in records for t in r.tags]
+        if tags:
+            conn.execute(insert(job_tag), tags)
+
+    def update(self, conn: Connection, record: JobRecord, expected_version: int) -> JobRecord:
+        """Replace a job's row if its version is still ``expected_version``."""
+        new = replace(record, version=expected_version + 1)
+        row = new.to_row()
+        del row["id"], row["created_at"], row["created_by"]
+        result = conn.execute(
+            update(job).where(job.c.id == record.id, job.c.version == expected_version),
+            row,
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                "version",
+                f"job {record.id!r} changed since version {expected_version}; reload and retry",
+            )
+        self._write_tags(conn, record.id, record.tags)
+        return new
+
+    def delete(self, conn: Connection, job_id: str) -> bool:
+        conn.execute(delete(job_tag).where(job_tag.c.job_id == job_id))
+        return conn.execute(delete(job).where(job.c.id == job_id)).rowcount == 1
+
+    def set_next_fire(
+        self, conn: Connection, job_id: str, next_fire_at: int | None, *, paused: bool | None = None
+    ) -> None:
+        values: dict[str, Any] = {"next_fire_at": next_fire_at, "version": job.c.version + 1}
+        if paused is not None:
+            values["paused"] = paused
+        conn.execute(update(job).where(job.c.id == job_id).values(**values))
+
+    def _write_tags(self, conn: Connection, job_id: str, tags: Iterable[str]) -> None:
+        conn.execute(delete(job_tag).where(job_tag.c.job_id == job_id))
+        rows = [{"job_id": job_id, "tag": t} for t in dict.fromkeys(tags)]
+        if rows:
+            conn.execute(insert(job_tag), rows)
+
+    # -- reads --------------------------------------------------------------------------------
+    def get(self, conn: Connection, job_id: str, *, for_update: bool = False) -> JobRecord | None:
+        query = select(job).where(job.c.id == job_id)
+        if for_update and not self.db.is_sqlite:
+            query = query.with_for_update()
+        row = conn.execute(query).mappings().first()
+        return JobRecord.from_row(row) if row else None
+
+    def page(
+        self,
+        conn: Connection,
+        flt: JobFilter = JobFilter(),
+        *,
+        after_id: str | None = None,
+        limit: int = 100,
+    ) -> list[JobRecord]:
+        """A page of jobs ordered by id, starting after ``after_id`` (the cursor)."""
+        query = select(job).where(*self._conditions(flt)).order_by(job.c.id).limit(limit)
+        if after_id is not None:
+            query = query.where(job.c.id > after_id)
+        return [JobRecord.from_row(r) for r in conn.execute(query).mappings()]
+
+    def count(self, conn: Connection, flt: JobFilter = JobFilter()) -> int:
+        query = select(func.count()).select_from(job).where(*self._conditions(flt))
+        return int(conn.execute(query).scalar_one())
+
+    def state_counts(self, conn: Connection) -> dict[str, int]:
+        state = _state_expression()
+        rows = conn.execute(select(state, func.count()).group_by(state)).all()
+        return {str(s): int(n) for s, n in rows}
+
+    def ids(self, conn: Connection, flt: JobFilter) -> list[str]:
+        query = select(job.c.id).where(*self._conditions(flt)).order_by(job.c.id)
+        return list(conn.execute(query).scalars())
+
+    def next_due_at(self, conn: Connection) -> int | None:
+        return conn.execute(select(func.min(job.c.next_fire_at))).scalar_one()  # type: ignore[no-any-return]
+
+    def upcoming(self, conn: Connection, limit: int) -> list[JobRecord]:
+        query = (
+            select(job)
+            .where(job.c.next_fire_at.is_not(None))
+            .order_by(job.c.next_fire_at)
+            .limit(limit)
+        )
+        return [JobRecord.from_row(r) for r in conn.execute(query).mappings()]
+
+    @staticmethod
+    def _conditions(flt: JobFilter) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if flt.group is not None:
+            conds.append(job.c.group_name == flt.group)
+        if flt.tag is not None:
+            conds.append(job.c.id.in_(select(job_tag.c.job_id).where(job_tag.c.tag == flt.tag)))
+        if flt.state is not None:
+            conds.append(_state_expression() == flt.state)
+        if flt.text:
+            pattern = "%" + _escape_like(flt.text.lower()) + "%"
+            conds.append(
+                or_(
+                    func.lower(job.c.id).like(pattern, escape="\\"),
+                    func.lower(job.c.name).like(pattern, escape="\\"),
+                )
+            )
+        if flt.owner is not None:
+            conds.append(job.c.owner == flt.owner)
+        if flt.owner_ref is not None:
+            conds.append(job.c.owner_ref == flt.owner_ref)
+        return conds
+
+
+def _state_expression() -> ColumnElement[Any]:
+    return case(
+        (job.c.paused.is_(True), literal("paused")),
+        (and_(job.c.paused.is_(False), job.c.next_fire_at.is_(None)), literal("completed")),
+        else_=literal("scheduled"),
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

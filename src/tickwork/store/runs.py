@@ -1,0 +1,325 @@
+"""Run rows: the record of every fire. Written by claims, by the outcome writer and by faces."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tickwork.models import ACTIVE_STATUSES, RunStatus
+from tickwork.store.database import Database
+from tickwork.store.records import RunRecord
+from tickwork.store.tables import run
+
+_ACTIVE = [s.value for s in ACTIVE_STATUSES]
+# Columns a run list shows; the large text columns come only with a single run.
+LIST_COLUMNS = [c for c in run.c if c.name not in ("log", "traceback", "result")]
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilter:
+    job_id: str | None = None
+    statuses: Collection[str] | None = None
+    since: int | None = None  # scheduled_for >= since
+    until: int | None = None  # scheduled_for < until
+    node_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    """A run to record. ``node_id`` set means claimed by that node already."""
+
+    job_id: str
+    scheduled_for: int
+    due_at: int
+    reason: str
+    status: str
+    attempt: int = 1
+    retry_of: int | None = None
+    node_id: str | None = None
+    finished_at: int | None = None
+    error: str | None = None
+    params: dict[str, Any] | None = None
+    triggered_by: str | None = None
+
+    def row(self, now: int) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "scheduled_for": self.scheduled_for,
+            "due_at": self.due_at,
+            "attempt": self.attempt,
+            "retry_of": self.retry_of,
+            "reason": self.reason,
+            "status": self.status,
+            "node_id": self.node_id,
+            "cancel_requested": False,
+            "created_at": now,
+            "finished_at": self.finished_at,
+            "error": self.error,
+            "params": self.params,
+            "triggered_by": self.triggered_by,
+        }
+
+
+class RunRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._insert_ignore = _insert_ignoring_duplicates(db)
+
+    # -- writes -------------------------------------------------------------------------------
+    def insert_many(self, conn: Connection, runs: Sequence[NewRun], now: int) -> list[int | None]:
+        """Record runs; the unique key (job, scheduled_for, attempt) silently refuses
+        duplicates, whose place in the returned list is None."""
+        if not runs:
+            return []
+        stmt = self._insert_ignore.returning(
+            run.c.id, run.c.job_id, run.c.scheduled_for, run.c.attempt
+        )
+        rows = conn.execute(stmt, [r.row(now) for r in runs]).all()
+        ids = {(j, s, a): i for i, j, s, a in rows}
+        return [ids.get((r.job_id, r.scheduled_for, r.attempt)) for r in runs]
+
+    def insert_one(self, conn: Connection, new: NewRun, now: int) -> int:
+        """Record one run, moving its instant by a microsecond on the rare exact collision
+        (two manual runs of one job requested in the same microsecond)."""
+        for bump in range(100):
+            candidate = (
+                NewRun(
+                    **{
+                        **new.__dict__,
+                        "scheduled_for": new.scheduled_for + bump,
+                        "due_at": new.due_at + bump,
+                    }
+                )
+                if bump
+                else new
+            )
+            try:
+                with conn.begin_nested():
+                    result = conn.execute(insert(run).returning(run.c.id), [candidate.row(now)])
+                    return int(result.scalar_one())
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not record the run: 100 collisions")  # pragma: no cover
+
+    def mark_started(
+        self, conn: Connection, node_id: str, items: Sequence[tuple[int, int]]
+    ) -> None:
+        if not items:
+            return
+        conn.execute(
+            update(run)
+            .where(
+                run.c.id == bindparam("rid"),
+                run.c.node_id == node_id,
+                run.c.status == RunStatus.SCHEDULED.value,
+            )
+            .values(status=RunStatus.RUNNING.value, started_at=bindparam("started")),
+            [{"rid": rid, "started": started} for rid, started in items],
+        )
+
+    def finish(
+        self, conn: Connection, node_id: str, outcomes: Sequence[dict[str, Any]]
+    ) -> set[int]:
+        """Write outcomes of this node's runs; returns the ids that were written. A run that
+        is no longer this node's active run (reaped as lost meanwhile) is left alone."""
+        if not outcomes:
+            return set()
+        params = [{"rid": o["id"], **{k: v for k, v in o.items() if k != "id"}} for o in outcomes]
+        result = conn.execute(
+            update(run)
+            .where(
+                run.c.id == bindparam("rid"),
+                run.c.node_id == node_id,
+                # Not IN (...): expanding parameters cannot be used with executemany.
+                or_(
+                    run.c.status == RunStatus.SCHEDULED.value,
+                    run.c.status == RunStatus.RUNNING.value,
+                ),
+            )
+            .values(
+                status=bindparam("status"),
+                started_at=bindparam("started_at"),
+                finished_at=bindparam("finished_at"),
+                duration_s=bindparam("duration_s"),
+                result=bindparam("result"),
+                error=bindparam("error"),
+                traceback=bindparam("traceback"),
+                log=bindparam("log"),
+            ),
+            params,
+        )
+        ids = {o["id"] for o in outcomes}
+        if result.rowcount == len(ids):
+            return ids
+        # Some were not ours any more (reaped as lost meanwhile): find the ones we wrote.
+        wanted = {o["id"]: (o["status"], o["finished_at"]) for o in outcomes}
+        rows = conn.execute(
+            select(run.c.id, run.c.status, run.c.finished_at).where(
+                run.c.id.in_(ids), run.c.node_id == node_id
+            )
+        ).all()
+        return {rid for rid, status, fin in rows if wanted[rid] == (status, fin)}
+
+    def mark_lost(
+        self, conn: Connection, node_ids: Collection[str], now: int, reason: str
+    ) -> list[RunRecord]:
+        """End the unfinished runs of dead nodes as ``lost``; returns them as they were."""
+        if not node_ids:
+            return []
+        query = select(*LIST_COLUMNS).where(
+            run.c.node_id.in_(list(node_ids)), run.c.status.in_(_ACTIVE)
+        )
+        if self.db.skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        lost = [RunRecord.from_row(r) for r in conn.execute(query).mappings()]
+        if lost:
+            conn.execute(
+                update(run)
+                .where(run.c.id.in_([r.id for r in lost]), run.c.status.in_(_ACTIVE))
+                .values(status=RunStatus.LOST.value, finished_at=now, error=reason)
+            )
+        return lost
+
+    def release(self, conn: Connection, node_id: str, run_ids: Collection[int]) -> None:
+        """Hand claimed, never-started runs back to the queue (clean shutdown)."""
+        if run_ids:
+            conn.execute(
+                update(run)
+                .where(
+                    run.c.id.in_(list(run_ids)),
+                    run.c.node_id == node_id,
+                    run.c.status == RunStatus.SCHEDULED.value,
+                )
+                .values(node_id=None)
+            )
+
+    def request_cancel(self, conn: Connection, run_id: int, now: int, reason: str) -> str | None:
+        """Cancel a queued run at once, or flag a claimed one for its node. Returns the
+        run's status afterwards (None if there is no such run)."""
+        row = conn.execute(select(run.c.status, run.c.node_id).where(run.c.id == run_id)).first()
+        if row is None:
+            return None
+        status, node_id = row
+        if status == RunStatus.SCHEDULED.value and node_id is None:
+            conn.execute(
+                update(run)
+                .where(run.c.id == run_id, run.c.status == status, run.c.node_id.is_(None))
+                .values(status=RunStatus.CANCELLED.value, finished_at=now, error=reason)
+            )
+            return RunStatus.CANCELLED.value
+        if status in _ACTIVE:
+            conn.execute(update(run).where(run.c.id == run_id).values(cancel_requested=True))
+        return str(status)
+
+    # -- claims of queued runs ----------------------------------------------------------------
+    def claim_queued(
+        self, conn: Connection, node_id: str, horizon: int, limit: int
+    ) -> list[RunRecord]:
+        query = (
+            select(*LIST_COLUMNS)
+            .where(
+                run.c.status == RunStatus.SCHEDULED.value,
+                run.c.node_id.is_(None),
+                run.c.due_at <= horizon,
+            )
+            .order_by(run.c.due_at)
+            .limit(limit)
+        )
+        if self.db.skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        rows = [RunRecord.from_row(r) for r in conn.execute(query).mappings()]
+        if rows:
+            conn.execute(
+                update(run)
+                .where(run.c.id.in_([r.id for r in rows]), run.c.node_id.is_(None))
+                .values(node_id=node_id)
+            )
+        return rows
+
+    # -- reads --------------------------------------------------------------------------------
+    def get(self, conn: Connection, run_id: int) -> RunRecord | None:
+        row = conn.execute(select(run).where(run.c.id == run_id)).mappings().first()
+        return RunRecord.from_row(row) if row else None
+
+    def page(
+        self,
+        conn: Connection,
+        flt: RunFilter = RunFilter(),
+        *,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[RunRecord]:
+        """Newest first; ``before_id`` is the cursor of the next page."""
+        query = select(*LIST_COLUMNS).where(*_conditions(flt)).order_by(run.c.id.desc())
+        if before_id is not None:
+            query = query.where(run.c.id < before_id)
+        return [RunRecord.from_row(r) for r in conn.execute(query.limit(limit)).mappings()]
+
+    def active_counts(
+        self, conn: Connection, job_ids: Collection[str], *, exclude_node: str | None = None
+    ) -> dict[str, int]:
+        if not job_ids:
+            return {}
+        query = (
+            select(run.c.job_id, func.count())
+            .where(run.c.job_id.in_(list(job_ids)), run.c.status.in_(_ACTIVE))
+            .group_by(run.c.job_id)
+        )
+        if exclude_node is not None:
+            query = query.where((run.c.node_id != exclude_node) | run.c.node_id.is_(None))
+        return {j: int(n) for j, n in conn.execute(query).all()}
+
+    def active_ids_of_job(
+        self, conn: Connection, job_id: str, *, exclude_node: str | None = None
+    ) -> list[int]:
+        query = select(run.c.id).where(run.c.job_id == job_id, run.c.status.in_(_ACTIVE))
+        if exclude_node is not None:
+            query = query.where((run.c.node_id != exclude_node) | run.c.node_id.is_(None))
+        return list(conn.execute(query).scalars())
+
+    def next_queued_due(self, conn: Connection) -> int | None:
+        query = select(func.min(run.c.due_at)).where(
+            run.c.status == RunStatus.SCHEDULED.value, run.c.node_id.is_(None)
+        )
+        return conn.execute(query).scalar_one()  # type: ignore[no-any-return]
+
+    def cancel_requests(self, conn: Connection, node_id: str) -> list[int]:
+        query = select(run.c.id).where(
+            run.c.node_id == node_id, run.c.status.in_(_ACTIVE), run.c.cancel_requested.is_(True)
+        )
+        return list(conn.execute(query).scalars())
+
+    def count(self, conn: Connection, flt: RunFilter = RunFilter()) -> int:
+        query = select(func.count()).select_from(run).where(*_conditions(flt))
+        return int(conn.execute(query).scalar_one())
+
+
+def _conditions(flt: RunFilter) -> list[Any]:
+    conds: list[Any] = []
+    if flt.job_id is not None:
+        conds.append(run.c.job_id == flt.job_id)
+    if flt.statuses:
+        conds.append(run.c.status.in_(list(flt.statuses)))
+    if flt.since is not None:
+        conds.append(run.c.scheduled_for >= flt.since)
+    if flt.until is not None:
+        conds.append(run.c.scheduled_for < flt.until)
+    if flt.node_id is not None:
+        conds.append(run.c.node_id == flt.node_id)
+    return [and_(*conds)] if conds else []
+
+
+def _insert_ignoring_duplicates(db: Database) -> Any:
+    if db.is_postgres:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(run).on_conflict_do_nothing()
+    if db.is_sqlite:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(run).on_conflict_do_nothing()
+    return insert(run).prefix_with("IGNORE")
