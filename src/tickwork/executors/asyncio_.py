@@ -134,13 +134,16 @@ class AsyncioExecutor(Executor):
         assert loop is not None
         assert self._thread is not None
         assert self._pool is not None
+        # Reported from here, not from the loop: a target blocking the loop must not block
+        # shutdown. Only the cancellation of the tasks is left to the loop.
         error = f"shutdown: the run did not finish within {wait_s:g} s"
         for run in running:
-            loop.call_soon_threadsafe(
-                self._stopped, run, RunStatus.CANCELLED, error, context=_PLAIN
-            )
+            self._report_stopped(run, RunStatus.CANCELLED, error)
+        loop.call_soon_threadsafe(self._cancel_tasks, running, context=_PLAIN)
         loop.call_soon_threadsafe(loop.stop)
-        self._thread.join()
+        self._thread.join(2.0)
+        if self._thread.is_alive():
+            log.warning("asyncio executor: a target blocks the event loop; leaving it behind")
         # Functions stuck in the thread pool cannot be stopped; do not wait for them.
         self._pool.shutdown(wait=False, cancel_futures=True)
         capture.release()
@@ -210,6 +213,8 @@ class AsyncioExecutor(Executor):
                 request.timeout_s, self._expire, run, context=_PLAIN
             )
         run.begin()
+        if run.finished:  # cancelled from on_start: do not begin the target at all
+            return
         value: Any = None
         exc: BaseException | None = None
         token = capture.activate(run.log)
@@ -255,16 +260,23 @@ class AsyncioExecutor(Executor):
 
     def _stopped(self, run: _TaskRun, status: RunStatus, error: str) -> None:
         """Report a run ended from outside, then cancel its task (loop thread)."""
+        self._report_stopped(run, status, error)
+        self._cancel_tasks([run])
+
+    def _report_stopped(self, run: _TaskRun, status: RunStatus, error: str) -> None:
         stack = None
         task = run.task
         if task is not None and not task.done() and run.started_us is not None:
             stack = stack_text(coroutine_frames(task.get_coro()))
-        if run.timer is not None:
-            run.timer.cancel()
-            run.timer = None
         run.deliver(run.stopped(self.clock, status, error, stack))
-        if task is not None:
-            task.cancel()
+
+    def _cancel_tasks(self, runs: list[_TaskRun]) -> None:
+        for run in runs:
+            if run.timer is not None:
+                run.timer.cancel()
+                run.timer = None
+            if run.task is not None:
+                run.task.cancel()
 
 
 _PLAIN = contextvars.Context()  # loop callbacks run in it: never in a run's output context

@@ -19,7 +19,7 @@ import threading
 from contextvars import ContextVar, Token
 from typing import Protocol, TextIO, cast
 
-from tickwork.executors.redact import Redact
+from tickwork.executors.redact import Redactor
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -74,11 +74,16 @@ class RunLog:
     may still be printing).
     """
 
-    __slots__ = ("_chunks", "_closed", "_cut", "_limit", "_lock", "_redact", "_size")
+    __slots__ = ("_chunks", "_closed", "_cut", "_limit", "_lock", "_redact", "_size", "_slack")
 
-    def __init__(self, limit: int, redact: Redact | None = None) -> None:
+    compact_after = 4096  # bytes beyond twice the limit before a compaction (amortises it)
+
+    def __init__(self, limit: int, redact: Redactor | None = None) -> None:
         self._limit = max(0, limit)
         self._redact = redact
+        # A compaction keeps this much more than the limit: a secret still being written at
+        # the cut point stays whole, to be masked once complete.
+        self._slack = 0 if redact is None else redact.longest
         self._chunks: list[str] = []
         self._size = 0  # bytes in _chunks
         self._cut = 0  # bytes dropped from the front so far
@@ -95,8 +100,8 @@ class RunLog:
                 return
             self._chunks.append(text)
             self._size += _utf8_len(text)
-            if self._size > 2 * self._limit + 4096:
-                self._compact(self._limit)
+            if self._size > 2 * self._limit + self.compact_after + self._slack:
+                self._compact(self._limit + self._slack)
 
     def _compact(self, keep: int) -> str:
         text = "".join(self._chunks)
@@ -130,8 +135,8 @@ class RunLog:
     def _final(self) -> str:
         if self._closed:
             return self._chunks[0] if self._chunks else ""
-        text = self._compact(self._limit) if self._chunks else ""
-        if not self._cut:
+        text = self._compact(self._limit + self._slack) if self._chunks else ""
+        if not self._cut and self._size <= self._limit:
             return text
         # Make room for the marker within the limit; its number only grows by what we drop.
         reserve = len(f"[... {self._cut + self._size} bytes cut ...]\n")

@@ -12,7 +12,7 @@ from typing import Any
 from tickwork.clock import Clock
 from tickwork.executors.base import OnDone, OnStart, RunOutcome, RunRequest
 from tickwork.executors.capture import RunLog
-from tickwork.executors.redact import Redact, redactor
+from tickwork.executors.redact import Redactor, redactor
 from tickwork.models import RunStatus
 
 log = logging.getLogger("tickwork.executors")
@@ -52,7 +52,7 @@ def cut_tail(text: str, limit: int) -> str:
     return marker + (text[-keep:] if keep else "")
 
 
-def result_text(value: Any, limit: int, redact: Redact | None) -> str | None:
+def result_text(value: Any, limit: int, redact: Redactor | None) -> str | None:
     """The return value as text: JSON when it serialises, else ``repr``. None gives None."""
     if value is None:
         return None
@@ -68,7 +68,7 @@ def result_text(value: Any, limit: int, redact: Redact | None) -> str | None:
     return cut_head(text, limit)
 
 
-def error_text(exc: BaseException, redact: Redact | None) -> str:
+def error_text(exc: BaseException, redact: Redactor | None) -> str:
     """``"ExcType: message"`` (just ``"ExcType"`` for an empty message), redacted and bounded."""
     try:
         message = str(exc)
@@ -80,7 +80,7 @@ def error_text(exc: BaseException, redact: Redact | None) -> str:
     return cut_head(text, ERROR_LIMIT)
 
 
-def traceback_text(exc: BaseException, redact: Redact | None) -> str:
+def traceback_text(exc: BaseException, redact: Redactor | None) -> str:
     """The formatted traceback without the executor's own frames, redacted, tail kept."""
     tb = _trim_own_frames(exc.__traceback__)
     try:

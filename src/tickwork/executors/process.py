@@ -371,15 +371,21 @@ class ProcessExecutor(Executor):
             return
         child = slot.child
         assert child is not None
-        with contextlib.suppress(OSError):  # it died: the loop below sees EOF and says how
-            child.send(line)
-        deadline = None if request.timeout_s is None else time.monotonic() + request.timeout_s
+        deadline: float | None = None
+        sent = False
         while True:
             stop = run.stop
             if stop is not None:
-                self._kill(slot, run)
+                if sent:  # only a worker that got the request has to die for it
+                    self._kill(slot, run)
                 self._end(run, *stop)
                 return
+            if not sent:
+                with contextlib.suppress(OSError):  # it died: EOF below says how
+                    child.send(line)
+                sent = True
+                if request.timeout_s is not None:
+                    deadline = time.monotonic() + request.timeout_s
             if deadline is not None and time.monotonic() >= deadline:
                 self._kill(slot, run)
                 self._end(

@@ -3,37 +3,37 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import lru_cache
 
 MASK = "******"
 
-Redact = Callable[[str], str]
+
+class Redactor:
+    """Masks a fixed set of secret values in texts."""
+
+    __slots__ = ("_pattern", "longest")
+
+    def __init__(self, values: Iterable[str]) -> None:
+        # Longest first, so a secret that contains another one is masked as a whole.
+        ordered = sorted(set(values), key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+        self.longest = len(ordered[0].encode("utf-8", "surrogatepass"))  # in UTF-8 bytes
+
+    def __call__(self, text: str) -> str:
+        return self._pattern.sub(MASK, text)
 
 
-def redactor(secrets: Iterable[str]) -> Redact | None:
-    """A function masking ``secrets`` in a text, or None when there is nothing to mask.
+def redactor(secrets: Iterable[str]) -> Redactor | None:
+    """A redactor of ``secrets``, or None when there is nothing to mask.
 
-    Empty and non-string values are ignored. Runs of one job share their secrets, so the
-    compiled pattern is cached by the (sorted, de-duplicated) set of values.
+    Empty and non-string values are ignored. Runs of one job share their secrets, so
+    redactors are cached by the set of values.
     """
-    values = tuple(sorted({s for s in secrets if isinstance(s, str) and s}))
-    return _compiled(values) if values else None
+    values = frozenset(s for s in secrets if isinstance(s, str) and s)
+    return _cached(values) if values else None
 
 
 @lru_cache(maxsize=256)
-def _compiled(values: tuple[str, ...]) -> Redact:
-    # Longest first, so a secret that contains another one is masked as a whole.
-    pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
-
-    def redact(text: str) -> str:
-        return pattern.sub(MASK, text)
-
-    return redact
-
-
-def redact_optional(redact: Redact | None, text: str | None) -> str | None:
-    """``text`` with secrets masked; None stays None."""
-    if text is None or redact is None:
-        return text
-    return redact(text)
+def _cached(values: frozenset[str]) -> Redactor:
+    return Redactor(values)

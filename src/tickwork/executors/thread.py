@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from queue import SimpleQueue
+from types import FrameType
 from typing import Any
 
 from tickwork.clock import Clock
@@ -22,7 +23,7 @@ from tickwork.executors.base import Executor, OnDone, OnStart, RunRequest
 from tickwork.executors.outcome import ActiveRun, frames_of, log, stack_text
 from tickwork.executors.timers import Timer, TimerThread
 from tickwork.models import RunStatus
-from tickwork.targets.python import call
+from tickwork.targets.python import invoke, resolve
 
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 
@@ -38,7 +39,7 @@ _NEW, _STARTED, _CLOSING, _CLOSED = range(4)
 
 
 class _ThreadRun(ActiveRun):
-    __slots__ = ("in_target", "interrupted", "thread_id", "timer")
+    __slots__ = ("in_target", "interrupted", "stack", "thread_id", "timer")
 
     def __init__(self, request: RunRequest, on_start: OnStart, on_done: OnDone) -> None:
         super().__init__(request, on_start, on_done)
@@ -46,6 +47,7 @@ class _ThreadRun(ActiveRun):
         self.in_target = False  # between claim and settle: an interrupt may be sent
         self.interrupted = False  # an interrupt was sent (it is raised or cleared by settle)
         self.timer: Timer | None = None
+        self.stack: list[FrameType] | None = None  # of the target when it was stopped
 
 
 class ThreadExecutor(Executor):
@@ -151,6 +153,8 @@ class ThreadExecutor(Executor):
             run.timer.cancel()
             run.timer = None  # the timer refers to the run: no cycle left for the GC
         if run.in_target:
+            # Where the target is now, before the interrupt unwinds it (formatted later).
+            run.stack = frames_of(sys._current_frames().get(run.thread_id))
             run.interrupted = True
             _set_async_exc(ctypes.c_ulong(run.thread_id), ctypes.py_object(RunInterrupted))
         elif run.started_us is None:  # still queued: its worker will skip it
@@ -168,11 +172,8 @@ class ThreadExecutor(Executor):
         )
 
     def _deliver_stopped(self, run: _ThreadRun, status: RunStatus, error: str) -> None:
-        stack = None
-        if run.started_us is not None and run.in_target:
-            frame = sys._current_frames().get(run.thread_id)
-            if frame is not None:
-                stack = stack_text(frames_of(frame))
+        stack = stack_text(run.stack) if run.stack else None
+        run.stack = None
         run.deliver(run.stopped(self.clock, status, error, stack))
 
     # -- worker threads ----------------------------------------------------------------------
@@ -207,10 +208,13 @@ class ThreadExecutor(Executor):
         token = capture.activate(run.log)
         try:
             try:
+                # Resolved before interrupts are allowed: an import cut short by one would
+                # leave half-initialised modules behind for every later run.
+                func = resolve(request.target)
                 with self._lock:
                     entered = run.in_target = not run.finished
                 if entered:
-                    value = call(request.target, request.args, request.kwargs)
+                    value = invoke(func, request.args, request.kwargs)
             except BaseException as raised:
                 exc = raised
         except RunInterrupted as late:  # raised inside the handler just above

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import threading
@@ -131,14 +132,20 @@ def is_coroutine_target(ref: str) -> bool:
 
 
 def call(ref: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None) -> Any:
-    """Resolve ``ref`` and call it; a coroutine it returns is run to completion in a new loop.
+    """Resolve ``ref`` and :func:`invoke` it."""
+    return invoke(resolve(ref), args, kwargs)
 
-    Used by the thread executor and the process executor's children; the asyncio executor
-    awaits coroutines on its own loop instead.
+
+def invoke(
+    func: Callable[..., Any], args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None
+) -> Any:
+    """Call ``func``; a coroutine it returns is run to completion in a new event loop.
+
+    Used by the thread executor and the process executor's workers; the asyncio executor
+    awaits coroutines on its own loop instead. (asyncio is imported up front: an import
+    cut short by a thread executor's interrupt would leave it half-initialised.)
     """
-    value = resolve(ref)(*args, **(kwargs or {}))
+    value = func(*args, **(kwargs or {}))
     if inspect.iscoroutine(value):
-        import asyncio
-
         value = asyncio.run(value)
     return value
