@@ -29,8 +29,12 @@ def recorder() -> Iterator[Recorder]:
 
 
 @pytest.fixture
-def start_executor() -> Iterator[Callable[..., Executor]]:
-    """Start executors of a kind; each is shut down at the end and the capture uninstalled."""
+def start_executor(recorder: Recorder) -> Iterator[Callable[..., Executor]]:
+    """Start executors of a kind; each is shut down at the end and the capture uninstalled.
+
+    Depends on ``recorder`` so that its exactly-once check runs after the shutdown, when
+    late returns of timed-out targets have happened too.
+    """
     started: list[Executor] = []
 
     def start(kind: str, workers: int = 2) -> Executor:

@@ -173,3 +173,29 @@ class Tasks:
 
 
 not_callable = 42
+
+
+def sleep_then_print(seconds: float) -> None:
+    """Blocks in C, then prints: after a timeout that print belongs to nobody."""
+    time.sleep(seconds)
+    print("printed after the deadline")
+
+
+def ignore_sigterm_and_sleep(path: str, seconds: float) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    write_pid_and_sleep(path, seconds)
+
+
+def spawn_chatty_thread() -> None:
+    """A thread the target starts has a fresh context: its output is not the run's."""
+    thread = threading.Thread(target=print, args=("from a thread of the target",))
+    thread.start()
+    thread.join()
+    print("from the run")
+
+
+def touch(path: str) -> None:
+    with open(path, "w"):
+        pass

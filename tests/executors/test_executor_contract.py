@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from tests.executors.helpers import KINDS, Recorder, request, wait_until
 
+from tests.executors.helpers import KINDS, Recorder, request, wait_until
 from tickwork.executors.base import Executor, RunRequest
 from tickwork.models import RunStatus
 
@@ -328,3 +329,24 @@ def test_submit_before_start_is_refused(kind: str) -> None:
         executor.submit(request(1, "noop"), lambda *_: None, lambda _: None)
     assert executor.free_slots == 0
     executor.shutdown(0)  # never started: nothing to do
+
+
+def test_a_run_cancelled_from_on_start_never_begins(
+    kind: str, start_executor: StartExecutor, recorder: Recorder, tmp_path: Path
+) -> None:
+    executor = start_executor(kind, 1)
+    marker = tmp_path / "ran"
+
+    def cancel_at_start(run_id: int, started_us: int) -> None:
+        recorder.on_start(run_id, started_us)
+        assert executor.cancel(run_id, "changed my mind")
+
+    executor.submit(request(1, "touch", str(marker)), cancel_at_start, recorder.on_done)
+    outcome = recorder.wait(1)
+    assert outcome.status == RunStatus.CANCELLED
+    assert outcome.error == "changed my mind"
+    assert outcome.started_us == recorder.starts[1][0]
+    wait_until(lambda: executor.free_slots == 1)
+    executor.submit(request(2, "add", 1, 1), *recorder.callbacks())
+    assert recorder.wait(2).result == "2"
+    assert not marker.exists()
