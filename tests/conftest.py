@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from tests import dbs
+
+BACKENDS = ("sqlite", "postgres", "mysql")
 
 
 def in_ci() -> bool:
@@ -17,3 +23,50 @@ def service_missing(name: str, reason: str) -> None:
     if in_ci():
         pytest.fail(f"{message}; CI=true requires it", pytrace=False)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def server_database() -> Iterator[dict[str, str]]:
+    """Lazily created per-session databases on the PostgreSQL and MariaDB servers."""
+    created: dict[str, str] = {}
+    generators = []
+
+    def get(kind: str) -> str:
+        if kind not in created:
+            problem = dbs.reachable(kind)
+            if problem is not None:
+                service_missing(dbs.SERVER_NAMES[kind], problem)
+            gen = dbs.create_database(kind)
+            created[kind] = next(gen)
+            generators.append(gen)
+        return created[kind]
+
+    yield get  # type: ignore[misc]
+    for gen in generators:
+        next(gen, None)
+
+
+def database_url(kind: str, tmp_path: Path, server_database: object) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'tickwork.db'}"
+    return server_database(kind)  # type: ignore[operator, no-any-return]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    kind: str = request.param
+    request.applymarker(getattr(pytest.mark, kind) if kind != "sqlite" else pytest.mark.sqlite)
+    return kind
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, server_database: object) -> Iterator[str]:
+    """A migrated, empty database of each backend in turn."""
+    from tickwork.store import Store
+
+    url = database_url(backend, tmp_path, server_database)
+    store = Store(url)
+    store.upgrade()
+    dbs.empty_tables(store)
+    store.close()
+    return url

@@ -82,21 +82,25 @@ def plan_fires(
             within.append(fire)
 
     policy = MisfirePolicy(job.misfire_policy)
-    if policy is MisfirePolicy.SKIP:
-        for fire in within:
-            missed(fire, "the misfire policy is skip")
-    elif policy is MisfirePolicy.RUN_ONCE:
-        for fire in within[:-1]:
-            missed(fire, "coalesced: the misfire policy run_once runs only the latest")
-        if within:
-            run(within[-1], RunReason.CATCH_UP)
-    else:
-        keep = max(job.max_catchup, 0)
-        cut = len(within) - keep
-        for fire in within[: max(cut, 0)]:
-            missed(fire, f"more than max_catchup={keep} overdue fires")
-        for fire in within[max(cut, 0) :]:
-            run(fire, RunReason.CATCH_UP)
+    keep = {MisfirePolicy.SKIP: 0, MisfirePolicy.RUN_ONCE: 1}.get(policy, max(job.max_catchup, 0))
+    # A backlog cut at max_fires continues in the next claim: late fires beyond the cut
+    # compete for the same catch-up slots, so count them (at most ``keep`` of them).
+    beyond = 0
+    probe = nxt if len(fires) == max_fires else None
+    while probe is not None and beyond < keep and now - probe > late_after_us:
+        if grace_us is None or now - probe <= grace_us:
+            beyond += 1
+        probe = trigger.next_fire_us(probe)
+    slots = max(keep - beyond, 0)
+    cut = max(len(within) - slots, 0)
+    why = {
+        MisfirePolicy.SKIP: "the misfire policy is skip",
+        MisfirePolicy.RUN_ONCE: "coalesced: the misfire policy run_once runs only the latest",
+    }.get(policy, f"more than max_catchup={keep} overdue fires")
+    for fire in within[:cut]:
+        missed(fire, why)
+    for fire in within[cut:]:
+        run(fire, RunReason.CATCH_UP)
 
     for fire in on_time:
         run(fire, RunReason.SCHEDULE)

@@ -76,7 +76,9 @@ class Watchman:
         """Declare nodes without a recent heartbeat dead and end their runs lost."""
         now = self.clock.now_us()
         with self.store.db.write() as conn:
-            dead = self.store.nodes.claim_dead(conn, now - self.dead_after_us, now)
+            dead = self.store.nodes.claim_dead(
+                conn, now - self.dead_after_us, now, reaper=self.node_id
+            )
             if not dead:
                 return 0
             lost = self.store.runs.mark_lost(

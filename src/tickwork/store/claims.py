@@ -44,15 +44,21 @@ def claim_due_jobs(
     """Claim up to ``limit`` jobs due by ``horizon``. Returns how many jobs were claimed and
     the runs recorded for them (missed and skipped ones included)."""
     with db.write() as conn:
+        # Lock ids through the next_fire_at index first: selecting whole rows lets MySQL
+        # choose a scan plus filesort that locks every due row, not just ``limit`` of them.
         query = (
-            select(job)
+            select(job.c.id)
             .where(job.c.next_fire_at <= horizon)
             .order_by(job.c.next_fire_at)
             .limit(limit)
         )
         if db.skip_locked:
             query = query.with_for_update(skip_locked=True)
-        jobs = [JobRecord.from_row(r) for r in conn.execute(query).mappings()]
+        ids = list(conn.execute(query).scalars())
+        rows = conn.execute(select(job).where(job.c.id.in_(ids))).mappings().all() if ids else []
+        jobs = sorted(
+            (JobRecord.from_row(r) for r in rows), key=lambda j: (j.next_fire_at or 0, j.id)
+        )
         if not jobs:
             return 0, []
         decided = plan(jobs)

@@ -69,12 +69,17 @@ class NodeRepo:
             .values(stopped_at=now, stop_reason=reason)
         )
 
-    def claim_dead(self, conn: Connection, older_than: int, now: int) -> list[str]:
+    def claim_dead(
+        self, conn: Connection, older_than: int, now: int, *, reaper: str | None = None
+    ) -> list[str]:
         """Mark live-looking nodes whose heartbeat is older than ``older_than`` as stopped
-        and return their ids; only one reaper gets each dead node."""
+        and return their ids; only one reaper gets each dead node, and never itself (a
+        reaper that runs is alive, whatever its last heartbeat says)."""
         query = select(node.c.id).where(
             node.c.stopped_at.is_(None), node.c.heartbeat_at < older_than
         )
+        if reaper is not None:
+            query = query.where(node.c.id != reaper)
         if self.db.skip_locked:
             query = query.with_for_update(skip_locked=True)
         dead = list(conn.execute(query).scalars())

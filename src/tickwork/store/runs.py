@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
@@ -15,8 +15,8 @@ from tickwork.store.records import RunRecord
 from tickwork.store.tables import run
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
-# Columns a run list shows; the large text columns come only with a single run.
-LIST_COLUMNS = [c for c in run.c if c.name not in ("log", "traceback", "result")]
+# Columns a run list shows; the large text columns (log, traceback) come only with one run.
+LIST_COLUMNS = [c for c in run.c if c.name not in ("log", "traceback")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,16 +86,8 @@ class RunRepo:
         """Record one run, moving its instant by a microsecond on the rare exact collision
         (two manual runs of one job requested in the same microsecond)."""
         for bump in range(100):
-            candidate = (
-                NewRun(
-                    **{
-                        **new.__dict__,
-                        "scheduled_for": new.scheduled_for + bump,
-                        "due_at": new.due_at + bump,
-                    }
-                )
-                if bump
-                else new
+            candidate = replace(
+                new, scheduled_for=new.scheduled_for + bump, due_at=new.due_at + bump
             )
             try:
                 with conn.begin_nested():
