@@ -33,16 +33,16 @@ def test_a_task_that_ignores_cancellation_still_ends_at_its_deadline(
 ) -> None:
     executor = start_executor("asyncio", 1)
     submitted = time.monotonic()
-    executor.submit(request(1, "async_ignore_cancel", 0.5, timeout_s=0.1), *recorder.callbacks())
+    executor.submit(request(1, "async_ignore_cancel", 1.0, timeout_s=0.1), *recorder.callbacks())
     outcome = recorder.wait(1)
     assert outcome.status == RunStatus.TIMED_OUT
-    assert recorder.done_at[1] - submitted < 0.4
+    assert recorder.done_at[1] - submitted < 0.7
     assert outcome.traceback is not None
     assert "in async_ignore_cancel" in outcome.traceback
     # Its slot comes back only when the task really ends.
     assert executor.free_slots == 0
     wait_until(lambda: executor.free_slots == 1, 3)
-    assert time.monotonic() - submitted >= 0.45
+    assert time.monotonic() - submitted >= 0.95
 
 
 def test_plain_functions_run_in_threads_and_do_not_block_the_loop(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from tests.targets import sample_targets as sample
 
+from tests.targets import sample_targets as sample
 from tickwork.errors import InvalidInput
 from tickwork.targets import call, is_coroutine_target, ref_of, resolve
 from tickwork.targets.python import clear_cache

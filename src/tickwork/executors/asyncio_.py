@@ -13,6 +13,7 @@ so they must be quick.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import threading
 import time
@@ -88,7 +89,9 @@ class AsyncioExecutor(Executor):
             self._runs[request.run_id] = run
             self._occupied += 1
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._admit, run, context=_PLAIN)
+        # A loop closed meanwhile means shutdown() got here first and ended the run.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._admit, run, context=_PLAIN)
 
     def cancel(self, run_id: int, reason: str) -> bool:
         with self._lock:
@@ -96,9 +99,12 @@ class AsyncioExecutor(Executor):
             if run is None or not self._claim_stop_locked(run):
                 return False
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(
-            self._stopped, run, RunStatus.CANCELLED, reason, context=_PLAIN
-        )
+        try:
+            self._loop.call_soon_threadsafe(
+                self._stopped, run, RunStatus.CANCELLED, reason, context=_PLAIN
+            )
+        except RuntimeError:  # the loop is closed (shutdown): no task is left to cancel
+            self._report_stopped(run, RunStatus.CANCELLED, reason)
         return True
 
     @property
@@ -205,9 +211,11 @@ class AsyncioExecutor(Executor):
         request = run.request
         started_us = self.clock.now_us()
         with self._lock:
-            if run.finished:
-                return
-            run.started_us = started_us
+            starts = not run.finished  # else cancelled between admission and now
+            if starts:
+                run.started_us = started_us
+        if not starts:
+            return
         if request.timeout_s is not None:
             run.timer = asyncio.get_running_loop().call_later(
                 request.timeout_s, self._expire, run, context=_PLAIN

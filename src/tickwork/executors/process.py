@@ -43,6 +43,11 @@ _READY_TIMEOUT_S = 60.0
 _NEW, _STARTED, _CLOSING, _CLOSED = range(4)
 
 
+def _sys_path_json() -> str:
+    # Whatever this process can import, its workers can (non-strings are ignored by imports).
+    return json.dumps([p for p in sys.path if isinstance(p, str)])
+
+
 class _Child:
     """One worker process and the pipes to it, seen from the parent."""
 
@@ -51,7 +56,7 @@ class _Child:
         self.reply_r, reply_w = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _BOOT, json.dumps(sys.path), str(request_r), str(reply_w)],
+                [sys.executable, "-c", _BOOT, _sys_path_json(), str(request_r), str(reply_w)],
                 pass_fds=(request_r, reply_w),
                 stdin=subprocess.DEVNULL,
             )
@@ -125,7 +130,12 @@ class _Child:
             self.reply_r = -1
 
     def exit_description(self) -> str:
-        code = self.proc.wait()
+        """How the process ended; it closed its pipe, so it is ending (or is made to)."""
+        try:
+            code = self.proc.wait(5)
+        except subprocess.TimeoutExpired:  # closed the pipe yet lives on: not a worker anymore
+            self.kill(0.1)
+            code = self.proc.wait()
         text = f"worker process {self.pid} died with exit code {code}"
         if code < 0:
             with contextlib.suppress(ValueError):
