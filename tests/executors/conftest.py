@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tickwork.clock import SystemClock
+from tickwork.clock import Clock, SystemClock
 from tickwork.executors import capture, create_executor
 from tickwork.executors.base import Executor
 
@@ -37,8 +37,8 @@ def start_executor(recorder: Recorder) -> Iterator[Callable[..., Executor]]:
     """
     started: list[Executor] = []
 
-    def start(kind: str, workers: int = 2) -> Executor:
-        executor = create_executor(kind, workers, SystemClock())
+    def start(kind: str, workers: int = 2, clock: Clock | None = None) -> Executor:
+        executor = create_executor(kind, workers, clock or SystemClock())
         if kind == "process":
             executor.kill_grace_s = 0.2  # type: ignore[attr-defined]
         executor.start()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.executors.helpers import KINDS, Recorder, request, wait_until
+from tickwork.clock import FakeClock
 from tickwork.executors.base import Executor, RunRequest
 from tickwork.models import RunStatus
 
@@ -273,7 +274,10 @@ def test_shutdown_cancels_running_and_queued_runs(
 
 
 def test_callback_exceptions_do_not_kill_workers(
-    kind: str, start_executor: StartExecutor, recorder: Recorder
+    kind: str,
+    start_executor: StartExecutor,
+    recorder: Recorder,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     executor = start_executor(kind, 1)
 
@@ -289,7 +293,13 @@ def test_callback_exceptions_do_not_kill_workers(
         executor.submit(request(i, "add", i, i), bad_start, bad_done)
     outcomes = recorder.wait_all([0, 1, 2])
     assert [o.result for o in outcomes] == ["0", "2", "4"]
-    # Nothing of the engine's failure leaks into the run's log.
+    # Logged for the operator; nothing of the engine's failure leaks into the run's log.
+
+    def logged() -> list[str]:
+        return sorted(str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+    wait_until(lambda: len(logged()) == 6)
+    assert logged() == ["engine bug in on_done"] * 3 + ["engine bug in on_start"] * 3
     assert all(o.log == "" for o in outcomes)
     wait_until(lambda: executor.free_slots == 1)
     executor.submit(request(3, "add", 1, 2), *recorder.callbacks())
@@ -350,3 +360,20 @@ def test_a_run_cancelled_from_on_start_never_begins(
     executor.submit(request(2, "add", 1, 1), *recorder.callbacks())
     assert recorder.wait(2).result == "2"
     assert not marker.exists()
+
+
+def test_times_come_from_the_injected_clock_but_timeouts_from_real_time(
+    kind: str, start_executor: StartExecutor, recorder: Recorder
+) -> None:
+    clock = FakeClock(1_800_000_000_000_000)
+    executor = start_executor(kind, 1, clock)
+    func = "async_sleep" if kind == "asyncio" else "sleep_loop"
+    on_start, on_done = recorder.callbacks()
+    executor.submit(request(1, "noop"), on_start, on_done)
+    executor.submit(request(2, func, 5, timeout_s=0.1), on_start, on_done)
+    done, timed_out = recorder.wait_all([1, 2])
+    assert recorder.starts[1] == [1_800_000_000_000_000]
+    assert done.started_us == done.finished_us == 1_800_000_000_000_000
+    # The fake clock never moved, yet the timeout came.
+    assert timed_out.status == RunStatus.TIMED_OUT
+    assert timed_out.finished_us == 1_800_000_000_000_000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import traceback
 from collections.abc import Sequence
 from types import FrameType, TracebackType
@@ -32,6 +33,11 @@ _OWN_MODULES = frozenset(
     }
 )
 _PLUMBING_PREFIXES = ("asyncio.", "concurrent.futures.")
+
+# Python 3.11 formats tracebacks with ast (for the ^^^ markers), and two threads doing so at
+# once can fail with "SystemError: AST constructor recursion depth mismatch" (seen on 3.11.7,
+# see CPython gh-106905): the workers of an executor take turns.
+_FORMAT_LOCK = threading.Lock()
 
 
 def cut_head(text: str, limit: int) -> str:
@@ -84,7 +90,8 @@ def traceback_text(exc: BaseException, redact: Redactor | None) -> str:
     """The formatted traceback without the executor's own frames, redacted, tail kept."""
     tb = _trim_own_frames(exc.__traceback__)
     try:
-        text = "".join(traceback.format_exception(type(exc), exc, tb))
+        with _FORMAT_LOCK:
+            text = "".join(traceback.format_exception(type(exc), exc, tb))
     except Exception as fmt_exc:  # a broken __str__ deep in a chain
         text = f"<formatting the traceback failed: {fmt_exc!r}>"
     if redact is not None:
@@ -117,10 +124,10 @@ def stack_text(frames: Sequence[FrameType]) -> str | None:
             start = i + 1
     if start >= len(frames):
         return None
-    summary = traceback.StackSummary.extract((f, f.f_lineno) for f in frames[start:])
-    return "Stack of the run when it was stopped (most recent call last):\n" + "".join(
-        summary.format()
-    )
+    with _FORMAT_LOCK:
+        summary = traceback.StackSummary.extract((f, f.f_lineno) for f in frames[start:])
+        lines = summary.format()
+    return "Stack of the run when it was stopped (most recent call last):\n" + "".join(lines)
 
 
 def frames_of(frame: FrameType | None) -> list[FrameType]:
