@@ -147,8 +147,9 @@ class AsyncioExecutor(Executor):
             self._report_stopped(run, RunStatus.CANCELLED, error)
         loop.call_soon_threadsafe(self._cancel_tasks, running, context=_PLAIN)
         loop.call_soon_threadsafe(loop.stop)
-        self._thread.join(2.0)
-        if self._thread.is_alive():
+        if self._thread is not threading.current_thread():  # not when shut down from a callback
+            self._thread.join(2.0)
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
             log.warning("asyncio executor: a target blocks the event loop; leaving it behind")
         # Functions stuck in the thread pool cannot be stopped; do not wait for them.
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -23,6 +23,11 @@ from tickwork.executors.redact import Redactor
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
+# Python 3.11 formats tracebacks with ast (for the ^^^ markers), and two threads doing so at
+# once can fail with "SystemError: AST constructor recursion depth mismatch" (seen on 3.11.7,
+# see CPython gh-106905): concurrent runs take turns formatting theirs.
+TRACEBACK_LOCK = threading.Lock()
+
 
 class Sink(Protocol):
     """Where a run's output goes."""
@@ -186,7 +191,11 @@ class _RunLogHandler(logging.Handler):
         if not self.filter(record):
             return False
         try:
-            text = self.format(record)
+            if record.exc_info or record.stack_info:
+                with TRACEBACK_LOCK:
+                    text = self.format(record)
+            else:
+                text = self.format(record)
         except Exception:
             self.handleError(record)
             return False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import traceback
 from collections.abc import Sequence
 from types import FrameType, TracebackType
@@ -12,7 +11,7 @@ from typing import Any
 
 from tickwork.clock import Clock
 from tickwork.executors.base import OnDone, OnStart, RunOutcome, RunRequest
-from tickwork.executors.capture import RunLog
+from tickwork.executors.capture import TRACEBACK_LOCK, RunLog
 from tickwork.executors.redact import Redactor, redactor
 from tickwork.models import RunStatus
 
@@ -33,11 +32,6 @@ _OWN_MODULES = frozenset(
     }
 )
 _PLUMBING_PREFIXES = ("asyncio.", "concurrent.futures.")
-
-# Python 3.11 formats tracebacks with ast (for the ^^^ markers), and two threads doing so at
-# once can fail with "SystemError: AST constructor recursion depth mismatch" (seen on 3.11.7,
-# see CPython gh-106905): the workers of an executor take turns.
-_FORMAT_LOCK = threading.Lock()
 
 
 def cut_head(text: str, limit: int) -> str:
@@ -90,7 +84,7 @@ def traceback_text(exc: BaseException, redact: Redactor | None) -> str:
     """The formatted traceback without the executor's own frames, redacted, tail kept."""
     tb = _trim_own_frames(exc.__traceback__)
     try:
-        with _FORMAT_LOCK:
+        with TRACEBACK_LOCK:
             text = "".join(traceback.format_exception(type(exc), exc, tb))
     except Exception as fmt_exc:  # a broken __str__ deep in a chain
         text = f"<formatting the traceback failed: {fmt_exc!r}>"
@@ -124,7 +118,7 @@ def stack_text(frames: Sequence[FrameType]) -> str | None:
             start = i + 1
     if start >= len(frames):
         return None
-    with _FORMAT_LOCK:
+    with TRACEBACK_LOCK:
         summary = traceback.StackSummary.extract((f, f.f_lineno) for f in frames[start:])
         lines = summary.format()
     return "Stack of the run when it was stopped (most recent call last):\n" + "".join(lines)

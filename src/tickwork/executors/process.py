@@ -277,7 +277,7 @@ class ProcessExecutor(Executor):
             self._queue.put(None)
             slot.wake()
         for slot in self._slots:
-            if slot.thread is not None:
+            if slot.thread is not None and slot.thread is not threading.current_thread():
                 slot.thread.join()
         self._timers.stop()
         for slot in self._slots:

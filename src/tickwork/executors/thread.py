@@ -135,7 +135,8 @@ class ThreadExecutor(Executor):
         # (daemon threads: they do not keep the process alive).
         join_until = time.monotonic() + 1.0
         for thread in self._threads:
-            thread.join(max(0.0, join_until - time.monotonic()))
+            if thread is not threading.current_thread():  # shut down from a callback
+                thread.join(max(0.0, join_until - time.monotonic()))
         self._timers.stop()
         capture.release()
         with self._lock:
