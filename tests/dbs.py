@@ -38,7 +38,7 @@ def reachable(kind: str) -> str | None:
 def create_database(kind: str) -> Iterator[str]:
     """Create a uniquely named database, yield its URL, drop it afterwards."""
     name = f"tw_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url(kind), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(admin_url(kind), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         if kind == "postgres":
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
