@@ -15,10 +15,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## run Tickwork (for now: explain a cron expression; from the engine issue on: the service)
+## run Tickwork: a scheduler node on the embedded SQLite database (./.tickwork), with demo jobs
 run: venv
-	$(BIN)/tickwork cron explain "0 9 * * MON-FRI" --lang en
-	$(BIN)/tickwork cron explain "0 9 * * MON-FRI" --lang zh
+	TICKWORK_DATA_DIR=$${TICKWORK_DATA_DIR:-$(CURDIR)/.tickwork} $(BIN)/tickwork serve --demo
 
 ## the whole test suite
 test: venv

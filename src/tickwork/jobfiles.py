@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -266,8 +267,12 @@ def _only(entry: Mapping[str, Any], known: set[str]) -> None:
             raise InvalidInput(str(key), "unknown key for this entry format")
 
 
+_PYTHON_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
 def _is_python_ref(source: str) -> bool:
-    return ":" in source and not Path(source).suffix and "/" not in source
+    """'package.module:ATTR' (a Python list of dicts), as opposed to a file path."""
+    return bool(_PYTHON_REF.match(source)) and not source.endswith((".yaml", ".yml", ".json"))
 
 
 def _read(source: str, label: str) -> Any:
