@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 
 class Config:
-    JOBS = [
+    JOBS: ClassVar[list[dict[str, Any]]] = [
         {
             "id": "db_health_check",
             "func": "tests.service.seed_tasks:check_db_health",

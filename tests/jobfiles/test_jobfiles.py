@@ -165,7 +165,7 @@ def test_native_format_and_declarative_sync(make_tw: Make, tmp_path: Path) -> No
         ("jobs: [1]\n", "jobs.yaml: job #1: expected a mapping"),
         ("nothing: here\n", "jobs.yaml: expected a list of jobs under one of"),
         (
-            "jobs:\n  - id: a\n    target: m:f\n    cron: '@daily'\n  - id: a\n    target: m:f\n    cron: '@daily'\n",
+            "jobs:\n" + "  - id: a\n    target: m:f\n    cron: '@daily'\n" * 2,
             "jobs.yaml: job 'a': id: is defined twice",
         ),
         ("jobs: [\n", "jobs.yaml: not valid yaml"),
@@ -191,7 +191,7 @@ def test_errors_name_the_file_the_job_and_the_field(
 
 
 def test_a_missing_file_is_an_error(make_tw: Make, tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match="nope.yaml: cannot read"):
+    with pytest.raises(InvalidInput, match=r"nope\.yaml: cannot read"):
         sync_job_files(make_tw(), [str(tmp_path / "nope.yaml")])
 
 
