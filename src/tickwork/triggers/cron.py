@@ -33,7 +33,7 @@ from tickwork.triggers.common import (
 )
 from tickwork.triggers.cron_parse import ParsedCron, parse_cron
 from tickwork.triggers.jitter import next_jittered
-from tickwork.triggers.schedule import CronFields, Schedule, compile_schedule
+from tickwork.triggers.schedule import MIN_WALL, CronFields, Schedule, compile_schedule
 from tickwork.triggers.zones import ZoneTable, fixed_offset, resolve_tz, zone_table
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -203,29 +203,41 @@ def _make_runner(
     assert zone is not None
     table = zone
     wild = sched.fields.wildcard_hour
+    # The segment of the previous call: (start, end, offset, wall floor). Offsets change twice a
+    # year, so most calls skip the table lookup. A segment is a fact about the zone, not about
+    # any instant, and a stale read from another thread is still a correct segment.
+    memo = [(1, 0, 0, 0)]
 
-    def next_second(s: int) -> int | None:
+    def segment(s: int) -> tuple[int, int, int, int]:
         lo, guard, trans, offs = table.state
         if not lo <= s < guard:
             lo, guard, trans, offs = table.cover(s)
         i = bisect_right(trans, s)  # segment i holds s: trans[i-1] <= s < trans[i]
         off = offs[i]
-        end = trans[i]
+        prev = offs[i - 1]
+        # After a fold, a fixed-time job's repeated wall times already fired in the first
+        # pass: its search in this segment starts no earlier than the end of the repetition.
+        floor = trans[i - 1] + prev if not wild and prev > off else MIN_WALL
+        seg = (trans[i - 1], trans[i], off, floor)
+        memo[0] = seg
+        return seg
+
+    def next_second(s: int) -> int | None:
+        start, end, off, floor = memo[0]
+        if not start <= s < end:
+            start, end, off, floor = segment(s)
         wall_lo = s + 1 + off
-        if not wild:
-            prev = offs[i - 1]
-            if prev > off:
-                # ``s`` may be in the second pass of a fold, whose wall times already fired.
-                wall_lo = max(wall_lo, trans[i - 1] + prev)
+        if wall_lo < floor:  # noqa: PLR1730 (max() is a call; this is the hot path)
+            wall_lo = floor
         w = next_wall(wall_lo)
+        if w is not None and w - off < end:
+            return w - off
+        return cross(w, off, end)
+
+    def cross(w: int | None, off: int, end: int) -> int | None:
+        """The candidate is past the segment ending at ``end``: hand over segment by segment."""
         while True:
-            if w is not None:
-                u = w - off
-                if u < end:
-                    return u
-            # The candidate is past this segment: hand over to the segment starting at ``end``.
-            if end >= guard:
-                lo, guard, trans, offs = table.cover(end)
+            _, _, trans, offs = table.cover(end)
             j = bisect_right(trans, end)
             new_off = offs[j]
             if new_off > off:  # gap: its wall times fire once, at the first instant after it
@@ -241,6 +253,8 @@ def _make_runner(
                 return None
             off = new_off
             end = trans[j]
+            if w - off < end:
+                return w - off
 
     return next_second
 

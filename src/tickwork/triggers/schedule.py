@@ -148,6 +148,7 @@ class DayPlan:
         "_valid",
         "_years_sorted",
         "fields",
+        "next_day",
     )
 
     def __init__(self, fields: CronFields) -> None:
@@ -168,6 +169,7 @@ class DayPlan:
         self._blocks: dict[int, tuple[int, int | None]] = {}
         self._lock = threading.Lock()
         self._valid: bool | None = None
+        self.next_day = self._make_next_day()
 
     def month_mask(self, year: int, month: int) -> int:
         """Bit (d - 1) set for each matching day d of the month."""
@@ -197,15 +199,21 @@ class DayPlan:
         self._month_cache[key] = mask
         return mask
 
-    def next_day(self, d: int) -> int | None:
-        """First matching day number >= ``d`` (days since 1970-01-01), or None."""
-        entry = self._blocks.get(d >> _BLOCK_BITS)
-        if entry is None:
-            entry = self._block(d >> _BLOCK_BITS)
-        rest = entry[0] >> (d & _BLOCK_MASK)
-        if rest:
-            return d + (rest & -rest).bit_length() - 1
-        return entry[1]
+    def _make_next_day(self) -> Callable[[int], int | None]:
+        """next_day(d): first matching day number >= d (days since 1970-01-01), or None."""
+        blocks_get = self._blocks.get  # the dict is only ever cleared, never replaced
+        block = self._block
+
+        def next_day(d: int) -> int | None:
+            entry = blocks_get(d >> _BLOCK_BITS)
+            if entry is None:
+                entry = block(d >> _BLOCK_BITS)
+            rest = entry[0] >> (d & _BLOCK_MASK)
+            if rest:
+                return d + (rest & -rest).bit_length() - 1
+            return entry[1]
+
+        return next_day
 
     def _block(self, b: int) -> tuple[int, int | None]:
         first = b << _BLOCK_BITS
@@ -224,10 +232,12 @@ class DayPlan:
             if month > 12:
                 year, month = year + 1, 1
         mask &= (1 << (_BLOCK_MASK + 1)) - 1
-        entry = (mask, self._scan(year, month, last + 1))
+        # The first match after the block, scanning from the month that holds its next day.
+        after = date.fromordinal(min(last + 1, MAX_WALL // DAY) + _ORD_EPOCH)
+        entry = (mask, self._scan(after.year, after.month, last + 1))
         with self._lock:
             if len(self._blocks) >= 512:  # bounded, like the month cache
-                self._blocks = {}
+                self._blocks.clear()
             self._blocks[b] = entry
         return entry
 
@@ -370,11 +380,25 @@ def _make_next_wall(sched: Schedule) -> Callable[[int], int | None]:
     if sched.every_day:
 
         def next_wall_every_day(w: int) -> int | None:
+            # time_of_day() inlined: this is the hottest path of the whole scheduler.
             if w < MIN_WALL:  # before 0001-01-03: start there (datetime's range)
                 return next_wall_every_day(MIN_WALL)
             t = w % DAY
-            nt = time_of_day(t)
-            res = w - t + nt if nt >= 0 else w - t + DAY + first_tod
+            h, r = divmod(t, 3600)
+            nh = hs[h]
+            if nh == h:
+                m, s = divmod(r, 60)
+                nm = ms[m]
+                if nm == m:
+                    ns = ss[s]
+                    if ns < 60:
+                        return w + ns - s if w + ns - s <= MAX_WALL else None
+                    nm = ms[m + 1]
+                if nm < 60:
+                    res = w - t + h * 3600 + nm * 60 + s0
+                    return res if res <= MAX_WALL else None
+                nh = hs[h + 1]
+            res = w - t + (nh * 3600 + first_ms if nh < 24 else DAY + first_tod)
             return res if res <= MAX_WALL else None
 
         return next_wall_every_day
