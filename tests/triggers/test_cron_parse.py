@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from tickwork.triggers import TriggerError, cron
@@ -180,6 +184,22 @@ class TestH:
         assert fields("H H * * *", "job-1") == fields("H H * * *", "job-1")
         f = fields("H H * * *", "job-1")
         assert (f.minutes, f.hours) == ({52}, {8})
+
+    def test_same_in_a_fresh_process_with_another_hash_seed(self) -> None:
+        code = (
+            "from tickwork.triggers.cron_parse import parse_cron;"
+            "f = parse_cron('H H H/10 * *', 'job-42').fields;"
+            "print(sorted(f.minutes), sorted(f.hours), sorted(f.dom))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": "4242"},
+        )
+        f = fields("H H H/10 * *", "job-42")
+        assert out.stdout.strip() == f"{sorted(f.minutes)} {sorted(f.hours)} {sorted(f.dom)}"
 
     def test_seed_none_is_the_empty_string(self) -> None:
         assert fields("H H * * *", None) == fields("H H * * *", "")

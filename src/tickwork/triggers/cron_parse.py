@@ -73,6 +73,27 @@ _LAST_DOW = re.compile(r"(?P<d>[0-9]+|[A-Z]+)L")
 
 
 @dataclass(frozen=True, slots=True)
+class HashRecipe:
+    """One ``H`` item, parsed once per expression and resolved per seed (the job id)."""
+
+    field: str
+    index: int  # position in the field's list: two H items in one field differ
+    item: str
+    lo: int
+    hi: int
+    step: int  # 0: a single value
+
+    def resolve(self, seed: str) -> range:
+        h = stable_hash("H", seed, self.field, self.index, self.item)
+        if self.step:
+            return range(
+                self.lo + h % min(self.step, self.hi - self.lo + 1), self.hi + 1, self.step
+            )
+        value = self.lo + h % (self.hi - self.lo + 1)
+        return range(value, value + 1)
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedCron:
     fields: CronFields
     texts: tuple[str, ...]  # the 5, 6 or 7 field texts after macro expansion
@@ -83,13 +104,12 @@ class ParsedCron:
 class _FieldParser:
     """Parses one field's text into plain values and day items."""
 
-    def __init__(self, fd: FieldDef, text: str, seed: str) -> None:
+    def __init__(self, fd: FieldDef, text: str) -> None:
         self.fd = fd
         self.text = text
-        self.seed = seed
         self.values: set[int] = set()
         self.items: list[DayItem] = []
-        self.uses_h = False
+        self.recipes: list[HashRecipe] = []  # H items, resolved per seed by _parse_field
 
     def fail(self, reason: str) -> TriggerError:
         return TriggerError(self.fd.name, reason)
@@ -183,7 +203,6 @@ class _FieldParser:
         fd = self.fd
         if fd.name == "year":
             raise self.fail("H is not supported in the year field")
-        self.uses_h = True
         if m["a"] is not None:
             a, b = self.value(m["a"]), self.value(m["b"])
             if a > b:
@@ -195,13 +214,8 @@ class _FieldParser:
             b = fd.hi if fd.h_hi is None else fd.h_hi
         if fd.name == "day-of-week" and m["a"] is None:
             b = 6  # spread over the 7 days, not over 0-7 (where Sunday would count twice)
-        h = stable_hash("H", self.seed, fd.name, index, item.upper())
-        if m["step"] is not None:
-            step = self.step(m["step"], item)
-            start = a + h % min(step, b - a + 1)
-            self.add_range(start, b, step)
-        else:
-            self.values.add(a + h % (b - a + 1))
+        step = self.step(m["step"], item) if m["step"] is not None else 0
+        self.recipes.append(HashRecipe(fd.name, index, item.upper(), a, b, step))
 
     def parse_dom_special(self, upper: str, item: str) -> bool:
         if upper == "L":
@@ -249,10 +263,30 @@ class _FieldParser:
         return False
 
 
-def _parse_field(fd: FieldDef, text: str, seed: str) -> _FieldParser:
-    parser = _FieldParser(fd, text, seed)
+_BY_NAME = {fd.name: fd for fd in (SECOND, MINUTE, HOUR, DOM, MONTH, DOW, YEAR)}
+_NO_ITEMS: tuple[DayItem, ...] = ()
+ParsedField = tuple[frozenset[int], tuple[DayItem, ...], bool]  # values, day items, uses H
+
+
+def _parse_field(fd: FieldDef, text: str, seed: str) -> ParsedField:
+    # Fields are parsed once per text; a job's seed only resolves its H items (two hashes for
+    # "H H * * *"), so a million jobs spread with H stay cheap to build.
+    values, items, recipes = _field_template(fd.name, text)
+    if not recipes:
+        return values, items, False
+    spread = set(values)
+    for recipe in recipes:
+        spread.update(recipe.resolve(seed))
+    return frozenset(spread), items, True
+
+
+@lru_cache(maxsize=16384)
+def _field_template(
+    name: str, text: str
+) -> tuple[frozenset[int], tuple[DayItem, ...], tuple[HashRecipe, ...]]:
+    parser = _FieldParser(_BY_NAME[name], text)
     parser.parse()
-    return parser
+    return frozenset(parser.values), tuple(parser.items) or _NO_ITEMS, tuple(parser.recipes)
 
 
 def parse_cron(expr: str, seed: str | None) -> ParsedCron:
@@ -301,20 +335,19 @@ def _parse_cached(expr: str, seed: str) -> ParsedCron:
     # even "*/2"; only when both day fields are restricted does a day match on EITHER.
     dom_star = dom_text.startswith(("*", "?"))
     dow_star = dow_text.startswith(("*", "?"))
-    dow_values = frozenset((v + 6) % 7 for v in dow.values)
     fields = CronFields(
-        seconds=frozenset(sec.values),
-        minutes=frozenset(minute.values),
-        hours=frozenset(hour.values),
-        dom=frozenset(dom.values) if dom_text != "?" else ALL_DOM,
-        dom_items=tuple(dom.items),
-        months=frozenset(month.values),
-        dow=dow_values if dow_text != "?" else ALL_DOW,
-        dow_items=tuple(dow.items),
-        years=frozenset(year.values) if year is not None and year_text != "*" else None,
+        seconds=sec[0],
+        minutes=minute[0],
+        hours=hour[0],
+        dom=dom[0] if dom_text != "?" else ALL_DOM,
+        dom_items=dom[1],
+        months=month[0],
+        dow=frozenset((v + 6) % 7 for v in dow[0]) if dow_text != "?" else ALL_DOW,
+        dow_items=dow[1],
+        years=year[0] if year is not None and year_text != "*" else None,
         weeks=None,
         day_or=not dom_star and not dow_star,
         wildcard_hour=hour_text.startswith("*"),
     )
-    uses_h = any(p.uses_h for p in (sec, minute, hour, dom, month, dow))
+    uses_h = any(p[2] for p in (sec, minute, hour, dom, month, dow))
     return ParsedCron(fields, texts, macro, uses_h)
