@@ -58,3 +58,13 @@ async def coro(tag: str = "coro") -> str:
 
 def not_json() -> object:
     return object()
+
+
+def chatty(tag: str = "chatty") -> str:
+    """Prints a line, then waits for the gate: a run whose log can be followed live."""
+    print(f"working on {tag}", flush=True)
+    with _lock:
+        calls[tag].append({"at": time.time()})
+    gates[tag].wait(10)
+    print("done", flush=True)
+    return "finished"

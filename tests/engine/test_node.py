@@ -370,3 +370,19 @@ def test_a_second_scheduler_on_one_sqlite_file_is_refused(make_tw: Make) -> None
     first.shutdown()
     second.start()  # once the first is gone, the lock is free
     assert second.running
+
+
+def test_the_log_of_a_running_run_is_stored_as_it_grows(make_tw: Make, clock: FakeClock) -> None:
+    tw = make_tw()
+    tw.add_job("tests.engine.tasks:chatty", "* * * * *", id="c", owner="python")
+    tw.start()
+    clock.advance(60)
+    wait_for(lambda: len(tasks.calls["chatty"]) == 1)
+    run_id = tw.get_runs("c")[0].id
+    wait_for(lambda: "working on chatty" in (tw.get_run(run_id).log or ""), what="live log")
+    assert tw.get_run(run_id).status == "running"
+    tasks.gates["chatty"].set()
+    wait_for(finished(tw, 1))
+    final = tw.get_run(run_id)
+    assert final.status == "succeeded"
+    assert final.log == "working on chatty\ndone\n"

@@ -86,6 +86,17 @@ class Dispatcher:
         with self._lock:
             return list(self._running)
 
+    def live_logs(self) -> list[tuple[int, str]]:
+        """(run id, log so far) of the runs running here."""
+        with self._lock:
+            running = [(rid, executor) for rid, (_, executor) in self._running.items()]
+        out = []
+        for rid, executor in running:
+            text = executor.partial_log(rid)
+            if text:
+                out.append((rid, text))
+        return out
+
     def cancel(self, run_id: int, reason: str) -> bool:
         """Cancel a run of this node, whether it waits for its time or runs."""
         with self._lock:

@@ -55,6 +55,7 @@ class SchedulerNode:
             store, self.node_id, clock, bus, on_retry_recorded=self._wake_loop
         )
         self.dispatcher = Dispatcher(store, self.node_id, clock, self.executor, self.writer)
+        self.writer.live_logs = self.dispatcher.live_logs
         self.loop = SchedulerLoop(
             store,
             self.node_id,
@@ -95,7 +96,14 @@ class SchedulerNode:
         try:
             with self.store.db.write() as conn:
                 self.store.nodes.register(conn, self.node_id, "scheduler", self.clock.now_us())
-            self.executor("thread")
+                in_use = self.store.jobs.executors_in_use(conn)
+            # Start the executors scheduled jobs use now, not at their first fire: a process
+            # pool takes a moment to start, and that moment would make the fire late.
+            for name in {"thread", *in_use}:
+                try:
+                    self.executor(name)
+                except Exception:
+                    log.exception("could not start the %s executor", name)
             self.writer.start()
             self.dispatcher.start()
             self.loop.start()

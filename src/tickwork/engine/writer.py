@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ class OutcomeWriter:
         *,
         on_retry_recorded: Callable[[], None] = lambda: None,
         batch: int = 1000,
+        live_log_s: float = 1.0,
     ) -> None:
         self.store = store
         self.node_id = node_id
@@ -77,6 +79,11 @@ class OutcomeWriter:
         self._idle = threading.Condition()
         self._in_flight = 0
         self._rnd = random.Random()
+        # Logs of running runs, stored about once a second so faces can follow them live.
+        self.live_logs: Callable[[], list[tuple[int, str]]] = list
+        self.live_log_s = live_log_s
+        self._live_sent: dict[int, str] = {}
+        self._live_due = 0.0
         self._thread = threading.Thread(target=self._loop, name="tickwork-writer", daemon=True)
 
     def start(self) -> None:
@@ -110,8 +117,9 @@ class OutcomeWriter:
     def _loop(self) -> None:
         delay = 0.05
         while True:
-            self._wake.wait(1.0)
+            self._wake.wait(self.live_log_s)
             self._wake.clear()
+            self._write_live_logs()
             if self._stop.is_set() and not self._started and not self._ended:
                 return
             while self._started or self._ended:
@@ -135,6 +143,23 @@ class OutcomeWriter:
                 self._in_flight = 0
             with self._idle:
                 self._idle.notify_all()
+
+    def _write_live_logs(self) -> None:
+        now = time.monotonic()
+        if now < self._live_due:
+            return
+        self._live_due = now + self.live_log_s
+        try:
+            current = dict(self.live_logs())
+            changed = [
+                (rid, text) for rid, text in current.items() if self._live_sent.get(rid) != text
+            ]
+            if changed:
+                with self.store.db.write() as conn:
+                    self.store.runs.write_live_logs(conn, self.node_id, changed)
+            self._live_sent = current
+        except Exception as exc:  # a live log is a convenience; the final log is what counts
+            log.warning("could not store live logs: %s", exc)
 
     def _write(self, started: list[tuple[int, int]], ended: list[Ended]) -> None:
         ended_ids = {e.outcome.run_id for e in ended}

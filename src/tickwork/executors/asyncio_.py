@@ -24,7 +24,7 @@ from typing import Any
 from tickwork.clock import Clock
 from tickwork.executors import capture
 from tickwork.executors.base import Executor, OnDone, OnStart, RunRequest
-from tickwork.executors.outcome import ActiveRun, coroutine_frames, log, stack_text
+from tickwork.executors.outcome import ActiveRun, TracksRuns, coroutine_frames, log, stack_text
 from tickwork.models import RunStatus
 from tickwork.targets.python import is_coroutine_function, resolve
 
@@ -41,7 +41,7 @@ class _TaskRun(ActiveRun):
         self.timer: asyncio.TimerHandle | None = None
 
 
-class AsyncioExecutor(Executor):
+class AsyncioExecutor(TracksRuns, Executor):
     """One event loop thread; runs are tasks, at most ``max_workers`` at once."""
 
     name = "asyncio"

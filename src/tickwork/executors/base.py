@@ -74,6 +74,11 @@ class Executor(ABC):
     def free_slots(self) -> int:
         """How many more runs could start now without waiting for a worker."""
 
+    def partial_log(self, run_id: int) -> str | None:
+        """The log a running run has written so far (None if it is not running here);
+        the engine stores it about once a second so faces can follow a run live."""
+        return None
+
     @abstractmethod
     def shutdown(self, wait_s: float) -> None:
         """Let running runs finish for up to ``wait_s`` seconds, then cancel what is left

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -231,3 +232,18 @@ class ActiveRun:
 
     def deliver(self, outcome: RunOutcome) -> None:
         call_safely(self.on_done, outcome)
+
+
+class TracksRuns:
+    """What every executor keeps: its submitted runs under its lock. Gives them
+    :meth:`partial_log`."""
+
+    _lock: threading.Lock
+    _runs: Mapping[int, ActiveRun]
+
+    def partial_log(self, run_id: int) -> str | None:
+        with self._lock:
+            run = self._runs.get(run_id)
+        if run is None or run.started_us is None:
+            return None
+        return run.log.text()

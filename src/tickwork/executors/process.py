@@ -29,7 +29,7 @@ from typing import Any
 
 from tickwork.clock import Clock
 from tickwork.executors.base import Executor, OnDone, OnStart, RunRequest
-from tickwork.executors.outcome import ActiveRun
+from tickwork.executors.outcome import ActiveRun, TracksRuns
 from tickwork.executors.timers import TimerThread
 from tickwork.models import RunStatus
 
@@ -181,7 +181,7 @@ class _ProcessRun(ActiveRun):
         self.stop: tuple[RunStatus, str] | None = None  # asked to end: (status, error)
 
 
-class ProcessExecutor(Executor):
+class ProcessExecutor(TracksRuns, Executor):
     """``max_workers`` worker processes; runs beyond them queue."""
 
     name = "process"

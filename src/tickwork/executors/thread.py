@@ -20,7 +20,7 @@ from typing import Any
 from tickwork.clock import Clock
 from tickwork.executors import capture
 from tickwork.executors.base import Executor, OnDone, OnStart, RunRequest
-from tickwork.executors.outcome import ActiveRun, frames_of, log, stack_text
+from tickwork.executors.outcome import ActiveRun, TracksRuns, frames_of, log, stack_text
 from tickwork.executors.timers import Timer, TimerThread
 from tickwork.models import RunStatus
 from tickwork.targets.python import invoke, resolve
@@ -50,7 +50,7 @@ class _ThreadRun(ActiveRun):
         self.stack: list[FrameType] | None = None  # of the target when it was stopped
 
 
-class ThreadExecutor(Executor):
+class ThreadExecutor(TracksRuns, Executor):
     """A pool of ``max_workers`` threads; each runs one run at a time, the rest queue."""
 
     name = "thread"

@@ -121,6 +121,10 @@ class JobRepo:
         query = select(job.c.id).where(*self._conditions(flt)).order_by(job.c.id)
         return list(conn.execute(query).scalars())
 
+    def executors_in_use(self, conn: Connection) -> list[str]:
+        query = select(job.c.executor).where(job.c.next_fire_at.is_not(None)).distinct()
+        return list(conn.execute(query).scalars())
+
     def next_due_at(self, conn: Connection) -> int | None:
         return conn.execute(select(func.min(job.c.next_fire_at))).scalar_one()  # type: ignore[no-any-return]
 

@@ -176,6 +176,25 @@ class RunRepo:
             )
         return lost
 
+    def write_live_logs(
+        self, conn: Connection, node_id: str, logs: Sequence[tuple[int, str]]
+    ) -> None:
+        """Store the log so far of running runs (never over a finished run's final log)."""
+        conn.execute(
+            update(run)
+            .where(
+                run.c.id == bindparam("rid"),
+                run.c.node_id == node_id,
+                # its start may not be written yet; a finished run is never touched
+                or_(
+                    run.c.status == RunStatus.SCHEDULED.value,
+                    run.c.status == RunStatus.RUNNING.value,
+                ),
+            )
+            .values(log=bindparam("text")),
+            [{"rid": rid, "text": text} for rid, text in logs],
+        )
+
     def release(self, conn: Connection, node_id: str, run_ids: Collection[int]) -> None:
         """Hand claimed, never-started runs back to the queue (clean shutdown)."""
         if run_ids:
