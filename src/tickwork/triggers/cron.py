@@ -58,12 +58,11 @@ class CronTrigger(TriggerBase):
     """A cron schedule from a cron string or from APScheduler-style keywords."""
 
     kind = "cron"
-    __slots__ = ("_expr", "_fields", "_keywords", "_parsed", "_plain", "_runner", "_sched")
+    __slots__ = ("_expr", "_keywords", "_plain", "_runner", "_sched", "_uses_h")
 
     _expr: str | None
     _keywords: tuple[tuple[str, str], ...] | None
-    _fields: CronFields
-    _parsed: ParsedCron | None
+    _uses_h: bool
     _sched: Schedule
     _runner: Callable[[int], int | None]
     _plain: bool  # no jitter and no start/end dates: the fastest path applies
@@ -76,6 +75,7 @@ class CronTrigger(TriggerBase):
         expr: str | None = None,
         parsed: ParsedCron | None = None,
         keywords: tuple[tuple[str, str], ...] | None = None,
+        uses_h: bool = False,
         seed: str | None = None,
         jitter: float | None = None,
         start_us: int | None = None,
@@ -88,9 +88,10 @@ class CronTrigger(TriggerBase):
         setter = object.__setattr__
         setter(self, "_expr", expr)
         setter(self, "_keywords", keywords)
-        setter(self, "_fields", fields)
-        setter(self, "_parsed", parsed)
+        # The schedule's own fields are the canonical (shared) copy: a million triggers with
+        # the same expression hold one CronFields between them.
         setter(self, "_sched", sched)
+        setter(self, "_uses_h", uses_h)
         fixed = fixed_offset(tz)
         zone = None if fixed is not None else zone_table(tz)
         setter(self, "_runner", runner_for(sched, fixed, zone))
@@ -152,11 +153,12 @@ class CronTrigger(TriggerBase):
 
     @property
     def fields(self) -> CronFields:
-        return self._fields
+        return self._sched.fields
 
     @property
-    def parsed(self) -> ParsedCron | None:
-        return self._parsed
+    def uses_h(self) -> bool:
+        """Whether an ``H`` item spread the schedule by the seed."""
+        return self._uses_h
 
     def describe(self, lang: Lang = "en") -> str:
         from tickwork.triggers.describe import describe_cron
@@ -312,6 +314,7 @@ def cron(
         tz=zone,
         expr=" ".join(expr.split()),
         parsed=parsed,
+        uses_h=parsed.uses_h,
         seed=seed,
         jitter=coerce_jitter(jitter),
         start_us=start_us,

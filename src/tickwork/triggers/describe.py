@@ -430,8 +430,7 @@ def _seconds(value: float) -> str:
 
 def describe_cron(t: CronTrigger, lang: Lang) -> str:
     f = t.fields
-    parsed = t.parsed
-    uses_h = parsed.uses_h if parsed is not None else _keywords_use_h(t)
+    uses_h = t.uses_h
     time_text, clock_times = _time_phrase(f, lang)
     en_days, zh_days = _day_part(f, clock_times, lang)
     if lang == "zh":
@@ -439,13 +438,6 @@ def describe_cron(t: CronTrigger, lang: Lang) -> str:
     else:
         text = time_text + en_days
     return text + _extras(t, lang, uses_h, True)
-
-
-def _keywords_use_h(t: CronTrigger) -> bool:
-    from tickwork.triggers.keywords import keyword_fields
-
-    given = t.keywords or {}
-    return keyword_fields(given, t.seed)[1]
 
 
 _UNITS = (

@@ -261,7 +261,7 @@ def cron_from_keywords(kw: dict[str, Any]) -> CronTrigger:
         for name in FIELD_ORDER
         if name in kw and kw[name] is not None
     }
-    fields, _ = keyword_fields(given, seed)
+    fields, uses_h = keyword_fields(given, seed)
     start_us, end_us = coerce_bounds(kw.get("start_date"), kw.get("end_date"), zone)
     never = next((k for k in ("day", "day_of_week", "week", "month", "year") if k in given), "day")
     try:
@@ -269,6 +269,7 @@ def cron_from_keywords(kw: dict[str, Any]) -> CronTrigger:
             fields,
             tz=zone,
             keywords=tuple(sorted(given.items())),
+            uses_h=uses_h,
             seed=seed,
             jitter=coerce_jitter(kw.get("jitter")),
             start_us=start_us,
