@@ -386,3 +386,30 @@ def test_the_log_of_a_running_run_is_stored_as_it_grows(make_tw: Make, clock: Fa
     final = tw.get_run(run_id)
     assert final.status == "succeeded"
     assert final.log == "working on chatty\ndone\n"
+
+
+def test_submitted_events_and_the_asyncio_entry_point(make_tw: Make, clock: FakeClock) -> None:
+    import asyncio
+
+    from tickwork import EVENT_JOB_SUBMITTED
+
+    tw = make_tw()
+    tw.add_job("tests.engine.tasks:ok", "* * * * *", id="s", owner="python")
+    submitted: list[str] = []
+    tw.add_listener(lambda e: submitted.append(e.job_id), EVENT_JOB_SUBMITTED)
+
+    async def main() -> None:
+        serving = asyncio.create_task(tw.run_async())
+        while not tw.running:
+            await asyncio.sleep(0.01)
+        clock.advance(60)
+        while not finished(tw, 1)():
+            await asyncio.sleep(0.01)
+        serving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await serving
+
+    asyncio.run(main())
+    assert not tw.running  # cancelling the task shut the node down
+    assert statuses(tw) == [(60, "succeeded", "schedule")]
+    wait_for(lambda: submitted == ["s"])

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tickwork.clock import Clock
+from tickwork.clock import Clock, us_to_datetime
+from tickwork.engine.events import EVENT_JOB_SUBMITTED, JobExecutionEvent
 from tickwork.engine.policies import Admission, admit
 from tickwork.engine.writer import Ended, OutcomeWriter
 from tickwork.executors.base import Executor, RunOutcome, RunRequest
@@ -215,6 +216,17 @@ class Dispatcher:
             self._finished(p, outcome)
 
         executor.submit(request, self.writer.started, done)
+        bus = self.writer.bus
+        if bus.wants(EVENT_JOB_SUBMITTED):
+            bus.publish(
+                JobExecutionEvent(
+                    code=EVENT_JOB_SUBMITTED,
+                    job_id=job.id,
+                    run_id=p.run_id,
+                    scheduled_run_time=us_to_datetime(p.scheduled_for),
+                    status="submitted",
+                )
+            )
 
     def _finished(self, p: Pending, outcome: RunOutcome) -> None:
         self.writer.ended(Ended(outcome, p.job, p.scheduled_for, p.attempt))
