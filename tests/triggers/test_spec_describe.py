@@ -184,6 +184,11 @@ class TestZones:
             "每月第三个周五 00:00",
         ),
         (
+            cron("0 0 * * MON,5#3"),
+            "At 00:00 on every Monday and on the third Friday of the month",
+            "每周一和每月第三个周五 00:00",
+        ),
+        (
             cron("0 0 15W * *"),
             "At 00:00 on the weekday nearest day 15 of the month",
             "每月离 15 日最近的工作日 00:00",

@@ -272,20 +272,29 @@ def _day_zh(v: int) -> str:
 
 
 def _dow_phrase(dow: list[int], items: tuple[DayItem, ...], lang: Lang) -> tuple[str, bool]:
-    """Weekdays (0 = Monday), and whether the phrase is about the month (nth/last weekday)."""
+    """Weekdays (0 = Monday) as a phrase that follows "on" (en) or stands alone (zh), and
+    whether it is a plain range ("Monday through Friday", said without "only on")."""
     zh = lang == "zh"
     names = _WEEKDAYS_ZH if zh else _WEEKDAYS_EN
-    parts: list[str] = []
-    if dow:
-        runs = _runs(dow)
-        if len(runs) == 1 and runs[0][1] - runs[0][0] >= 2:
-            a, b = runs[0]
-            parts.append(f"{names[a]}至{names[b]}" if zh else f"{names[a]} through {names[b]}")
-        else:
-            parts.append(_join([names[v] for v in dow], lang))
-    monthly = bool(items)
-    parts.extend(_dom_item(item, lang) for item in items)
-    return _join(parts, lang), monthly
+    plain = ""
+    runs = _runs(dow)
+    is_range = len(runs) == 1 and runs[0][1] - runs[0][0] >= 2
+    if is_range:
+        a, b = runs[0]
+        plain = f"{names[a]}至{names[b]}" if zh else f"{names[a]} through {names[b]}"
+    elif dow:
+        plain = _join([names[v] for v in dow], lang)
+    monthly = _join([_dom_item(item, lang) for item in items], lang) if items else ""
+    if zh:
+        weekly = plain if is_range or not plain else _cjk("每", plain)
+        if not monthly:
+            return weekly, is_range
+        return (_cjk(weekly, "和", "每月", monthly) if plain else _cjk("每月", monthly)), False
+    if not monthly:
+        return plain, is_range
+    if plain:
+        return f"every {plain} and on {monthly} of the month", False
+    return f"{monthly} of the month", False
 
 
 def _months_phrase(months: list[int], lang: Lang) -> str:
@@ -332,30 +341,26 @@ def _day_part(f: CronFields, clock_times: bool, lang: Lang) -> tuple[str, str]:
         return on_date + (f", in {years}" if years else ""), ""
 
     dom_text = _dom_phrase(dom, f.dom_items, lang) if has_dom else ""
-    dow_text, dow_monthly = _dow_phrase(dow, f.dow_items, lang) if has_dow else ("", False)
-    plain_dow = has_dow and not f.dow_items and len(_runs(dow)) == 1 and len(dow) >= 3
+    dow_text, dow_range = _dow_phrase(dow, f.dow_items, lang) if has_dow else ("", False)
     if has_dom and has_dow:
         if f.day_or:
             if zh:
-                pieces.append(
-                    _cjk("每月", dom_text, "或", _zh_dow(dow_text, dow_monthly, plain_dow))
-                )
+                pieces.append(_cjk("每月", dom_text, "或", dow_text))
             else:
-                suffix = " of the month" if dow_monthly else ""
-                pieces.append(f" on {dom_text} of the month or on {dow_text}{suffix}")
+                pieces.append(f" on {dom_text} of the month or on {dow_text}")
         elif zh:
-            pieces.append(_cjk("每月", dom_text, "（且须为", dow_text, "）"))
+            must = dow_text if f.dow_items else dow_text.removeprefix("每")  # "且须为周一"
+            pieces.append(_cjk("每月", dom_text, "（且须为", must, "）"))
         else:
-            suffix = " of the month" if dow_monthly else ""
-            pieces.append(f" on {dom_text} of the month, but only on {dow_text}{suffix}")
+            pieces.append(f" on {dom_text} of the month, but only on {dow_text}")
     elif has_dom:
         pieces.append(_cjk("每月", dom_text) if zh else f" on {dom_text} of the month")
     elif has_dow:
         if zh:
-            pieces.append(_zh_dow(dow_text, dow_monthly, plain_dow))
-        elif dow_monthly:
-            pieces.append(f" on {dow_text} of the month")
-        elif plain_dow:
+            pieces.append(dow_text)
+        elif f.dow_items:
+            pieces.append(f" on {dow_text}")
+        elif dow_range:
             pieces.append(f", {dow_text}")
         else:
             pieces.append(f", only on {dow_text}")
@@ -378,12 +383,6 @@ def _day_part(f: CronFields, clock_times: bool, lang: Lang) -> tuple[str, str]:
         # Broadest first: year, month, week, then the day.
         return "", "，".join(pieces[::-1])
     return "".join(pieces), ""
-
-
-def _zh_dow(text: str, monthly: bool, plain_range: bool) -> str:
-    if monthly:
-        return _cjk("每月", text)
-    return text if plain_range else _cjk("每", text)
 
 
 # -- suffixes shared by every kind --------------------------------------------------------------
