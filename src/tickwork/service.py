@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from tickwork.audit import AuditLog, local_actor, redacted_params
 from tickwork.clock import Clock, SystemClock
 from tickwork.engine.events import (
     EVENT_ALL,
@@ -114,6 +115,9 @@ class Tickwork:
         self.bus = EventBus()
         self.store = Store(self.settings.effective_database_url)
         self.store.upgrade()
+        self.audit = AuditLog(self.store.db)
+        self.actor = local_actor()  # who the audit names when a call gives no ``by``
+        self._accounts: Any = None
         self.node: SchedulerNode | None = None
         self._declared: dict[str, JobRecord] = {}  # code jobs declared before start()
         self._lock = threading.RLock()
@@ -176,9 +180,20 @@ class Tickwork:
         records = [
             build_record(s, now_us=now, default_tz=self.settings.timezone, by=by) for s in specs
         ]
+        actor = by or self.actor
         with self.store.db.write() as conn:
             for start in range(0, len(records), 5_000):
-                self.store.jobs.insert_many(conn, records[start : start + 5_000])
+                batch = records[start : start + 5_000]
+                self.store.jobs.insert_many(conn, batch)
+                self.audit.record_many(
+                    conn,
+                    [
+                        self.audit.row(
+                            at=now, actor=actor, action="job.create", job_id=r.id, after=r
+                        )
+                        for r in batch
+                    ],
+                )
         self._changed()
         return len(records)
 
@@ -273,7 +288,9 @@ class Tickwork:
             spec.next_run_time = None if old.paused else UNSET
             return spec
 
-        return self._rewrite(job_id, change, expected_version=expected_version, by=by)
+        return self._rewrite(
+            job_id, change, expected_version=expected_version, by=by, action="job.reschedule"
+        )
 
     def pause_job(self, job_id: str, jobstore: str | None = None, *, by: str | None = None) -> Job:
         return self._set_paused(job_id, True, by)
@@ -289,7 +306,17 @@ class Tickwork:
         with self._lock:
             declared = self._declared.pop(job_id, None)
         with self.store.db.write() as conn:
+            old = self.store.jobs.get(conn, job_id, for_update=True)
             removed = self.store.jobs.delete(conn, job_id)
+            if removed:
+                self.audit.record(
+                    conn,
+                    at=self.clock.now_us(),
+                    actor=by or self.actor,
+                    action="job.remove",
+                    job_id=job_id,
+                    before=old,
+                )
         if not removed and declared is None:
             raise NotFound("job", job_id)
         self._publish(JobEvent(EVENT_JOB_REMOVED, job_id))
@@ -298,9 +325,14 @@ class Tickwork:
     def remove_all_jobs(self, jobstore: str | None = None) -> None:
         with self._lock:
             self._declared.clear()
+        now = self.clock.now_us()
         with self.store.db.write() as conn:
             for job_id in self.store.jobs.ids(conn, JobFilter()):
+                old = self.store.jobs.get(conn, job_id)
                 self.store.jobs.delete(conn, job_id)
+                self.audit.record(
+                    conn, at=now, actor=self.actor, action="job.remove", job_id=job_id, before=old
+                )
         self._publish(SchedulerEvent(EVENT_ALL_JOBS_REMOVED))
         self._changed()
 
@@ -308,14 +340,14 @@ class Tickwork:
         with self.store.db.read() as conn:
             ids = self.store.jobs.ids(conn, JobFilter(group=group))
         for job_id in ids:
-            self._set_paused(job_id, True, by)
+            self._set_paused(job_id, True, by, detail={"group": group})
         return len(ids)
 
     def resume_group(self, group: str, *, by: str | None = None) -> int:
         with self.store.db.read() as conn:
             ids = self.store.jobs.ids(conn, JobFilter(group=group))
         for job_id in ids:
-            self._set_paused(job_id, False, by)
+            self._set_paused(job_id, False, by, detail={"group": group})
         return len(ids)
 
     def run_job(
@@ -331,7 +363,8 @@ class Tickwork:
         params = _check_params(params)
         now = self.clock.now_us()
         with self.store.db.write() as conn:
-            if self.store.jobs.get(conn, job_id) is None:
+            job = self.store.jobs.get(conn, job_id)
+            if job is None:
                 raise NotFound("job", job_id)
             run_id = self.store.runs.insert_one(
                 conn,
@@ -345,6 +378,15 @@ class Tickwork:
                     triggered_by=by,
                 ),
                 now,
+            )
+            self.audit.record(
+                conn,
+                at=now,
+                actor=by or self.actor,
+                action="job.run",
+                job_id=job_id,
+                run_id=run_id,
+                detail={"params": redacted_params(params, job.secret_keys)},
             )
         self._changed()
         self._publish(JobEvent(EVENT_JOB_SUBMITTED, job_id))
@@ -379,7 +421,19 @@ class Tickwork:
         """Cancel a queued or running run; returns the run's status after the request."""
         reason = f"cancelled by {by}" if by else "cancelled on request"
         with self.store.db.write() as conn:
-            status = self.store.runs.request_cancel(conn, run_id, self.clock.now_us(), reason)
+            now = self.clock.now_us()
+            status = self.store.runs.request_cancel(conn, run_id, now, reason)
+            if status in {s.value for s in ACTIVE_STATUSES} | {RunStatus.CANCELLED.value}:
+                run = self.store.runs.get(conn, run_id)
+                self.audit.record(
+                    conn,
+                    at=now,
+                    actor=by or self.actor,
+                    action="run.cancel",
+                    job_id=run.job_id if run else None,
+                    run_id=run_id,
+                    detail={"status": status},
+                )
         if status is None:
             raise NotFound("run", run_id)
         if status not in {s.value for s in ACTIVE_STATUSES} | {RunStatus.CANCELLED.value}:
@@ -405,13 +459,17 @@ class Tickwork:
         """Pause job processing on every node sharing the database (fires that fall due
         meanwhile follow each job's misfire policy on resume)."""
         with self.store.db.write() as conn:
-            self.store.settings.put(conn, SCHEDULER_PAUSED, True, self.clock.now_us(), by)
+            now = self.clock.now_us()
+            self.store.settings.put(conn, SCHEDULER_PAUSED, True, now, by)
+            self.audit.record(conn, at=now, actor=by or self.actor, action="scheduler.pause")
         self._publish(SchedulerEvent(EVENT_SCHEDULER_PAUSED))
         self._changed()
 
     def resume(self, *, by: str | None = None) -> None:
         with self.store.db.write() as conn:
-            self.store.settings.put(conn, SCHEDULER_PAUSED, False, self.clock.now_us(), by)
+            now = self.clock.now_us()
+            self.store.settings.put(conn, SCHEDULER_PAUSED, False, now, by)
+            self.audit.record(conn, at=now, actor=by or self.actor, action="scheduler.resume")
         self._publish(SchedulerEvent(EVENT_SCHEDULER_RESUMED))
         self._changed()
 
@@ -508,10 +566,27 @@ class Tickwork:
         counts = {"created": 0, "updated": 0, "removed": 0, "unchanged": 0}
         wanted = {r.id: replace(r, owner=owner, owner_ref=owner_ref) for r in records}
         events: list[JobEvent] = []
+        actor = f"{owner}:{owner_ref}" if owner_ref else owner
+        via = {"sync": owner, "owner_ref": owner_ref}
+        now = self.clock.now_us()
         with self.store.db.write() as conn:
+
+            def audit(action: str, job_id: str, before: Any, after: Any) -> None:
+                self.audit.record(
+                    conn,
+                    at=now,
+                    actor=actor,
+                    action=action,
+                    job_id=job_id,
+                    before=before,
+                    after=after,
+                    detail=via,
+                )
+
             owned = self.store.jobs.ids(conn, JobFilter(owner=owner, owner_ref=owner_ref))
             for job_id in owned:
                 if job_id not in wanted:
+                    audit("job.remove", job_id, self.store.jobs.get(conn, job_id), None)
                     self.store.jobs.delete(conn, job_id)
                     counts["removed"] += 1
                     events.append(JobEvent(EVENT_JOB_REMOVED, job_id))
@@ -519,6 +594,7 @@ class Tickwork:
                 old = self.store.jobs.get(conn, record.id, for_update=True)
                 if old is None:
                     self.store.jobs.insert(conn, record)
+                    audit("job.create", record.id, None, record)
                     counts["created"] += 1
                     events.append(JobEvent(EVENT_JOB_ADDED, record.id))
                     continue
@@ -532,7 +608,8 @@ class Tickwork:
                 if _definition(new) == _definition(old):
                     counts["unchanged"] += 1
                     continue
-                self.store.jobs.update(conn, new, old.version)
+                saved = self.store.jobs.update(conn, new, old.version)
+                audit("job.update", record.id, old, saved)
                 counts["updated"] += 1
                 events.append(JobEvent(EVENT_JOB_MODIFIED, record.id))
         for event in events:
@@ -540,6 +617,91 @@ class Tickwork:
         if events:
             self._changed()
         return counts
+
+    # ==========================================================================================
+    # Faces that send whole definitions (REST API, console); accounts, audit, stats
+    # ==========================================================================================
+    def create_job(
+        self, spec: JobSpec, *, by: str | None = None, replace_existing: bool = False
+    ) -> Job:
+        """Add a job from a JobSpec (the REST API builds them with ``check_target=False``, so
+        the server never imports user code)."""
+        return Job(
+            self, self._save(self._build(spec, by=by), replace_existing=replace_existing, by=by)
+        )
+
+    def update_job(
+        self,
+        job_id: str,
+        *,
+        expected_version: int | None = None,
+        by: str | None = None,
+        **fields: Any,
+    ) -> Job:
+        """Change any JobSpec fields (``trigger``/``trigger_args`` and ``timezone`` included)
+        in one transaction with one version step and one audit record. A new trigger or zone
+        moves the next fire to the first one after now; otherwise the schedule is kept."""
+        allowed = set(JobSpec.__dataclass_fields__) - {"id", "owner", "owner_ref", "check_target"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise InvalidInput(sorted(unknown)[0], "is not a job field that can be changed")
+        reschedules = bool({"trigger", "trigger_args", "timezone"} & set(fields))
+
+        def change(old: JobRecord, spec: JobSpec) -> JobSpec:
+            for key, value in fields.items():
+                setattr(spec, key, value)
+            if "trigger" not in fields and "timezone" in fields:
+                spec.trigger = {**old.trigger, "tz": spec.timezone or self.settings.timezone}
+            if "next_run_time" in fields:
+                return spec
+            if spec.paused:
+                spec.next_run_time = None
+            elif reschedules or old.paused:
+                spec.next_run_time = UNSET
+            else:
+                spec.next_run_time = _keep(old.next_fire_at)
+            return spec
+
+        return self._rewrite(job_id, change, expected_version=expected_version, by=by)
+
+    @property
+    def accounts(self) -> Any:
+        """Users, roles, API tokens, console sessions and login rate limits
+        (``tickwork.accounts.Accounts``)."""
+        if self._accounts is None:
+            from tickwork.accounts import Accounts
+
+            self._accounts = Accounts(self.store.db, self.clock, self.audit, self.settings)
+        return self._accounts
+
+    def stats(
+        self,
+        job_id: str | None = None,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        slow_s: float = 60.0,
+    ) -> Any:
+        """Run statistics (count, success rate, duration min/avg/max/p95, last status, slow
+        runs) over a window, for one job or all (``tickwork.stats``)."""
+        from tickwork.stats import run_stats
+
+        if job_id is not None and self.get_job(job_id) is None:
+            raise NotFound("job", job_id)
+        return run_stats(self.store.db, job_id=job_id, since=since, until=until, slow_s=slow_s)
+
+    def last_runs(self, job_ids: Sequence[str]) -> dict[str, RunRecord]:
+        """The newest run of each job (jobs without runs are left out)."""
+        from tickwork.stats import last_runs
+
+        return last_runs(self.store.db, job_ids)
+
+    def ping(self) -> None:
+        """Raise if the database does not answer."""
+        from sqlalchemy import text
+
+        with self.store.db.read() as conn:
+            conn.execute(text("SELECT 1"))
 
     # ==========================================================================================
     # Internals
@@ -613,7 +775,9 @@ class Tickwork:
             spec, now_us=self.clock.now_us(), default_tz=self.settings.timezone, by=by
         )
 
-    def _save(self, record: JobRecord, *, replace_existing: bool) -> JobRecord:
+    def _save(
+        self, record: JobRecord, *, replace_existing: bool, by: str | None = None
+    ) -> JobRecord:
         with self.store.db.write() as conn:
             old = (
                 self.store.jobs.get(conn, record.id, for_update=True) if replace_existing else None
@@ -621,6 +785,14 @@ class Tickwork:
             if old is None:
                 self.store.jobs.insert(conn, record)
                 saved, code = record, EVENT_JOB_ADDED
+                self.audit.record(
+                    conn,
+                    at=record.created_at,
+                    actor=by or self.actor,
+                    action="job.create",
+                    job_id=record.id,
+                    after=record,
+                )
             else:
                 new = replace(
                     _carry_schedule(old, record),
@@ -630,6 +802,15 @@ class Tickwork:
                 if _definition(new) == _definition(old):
                     return old
                 saved, code = self.store.jobs.update(conn, new, old.version), EVENT_JOB_MODIFIED
+                self.audit.record(
+                    conn,
+                    at=new.updated_at,
+                    actor=by or self.actor,
+                    action="job.update",
+                    job_id=record.id,
+                    before=old,
+                    after=saved,
+                )
         self._publish(JobEvent(code, record.id))
         self._changed()
         return saved
@@ -641,6 +822,7 @@ class Tickwork:
         *,
         expected_version: int | None,
         by: str | None,
+        action: str = "job.update",
     ) -> Job:
         declared = self._declared.get(job_id) if self.node is None else None
         now = self.clock.now_us()
@@ -668,11 +850,27 @@ class Tickwork:
                 owner_ref=old.owner_ref,
             )
             saved = self.store.jobs.update(conn, record, old.version)
+            self.audit.record(
+                conn,
+                at=now,
+                actor=by or self.actor,
+                action=action,
+                job_id=job_id,
+                before=old,
+                after=saved,
+            )
         self._publish(JobEvent(EVENT_JOB_MODIFIED, job_id))
         self._changed()
         return Job(self, saved)
 
-    def _set_paused(self, job_id: str, paused: bool, by: str | None) -> Job:
+    def _set_paused(
+        self,
+        job_id: str,
+        paused: bool,
+        by: str | None,
+        *,
+        detail: Mapping[str, Any] | None = None,
+    ) -> Job:
         now = self.clock.now_us()
         with self.store.db.write() as conn:
             old = self.store.jobs.get(conn, job_id, for_update=True)
@@ -683,6 +881,16 @@ class Tickwork:
             nxt = None if paused else trigger_of(old.trigger).next_fire_us(now)
             new = replace(old, paused=paused, next_fire_at=nxt, updated_at=now, updated_by=by)
             saved = self.store.jobs.update(conn, new, old.version)
+            self.audit.record(
+                conn,
+                at=now,
+                actor=by or self.actor,
+                action="job.pause" if paused else "job.resume",
+                job_id=job_id,
+                before=old,
+                after=saved,
+                detail=detail,
+            )
         self._publish(JobEvent(EVENT_JOB_MODIFIED, job_id))
         self._changed()
         return Job(self, saved)

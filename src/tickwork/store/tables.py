@@ -119,6 +119,7 @@ run = Table(
     Index(None, "status", "due_at"),
     Index(None, "node_id", "status"),
     Index(None, "job_id", "status"),
+    Index(None, "job_id", "id"),  # a job's runs newest first; its last run (API lists)
     Index(None, "scheduled_for"),
     **_MYSQL,
 )
@@ -147,3 +148,7 @@ setting = Table(
     Column("updated_by", String(100), nullable=True),
     **_MYSQL,
 )
+
+
+# Tables of other modules join the same metadata, so Alembic and the drift test see them.
+from tickwork.store import tables_audit, tables_auth  # noqa: E402, F401
