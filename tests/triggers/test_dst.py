@@ -251,3 +251,19 @@ def test_naive_start_date_in_a_gap_and_in_a_fold() -> None:
     assert run(gap, utc(2026, 1, 1), 1) == ["2026-03-29T03:00:00+02:00"]
     fold = cron("* * * * *", BERLIN, start_date="2026-10-25 02:30:00")
     assert run(fold, utc(2026, 1, 1), 1) == ["2026-10-25T02:30:00+02:00"]
+
+
+def test_distant_fires_across_many_changes() -> None:
+    # The search jumps over years of offset changes; the rule still applies where it lands.
+    assert run(cron("30 2 8 3 *", NEW_YORK), utc(2025, 6, 1), 3) == [
+        "2026-03-08T03:00:00-04:00",  # 2026-03-08 is the spring-forward Sunday
+        "2027-03-08T02:30:00-05:00",
+        "2028-03-08T02:30:00-05:00",
+    ]
+    assert run(cron("0 30 1 1 11 ? 2099", NEW_YORK), utc(2026, 1, 1), 1) == [
+        "2099-11-01T01:30:00-04:00"  # the first of the two 01:30s that day
+    ]
+    assert run(cron("0 0 * 1 11 ? 2099", NEW_YORK), utc(2099, 11, 1, 5, 30), 2) == [
+        "2099-11-01T01:00:00-05:00",  # hour-wildcard: the second pass too
+        "2099-11-01T02:00:00-05:00",
+    ]

@@ -34,7 +34,7 @@ from tickwork.triggers.common import (
 from tickwork.triggers.cron_parse import ParsedCron, parse_cron
 from tickwork.triggers.jitter import next_jittered
 from tickwork.triggers.schedule import MIN_WALL, CronFields, Schedule, compile_schedule
-from tickwork.triggers.zones import ZoneTable, fixed_offset, resolve_tz, zone_table
+from tickwork.triggers.zones import DAY, ZoneTable, fixed_offset, resolve_tz, zone_table
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MONTHS_EN = (
@@ -238,6 +238,16 @@ def _make_runner(
 
     def cross(w: int | None, off: int, end: int) -> int | None:
         """The candidate is past the segment ending at ``end``: hand over segment by segment."""
+        if w is not None and w - off > end + 2 * DAY:
+            # A distant candidate (a yearly or year-limited schedule): w is the first matching
+            # wall time after ``s``, so no gap or fold before it holds a match and none of
+            # those changes can fire. Jump to the segment a day before it instead of walking
+            # every change in between.
+            _, _, trans, offs = table.cover(w - off)
+            k = bisect_right(trans, w - off - DAY)
+            off, end = offs[k], trans[k]
+            if w - off < end:
+                return w - off
         while True:
             _, _, trans, offs = table.cover(end)
             j = bisect_right(trans, end)
