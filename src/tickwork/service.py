@@ -696,6 +696,34 @@ class Tickwork:
 
         return last_runs(self.store.db, job_ids)
 
+    def job_counts(self) -> dict[str, int]:
+        """Jobs by state: scheduled, paused, completed (and total)."""
+        with self.store.db.read() as conn:
+            counts = self.store.jobs.state_counts(conn)
+        out = {k: int(counts.get(k, 0)) for k in ("scheduled", "paused", "completed")}
+        out["total"] = sum(out.values())
+        return out
+
+    def backlog(self) -> dict[str, int]:
+        """What is due now and not yet taken: jobs whose next fire has passed, and queued
+        runs (manual runs, retries) waiting for a node."""
+        from tickwork.stats import backlog
+
+        return backlog(self.store.db, self.clock.now_us())
+
+    def scheduler_here(self) -> dict[str, Any]:
+        """This process's scheduler node: its id and whether its loop thread is alive."""
+        node = self.node
+        if node is None:
+            return {"scheduler": False, "node_id": None, "loop_alive": None}
+        return {"scheduler": True, "node_id": node.node_id, "loop_alive": node.loop.alive}
+
+    def run_timings(self, run_ids: Sequence[int]) -> list[tuple[str, float | None, float | None]]:
+        """(job id, duration, lateness) of runs, seconds; lateness = start - scheduled."""
+        from tickwork.stats import run_timings
+
+        return run_timings(self.store.db, run_ids)
+
     def ping(self) -> None:
         """Raise if the database does not answer."""
         from sqlalchemy import text

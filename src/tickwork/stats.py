@@ -270,4 +270,43 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-__all__ = ["RunStats", "StatsReport", "last_runs", "run_stats"]
+def backlog(db: Database, now: int) -> dict[str, int]:
+    """Due jobs not yet claimed, and queued runs due but not taken by a node."""
+    from tickwork.store.tables import job
+
+    with db.read() as conn:
+        due_jobs = conn.execute(
+            select(func.count()).select_from(job).where(job.c.next_fire_at <= now)
+        ).scalar_one()
+        queued = conn.execute(
+            select(func.count())
+            .select_from(run)
+            .where(
+                run.c.status == RunStatus.SCHEDULED.value,
+                run.c.node_id.is_(None),
+                run.c.due_at <= now,
+            )
+        ).scalar_one()
+    return {"due_jobs": int(due_jobs), "queued_runs": int(queued)}
+
+
+Timing = tuple[str, float | None, float | None]  # job id, duration s, lateness s
+
+
+def run_timings(db: Database, run_ids: Sequence[int]) -> list[Timing]:
+    out: list[Timing] = []
+    ids = list(run_ids)
+    with db.read() as conn:
+        for start in range(0, len(ids), 1000):
+            rows = conn.execute(
+                select(run.c.job_id, run.c.duration_s, run.c.started_at, run.c.scheduled_for).where(
+                    run.c.id.in_(ids[start : start + 1000])
+                )
+            ).all()
+            for job_id, duration, started, scheduled in rows:
+                late = None if started is None else max(0.0, (started - scheduled) / SEC)
+                out.append((job_id, duration, late))
+    return out
+
+
+SEC = 1_000_000

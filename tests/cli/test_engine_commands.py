@@ -79,8 +79,13 @@ def test_bad_input_exits_2_naming_the_field(tmp_path: Path) -> None:
 def test_serve_runs_the_demo_jobs_and_runs_list_shows_them(tmp_path: Path) -> None:
     env = {**os.environ, "TICKWORK_DATA_DIR": str(tmp_path)}
     env.pop("TICKWORK_DATABASE_URL", None)
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
     serve = subprocess.Popen(
-        [sys.executable, "-m", "tickwork.cli", "serve", "--demo"],
+        [sys.executable, "-m", "tickwork.cli", "serve", "--demo", "--port", port],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -14,9 +14,16 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 
 def _registrars() -> list[Registrar]:
-    from tickwork.cli import cron, db, jobs, runs, serve
+    from tickwork.cli import cron, db, jobs, runs, serve, users
 
-    return [serve.register, jobs.register, runs.register, cron.register, db.register]
+    return [
+        serve.register,
+        jobs.register,
+        runs.register,
+        cron.register,
+        db.register,
+        users.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -42,7 +42,9 @@ def open_client(args: argparse.Namespace) -> Any:
     """A Tickwork facade that does not run a scheduler node (client of the database)."""
     from tickwork.service import Tickwork
 
-    return Tickwork(settings=settings_from(args), check_targets=False)
+    tw = Tickwork(settings=settings_from(args), check_targets=False)
+    tw.actor = f"cli:{tw.actor.removeprefix('local:')}"  # who the audit trail names
+    return tw
 
 
 def when(us: int | None, zone: tzinfo | None = None) -> str:

@@ -1,10 +1,17 @@
-"""``tickwork serve``: run a node (the scheduler; the API and console join it later)."""
+"""``tickwork serve``: run a node: the REST API (and the console, when built) on --host/--port,
+and, unless --no-scheduler, a scheduler node in the same process."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import secrets
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,10 +26,13 @@ from tickwork.engine.events import (
 )
 
 log = logging.getLogger("tickwork.serve")
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = sub.add_parser("serve", parents=[store_options()], help="run a scheduler node")
+    serve = sub.add_parser(
+        "serve", parents=[store_options()], help="run a node: the REST API and a scheduler"
+    )
     serve.add_argument(
         "--jobs",
         action="append",
@@ -32,11 +42,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     serve.add_argument("--demo", action="store_true", help="also load the demo jobs")
     serve.add_argument("--timezone", help="default zone of jobs (env TICKWORK_TIMEZONE)")
-    serve.add_argument("--quiet", action="store_true", help="do not log every run")
+    serve.add_argument("--quiet", action="store_true", help="do not log every run or request")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    serve.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="serve the API only; scheduler nodes elsewhere run the jobs",
+    )
     serve.set_defaults(handler=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tickwork.accounts.keys import ENV, create_key_file
+    from tickwork.api import ApiSettings, create_app
+    from tickwork.errors import InvalidInput
     from tickwork.service import Tickwork
 
     settings = settings_from(args).with_overrides(timezone=args.timezone)
@@ -46,27 +68,123 @@ def _serve(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.demo and ENV not in os.environ:
+        path, created = create_key_file(settings.data_dir)
+        if created:
+            log.info("demo: created the secret key %s (mode 0600)", path)
+    try:
+        api_settings = ApiSettings.from_env(settings.data_dir)
+    except InvalidInput as exc:
+        print(
+            f"error: {exc.reason}\n"
+            f"  The API signs sessions and tokens with a secret key: run `tickwork init` "
+            f"(creates {settings.data_dir / 'secret_key'}) or set {ENV} to 32+ random "
+            "characters.",
+            file=sys.stderr,
+        )
+        return 2
     files = [Path(p) for p in args.jobs]
     if args.demo:
         files.append(Path(str(resources.files("tickwork.demo") / "jobs.yaml")))
     tw = Tickwork(settings=settings, job_files=[str(f) for f in files])
-    if not args.quiet:
-        tw.add_listener(
-            _log_run,
-            EVENT_JOB_EXECUTED
-            | EVENT_JOB_ERROR
-            | EVENT_JOB_MISSED
-            | EVENT_JOB_SKIPPED
-            | EVENT_JOB_LOST,
+    try:
+        _first_admin(tw, demo=args.demo, url=f"http://{args.host}:{args.port}/")
+        if not args.quiet:
+            tw.add_listener(
+                _log_run,
+                EVENT_JOB_EXECUTED
+                | EVENT_JOB_ERROR
+                | EVENT_JOB_MISSED
+                | EVENT_JOB_SKIPPED
+                | EVENT_JOB_LOST,
+            )
+        log.info("database: %s", tw.store.db.display_url)
+        if not args.no_scheduler:
+            tw.start()
+            for job in tw.get_jobs(limit=20):
+                log.info(
+                    "job %-20s %s; next run %s",
+                    job.id,
+                    job.trigger.describe("en"),
+                    job.next_run_time,
+                )
+        app = create_app(tw, api_settings)
+        config = uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=not args.quiet,
+            proxy_headers=True,
+            server_header=False,
         )
-    log.info("database: %s", tw.store.db.display_url)
-    tw.start()
-    for job in tw.get_jobs():
-        log.info("job %-20s %s; next run %s", job.id, job.trigger.describe("en"), job.next_run_time)
-    log.info("serving; runs are listed by `tickwork runs list`; Ctrl+C stops")
-    tw.run_forever()
-    tw.close()
+        role = "API only" if args.no_scheduler else "API and scheduler"
+        log.info("serving (%s) on http://%s:%d/ ; Ctrl+C stops", role, args.host, args.port)
+        _server_class()(config).run()
+    finally:
+        tw.shutdown(wait=True)
+        tw.close()
     return 0
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that SIGINT/SIGTERM are not raised again once it has
+        stopped (uvicorn does, which would kill the process before the scheduler node has
+        handed back its claims and recorded what it cut off)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
+def _first_admin(tw: Any, *, demo: bool, url: str) -> None:
+    """No default password: the first admin comes from TICKWORK_ADMIN_USER/_PASSWORD (used
+    only while no user exists), from `tickwork users create-admin`, or, for --demo on an
+    empty database, is `admin` with a random password printed once here."""
+    from tickwork.errors import InvalidInput
+
+    name = os.environ.get("TICKWORK_ADMIN_USER")
+    password = os.environ.get("TICKWORK_ADMIN_PASSWORD")
+    if name or password:
+        if not (name and password):
+            raise InvalidInput(
+                "TICKWORK_ADMIN_USER", "set both TICKWORK_ADMIN_USER and TICKWORK_ADMIN_PASSWORD"
+            )
+        created = tw.accounts.create_user(name, password, "admin", by="env", only_if_none=True)
+        if created is not None:
+            log.info("created the first admin %r from TICKWORK_ADMIN_USER", created.username)
+        return
+    if tw.accounts.count_users():
+        return
+    if not demo:
+        log.warning(
+            "no users yet: create the first admin with `tickwork users create-admin NAME` "
+            "(or set TICKWORK_ADMIN_USER and TICKWORK_ADMIN_PASSWORD before the first start)"
+        )
+        return
+    password = secrets.token_urlsafe(12)
+    if tw.accounts.create_user("admin", password, "admin", by="demo", only_if_none=True):
+        # Printed, never logged: it appears once, on this terminal.
+        print(
+            f"\n  Tickwork demo: log in at {url} as  admin  with password  {password}\n"
+            "  (shown only now; change it under your account, or create users with "
+            "`tickwork users create-admin`)\n",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _log_run(event: Any) -> None:

@@ -1,0 +1,333 @@
+"""Records to response shapes and request shapes to facade arguments. Secrets are masked
+here on the way out, and a masked value sent back keeps the stored secret on the way in."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from tickwork.accounts.records import ApiToken, User
+from tickwork.api import schemas as s
+from tickwork.audit import AuditEvent, redact_kwargs, redacted_params, redacted_target
+from tickwork.clock import us_to_datetime
+from tickwork.engine.trigger_cache import spec_key, trigger_of
+from tickwork.errors import InvalidInput
+from tickwork.executors.redact import MASK
+from tickwork.stats import RunStats, StatsReport
+from tickwork.store.records import JobRecord, RunRecord
+from tickwork.triggers.base import to_us
+from tickwork.triggers.zones import resolve_tz, us_to_local
+
+_POLICY_FIELDS = tuple(s.PoliciesIn.model_fields)
+
+
+# -- instants and cursors ----------------------------------------------------------------------
+def iso(us: int | None) -> str | None:
+    return None if us is None else us_to_datetime(us).isoformat()
+
+
+def iso_required(us: int) -> str:
+    return us_to_datetime(us).isoformat()
+
+
+def micros(moment: datetime | None) -> int | None:
+    return None if moment is None else to_us(moment)
+
+
+def encode_cursor(value: str | int) -> str:
+    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise InvalidInput("cursor", "is not a cursor this API returned") from None
+
+
+def decode_int_cursor(cursor: str | None) -> int | None:
+    text = decode_cursor(cursor)
+    if text is None:
+        return None
+    if not text.isdigit() or len(text) > 19:
+        raise InvalidInput("cursor", "is not a cursor this API returned")
+    return int(text)
+
+
+# -- jobs --------------------------------------------------------------------------------------
+def job_state(record: JobRecord) -> str:
+    if record.paused:
+        return "paused"
+    return "completed" if record.next_fire_at is None else "scheduled"
+
+
+@lru_cache(maxsize=4096)
+def _describe(key: str) -> tuple[str, str]:
+    import json
+
+    try:
+        trigger = trigger_of(json.loads(key))
+        return trigger.describe("en"), trigger.describe("zh")
+    except Exception:  # a stored spec that no longer parses still lists
+        return "", ""
+
+
+def job_out(record: JobRecord, last: RunRecord | None) -> s.JobOut:
+    en, zh = _describe(spec_key(record.trigger))
+    expr = record.trigger.get("expr")
+    try:
+        zone = resolve_tz(record.timezone)
+    except Exception:
+        zone = resolve_tz("UTC")
+    target = redacted_target(record)
+    return s.JobOut(
+        id=record.id,
+        name=record.name,
+        description=record.description,
+        group=record.group,
+        tags=list(record.tags),
+        target=s.TargetOut(
+            kind=record.target_kind,
+            ref=str(target.get("ref", "")),
+            args=list(target.get("args") or []),
+            kwargs=dict(target.get("kwargs") or {}),
+        ),
+        trigger=s.TriggerOut(
+            kind=record.trigger_kind,
+            expr=expr if isinstance(expr, str) else None,
+            spec=record.trigger,
+            description=s.Description(en=en, zh=zh),
+        ),
+        timezone=record.timezone,
+        executor=record.executor,
+        policies=s.Policies(**{f: getattr(record, f) for f in _POLICY_FIELDS}),
+        secret_keys=list(record.secret_keys),
+        state=job_state(record),  # type: ignore[arg-type]
+        paused=record.paused,
+        next_fire_at=(
+            None
+            if record.next_fire_at is None
+            else us_to_local(record.next_fire_at, zone).isoformat()
+        ),
+        last_run=None
+        if last is None
+        else s.LastRun(
+            id=last.id,
+            status=last.status,  # type: ignore[arg-type]
+            scheduled_for=iso_required(last.scheduled_for),
+            finished_at=iso(last.finished_at),
+            duration_s=last.duration_s,
+        ),
+        version=record.version,
+        owner=record.owner,
+        owner_ref=record.owner_ref,
+        created_at=iso_required(record.created_at),
+        created_by=record.created_by,
+        updated_at=iso_required(record.updated_at),
+        updated_by=record.updated_by,
+    )
+
+
+def trigger_fields(trigger: s.TriggerIn, timezone: str | None) -> dict[str, Any]:
+    """JobSpec's ``trigger`` and ``trigger_args`` from the API's trigger shape."""
+    given = [name for name in ("expr", "args", "spec") if getattr(trigger, name) is not None]
+    if len(given) > 1:
+        raise InvalidInput("trigger", f"give one of expr, args or spec, not {' and '.join(given)}")
+    if trigger.spec is not None:
+        spec = dict(trigger.spec)
+        if timezone:
+            spec["tz"] = timezone
+        return {"trigger": spec, "trigger_args": {}}
+    if trigger.expr is not None:
+        if trigger.kind != "cron":
+            raise InvalidInput("trigger.expr", f"a {trigger.kind} trigger takes args, not expr")
+        return {"trigger": trigger.expr, "trigger_args": {}}
+    if trigger.args is None and trigger.kind != "date":
+        raise InvalidInput("trigger", f"a {trigger.kind} trigger needs expr or args")
+    return {"trigger": trigger.kind, "trigger_args": dict(trigger.args or {})}
+
+
+def keep_secrets(
+    kwargs: dict[str, Any], old: JobRecord | None, secret_keys: list[str]
+) -> dict[str, Any]:
+    """A masked secret sent back (as the API showed it) keeps the stored value."""
+    if old is None:
+        return kwargs
+    stored = old.target.get("kwargs") or {}
+    out = dict(kwargs)
+    for key, value in kwargs.items():
+        if value == MASK and key in old.secret_keys and key in stored and key in secret_keys:
+            out[key] = stored[key]
+    return out
+
+
+def spec_fields(body: s.JobIn, old: JobRecord | None) -> dict[str, Any]:
+    """Every JobSpec field a whole definition gives (defaults for what it leaves out)."""
+    from tickwork.jobspec import JobSpec
+
+    base = JobSpec(target="x:y")  # the defaults of whatever the body leaves out
+    policies = {}
+    for name in _POLICY_FIELDS:
+        value = getattr(body.policies, name)
+        policies[name] = getattr(base, name) if value is None else value
+    fields: dict[str, Any] = {
+        "name": body.name,
+        "description": body.description,
+        "group": body.group,
+        "tags": body.tags,
+        "target": body.target.ref,
+        "args": body.target.args,
+        "kwargs": keep_secrets(body.target.kwargs, old, body.secret_keys),
+        "timezone": body.timezone,
+        "executor": body.executor,
+        "secret_keys": body.secret_keys,
+        "paused": body.paused,
+        **policies,
+        **trigger_fields(body.trigger, body.timezone),
+    }
+    return fields
+
+
+def patch_fields(body: s.JobPatch, old: JobRecord) -> dict[str, Any]:
+    given = body.model_fields_set
+    fields: dict[str, Any] = {}
+    for name in ("name", "description", "group", "tags", "executor", "secret_keys", "paused"):
+        if name in given and getattr(body, name) is not None:
+            fields[name] = getattr(body, name)
+    if "timezone" in given and body.timezone is not None:
+        fields["timezone"] = body.timezone
+    secret_keys = fields.get("secret_keys", list(old.secret_keys))
+    if body.target is not None:
+        if body.target.ref is not None:
+            fields["target"] = body.target.ref
+        if body.target.args is not None:
+            fields["args"] = body.target.args
+        if body.target.kwargs is not None:
+            fields["kwargs"] = keep_secrets(body.target.kwargs, old, secret_keys)
+    if body.policies is not None:
+        for name in body.policies.model_fields_set:
+            fields[name] = getattr(body.policies, name)
+    if body.trigger is not None:
+        fields.update(trigger_fields(body.trigger, fields.get("timezone")))
+    return fields
+
+
+# -- runs --------------------------------------------------------------------------------------
+def run_out(record: RunRecord, secret_keys: list[str] | None = None) -> s.RunOut:
+    return s.RunOut(**_run_fields(record, secret_keys))
+
+
+def run_detail(record: RunRecord, secret_keys: list[str] | None = None) -> s.RunDetail:
+    return s.RunDetail(
+        **_run_fields(record, secret_keys),
+        traceback=record.traceback,
+        log_size=len(record.log or ""),
+    )
+
+
+def _run_fields(record: RunRecord, secret_keys: list[str] | None) -> dict[str, Any]:
+    params = record.params
+    if params is not None:
+        # Without the job (removed) every override is masked: it may have been a secret.
+        if secret_keys is None and isinstance(params.get("kwargs"), dict):
+            params = redacted_params(params, params["kwargs"].keys())
+        else:
+            params = redacted_params(params, secret_keys or [])
+    return {
+        "id": record.id,
+        "job_id": record.job_id,
+        "scheduled_for": iso_required(record.scheduled_for),
+        "due_at": iso_required(record.due_at),
+        "attempt": record.attempt,
+        "retry_of": record.retry_of,
+        "reason": record.reason,
+        "status": record.status,
+        "node_id": record.node_id,
+        "cancel_requested": bool(record.cancel_requested),
+        "created_at": iso_required(record.created_at),
+        "started_at": iso(record.started_at),
+        "finished_at": iso(record.finished_at),
+        "duration_s": record.duration_s,
+        "result": record.result,
+        "error": record.error,
+        "params": params,
+        "triggered_by": record.triggered_by,
+    }
+
+
+def stats_out(report: StatsReport, secrets: dict[str, list[str]]) -> s.StatsOut:
+    def one(st: RunStats) -> s.RunStatsOut:
+        return s.RunStatsOut(
+            job_id=st.job_id,
+            runs=st.runs,
+            by_status=st.by_status,
+            success_rate=st.success_rate,
+            duration_min_s=st.duration_min_s,
+            duration_avg_s=st.duration_avg_s,
+            duration_max_s=st.duration_max_s,
+            duration_p95_s=st.duration_p95_s,
+            last_status=st.last_status,
+            last_run_id=st.last_run_id,
+            slow_threshold_s=st.slow_threshold_s,
+            slow_runs=st.slow_runs,
+            slowest=[run_out(r, secrets.get(r.job_id)) for r in st.slowest],
+        )
+
+    return s.StatsOut(
+        since=iso(report.since),
+        until=iso(report.until),
+        total=one(report.total),
+        jobs=[one(j) for j in report.jobs],
+    )
+
+
+# -- accounts and audit ------------------------------------------------------------------------
+def user_out(user: User) -> s.UserOut:
+    return s.UserOut(
+        id=user.id,
+        username=user.username,
+        role=user.role.value,
+        disabled=user.disabled,
+        created_at=iso_required(user.created_at),
+        created_by=user.created_by,
+        updated_at=iso_required(user.updated_at),
+    )
+
+
+def token_out(token: ApiToken, now_us: int) -> s.TokenOut:
+    return s.TokenOut(
+        id=token.id,
+        name=token.name,
+        user_id=token.user_id,
+        username=token.username,
+        role=token.role.value,
+        created_at=iso_required(token.created_at),
+        expires_at=iso(token.expires_at),
+        last_used_at=iso(token.last_used_at),
+        revoked_at=iso(token.revoked_at),
+        active=token.active(now_us),
+    )
+
+
+def audit_out(event: AuditEvent) -> s.AuditOut:
+    return s.AuditOut(
+        id=event.id,
+        at=iso_required(event.at),
+        actor=event.actor,
+        action=event.action,
+        job_id=event.job_id,
+        run_id=event.run_id,
+        subject=event.subject,
+        before=event.before,
+        after=event.after,
+        detail=event.detail,
+    )
+
+
+__all__ = ["MASK", "redact_kwargs"]

@@ -1,0 +1,145 @@
+"""Pure ASGI middleware: security headers on every response, a request body limit (413), and
+JSON-only request bodies (415, which also keeps HTML forms from posting cross-site)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# No inline script or style, nothing from elsewhere, no framing.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+_JSON_TYPES = (b"application/json", b"application/merge-patch+json", b"application/problem+json")
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api = str(scope.get("path", "")).startswith("/api")
+        secure = scope.get("scheme") == "https"
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                if api and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                if secure and self.hsts:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` (by Content-Length or while streaming) and
+    bodies that are not JSON."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                size = int(length)
+            except ValueError:
+                await _problem(send, 400, "Bad request", "Content-Length is not a number")
+                return
+            if size > self.max_bytes:
+                await _too_large(send, self.max_bytes)
+                return
+        has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
+        if has_body and scope.get("method") in ("POST", "PUT", "PATCH"):
+            ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if ctype not in _JSON_TYPES:
+                await _problem(
+                    send, 415, "Unsupported media type", "send the body as application/json"
+                )
+                return
+        received = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited, tracking)
+        except _TooLarge:
+            if not started:
+                await _too_large(send, self.max_bytes)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    await _problem(send, 413, "Request body too large", f"the limit is {limit} bytes")
+
+
+async def _problem(send: Send, status: int, title: str, detail: str) -> None:
+    slug = {400: "bad-request", 413: "too-large", 415: "unsupported-media-type"}[status]
+    body = json.dumps(
+        {
+            "type": f"urn:tickwork:problem:{slug}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "field": "body",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,84 @@
+"""/healthz (the process answers), /readyz (database, scheduler, jobs; levels as in seed
+004: error when no scheduler runs, warning when there are no jobs or all are paused) and
+/metrics (Prometheus text; needs a viewer token)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from tickwork.accounts.roles import Role
+from tickwork.api import schemas as s
+from tickwork.api.routers.scheduler import DEAD_AFTER_S
+from tickwork.api.security import TW, route
+
+router = APIRouter(tags=["health"])
+
+
+@route(router, "GET", "/healthz", role=None, response_model=s.Liveness)
+def healthz() -> s.Liveness:
+    """The process is up (no database access)."""
+    return s.Liveness(status="ok")
+
+
+@route(
+    router,
+    "GET",
+    "/readyz",
+    role=None,
+    response_model=s.Readiness,
+    responses={503: {"model": s.Readiness, "description": "not ready"}},
+)
+def readyz(tw: TW) -> JSONResponse:
+    """200 with ``ok`` or ``warning``; 503 with ``error`` (database unreachable, this node's
+    scheduler loop dead, or no scheduler running anywhere)."""
+    checks: dict[str, str] = {}
+    try:
+        tw.ping()
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+        return _ready("error", "the database is unreachable", checks)
+    here = tw.scheduler_here()
+    now = tw.clock.now_us()
+    live = [
+        n
+        for n in tw.nodes()
+        if "scheduler" in n.roles and (now - n.heartbeat_at) / 1e6 < DEAD_AFTER_S
+    ]
+    if here["scheduler"] and not here["loop_alive"]:
+        checks["scheduler"] = "error: this node's loop is not running"
+        return _ready("error", "the scheduler is not running", checks)
+    if not here["scheduler"] and not live:
+        checks["scheduler"] = "error: no scheduler node has a recent heartbeat"
+        return _ready("error", "the scheduler is not running", checks)
+    checks["scheduler"] = f"ok: {len(live)} live node(s)"
+    counts = tw.job_counts()
+    checks["jobs"] = f"{counts['scheduled']} scheduled, {counts['paused']} paused"
+    if tw.is_paused():
+        return _ready("warning", "the scheduler is paused", checks)
+    if counts["total"] == 0:
+        return _ready("warning", "no jobs are configured", checks)
+    if counts["scheduled"] == 0:
+        return _ready("warning", "all jobs are paused or completed", checks)
+    return _ready("ok", f"the scheduler runs; {counts['scheduled']} job(s) active", checks)
+
+
+def _ready(status: str, message: str, checks: dict[str, str]) -> JSONResponse:
+    body = s.Readiness(status=status, message=message, checks=checks)  # type: ignore[arg-type]
+    return JSONResponse(body.model_dump(), status_code=503 if status == "error" else 200)
+
+
+@route(
+    router,
+    "GET",
+    "/metrics",
+    role=Role.VIEWER,
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+def metrics(request: Request) -> PlainTextResponse:
+    """Prometheus text format (scrape with a viewer API token as bearer)."""
+    return PlainTextResponse(
+        request.app.state.metrics.render(), media_type="text/plain; version=0.0.4"
+    )

@@ -1,0 +1,235 @@
+"""/api/jobs: list, create, read, replace, change, delete, pause, resume, run now, stats,
+history; /api/groups: pause or resume a whole group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Query, Response
+from pydantic import AwareDatetime
+from starlette.status import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+
+from tickwork.accounts.roles import Role
+from tickwork.api import convert
+from tickwork.api import schemas as s
+from tickwork.api.security import TW, Me, route
+from tickwork.audit import AuditFilter
+from tickwork.errors import InvalidInput, NotFound
+from tickwork.jobspec import JobSpec
+from tickwork.service import Tickwork
+from tickwork.store.records import JobRecord
+
+router = APIRouter(tags=["jobs"])
+JobId = Annotated[str, "job id"]
+
+
+def _page_out(tw: Tickwork, records: list[JobRecord]) -> list[s.JobOut]:
+    last = tw.last_runs([r.id for r in records])
+    return [convert.job_out(r, last.get(r.id)) for r in records]
+
+
+def _one(tw: Tickwork, record: JobRecord, response: Response | None = None) -> s.JobOut:
+    if response is not None:
+        response.headers["ETag"] = f'"{record.version}"'
+    return convert.job_out(record, tw.last_runs([record.id]).get(record.id))
+
+
+def _record(tw: Tickwork, job_id: str) -> JobRecord:
+    job = tw.get_job(job_id)
+    if job is None or job.pending:
+        raise NotFound("job", job_id)
+    return job.record
+
+
+def _expected_version(if_match: str | None, body_version: int | None) -> int | None:
+    if if_match is not None:
+        text = if_match.strip().removeprefix("W/").strip('"')
+        if not text.isdigit():
+            raise InvalidInput("If-Match", 'must be the job\'s ETag, e.g. "3"')
+        value = int(text)
+        if body_version is not None and body_version != value:
+            raise InvalidInput("version", "differs from If-Match")
+        return value
+    return body_version
+
+
+@route(router, "GET", "/api/jobs", role=Role.VIEWER, response_model=s.JobPage)
+def list_jobs(
+    tw: TW,
+    group: Annotated[str | None, Query(max_length=100)] = None,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+    state: Annotated[s.JobState | None, Query()] = None,
+    text: Annotated[str | None, Query(max_length=200, description="in id or name")] = None,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> s.JobPage:
+    """Jobs ordered by id, a page at a time (pass ``next_cursor`` back as ``cursor``)."""
+    after = convert.decode_cursor(cursor)
+    jobs = tw.get_jobs(group=group, tag=tag, state=state, text=text, after=after, limit=limit + 1)
+    records = [j.record for j in jobs if not j.pending][: limit + 1]
+    more = len(records) > limit
+    records = records[:limit]
+    return s.JobPage(
+        items=_page_out(tw, records),
+        next_cursor=convert.encode_cursor(records[-1].id) if more and records else None,
+    )
+
+
+@route(
+    router,
+    "POST",
+    "/api/jobs",
+    role=Role.ADMIN,
+    response_model=s.JobOut,
+    status_code=HTTP_201_CREATED,
+)
+def create_job(tw: TW, me: Me, body: s.JobIn, response: Response) -> s.JobOut:
+    """Create a job. The target is checked for form only: the API server never imports user
+    code."""
+    fields = convert.spec_fields(body, None)
+    spec = JobSpec(id=body.id, owner="api", check_target=False, **fields)
+    job = tw.create_job(spec, by=me.actor)
+    response.headers["Location"] = f"/api/jobs/{job.id}"
+    return _one(tw, job.record, response)
+
+
+@route(router, "GET", "/api/jobs/{job_id}", role=Role.VIEWER, response_model=s.JobOut)
+def get_job(tw: TW, job_id: str, response: Response) -> s.JobOut:
+    """One job; its ETag is its version (send it back in If-Match to update)."""
+    return _one(tw, _record(tw, job_id), response)
+
+
+@route(router, "PUT", "/api/jobs/{job_id}", role=Role.ADMIN, response_model=s.JobOut)
+def replace_job(
+    tw: TW,
+    me: Me,
+    job_id: str,
+    body: s.JobIn,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=40)] = None,
+) -> s.JobOut:
+    """Replace a job's whole definition; what the body leaves out takes its default. With
+    If-Match (or ``version``) a stale version is refused with 409."""
+    if body.id is not None and body.id != job_id:
+        raise InvalidInput("id", "differs from the job id in the path")
+    old = _record(tw, job_id)
+    expected = _expected_version(if_match, body.version)
+    fields = convert.spec_fields(body, old)
+    job = tw.update_job(job_id, expected_version=expected, by=me.actor, **fields)
+    return _one(tw, job.record, response)
+
+
+@route(router, "PATCH", "/api/jobs/{job_id}", role=Role.ADMIN, response_model=s.JobOut)
+def patch_job(
+    tw: TW,
+    me: Me,
+    job_id: str,
+    body: s.JobPatch,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=40)] = None,
+) -> s.JobOut:
+    """Change some fields of a job (409 on a stale If-Match or ``version``)."""
+    old = _record(tw, job_id)
+    expected = _expected_version(if_match, body.version)
+    fields = convert.patch_fields(body, old)
+    job = tw.update_job(job_id, expected_version=expected, by=me.actor, **fields)
+    return _one(tw, job.record, response)
+
+
+@route(router, "DELETE", "/api/jobs/{job_id}", role=Role.ADMIN, status_code=HTTP_204_NO_CONTENT)
+def delete_job(tw: TW, me: Me, job_id: str) -> Response:
+    """Delete a job (its runs stay in the history)."""
+    _record(tw, job_id)
+    tw.remove_job(job_id, by=me.actor)
+    return Response(status_code=HTTP_204_NO_CONTENT)
+
+
+@route(router, "POST", "/api/jobs/{job_id}/pause", role=Role.OPERATOR, response_model=s.JobOut)
+def pause_job(tw: TW, me: Me, job_id: str) -> s.JobOut:
+    return _one(tw, tw.pause_job(job_id, by=me.actor).record)
+
+
+@route(router, "POST", "/api/jobs/{job_id}/resume", role=Role.OPERATOR, response_model=s.JobOut)
+def resume_job(tw: TW, me: Me, job_id: str) -> s.JobOut:
+    """Resume; the next fire is the first one after now."""
+    return _one(tw, tw.resume_job(job_id, by=me.actor).record)
+
+
+@route(
+    router,
+    "POST",
+    "/api/jobs/{job_id}/run",
+    role=Role.OPERATOR,
+    response_model=s.RunQueued,
+    status_code=HTTP_202_ACCEPTED,
+)
+def run_job(
+    tw: TW, me: Me, job_id: str, body: Annotated[s.RunNowIn | None, Body()] = None
+) -> s.RunQueued:
+    """Queue a run now and return its id at once; a scheduler node runs it. ``params`` may
+    override the job's args and kwargs for this run."""
+    params = None
+    if body is not None and body.params is not None:
+        params = body.params.model_dump(exclude_none=True)
+    run_id = tw.run_job(job_id, params=params, by=me.actor)
+    return s.RunQueued(run_id=run_id, job_id=job_id, status="scheduled")
+
+
+@route(router, "GET", "/api/jobs/{job_id}/stats", role=Role.VIEWER, response_model=s.StatsOut)
+def job_stats(
+    tw: TW,
+    job_id: str,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    slow_s: Annotated[float, Query(ge=0, le=10**9)] = 60.0,
+) -> s.StatsOut:
+    """Runs of one job scheduled in [since, until): count, success rate, durations, slow runs."""
+    record = _record(tw, job_id)
+    report = tw.stats(
+        job_id, since=convert.micros(since), until=convert.micros(until), slow_s=slow_s
+    )
+    return convert.stats_out(report, {job_id: list(record.secret_keys)})
+
+
+@route(router, "GET", "/api/jobs/{job_id}/history", role=Role.VIEWER, response_model=s.AuditPage)
+def job_history(
+    tw: TW,
+    job_id: str,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> s.AuditPage:
+    """The audit trail of one job (secrets masked), newest first."""
+    before = convert.decode_int_cursor(cursor)
+    events = tw.audit.page(AuditFilter(job_id=job_id), before_id=before, limit=limit + 1)
+    more = len(events) > limit
+    events = events[:limit]
+    return s.AuditPage(
+        items=[convert.audit_out(e) for e in events],
+        next_cursor=convert.encode_cursor(events[-1].id) if more and events else None,
+    )
+
+
+@route(
+    router,
+    "POST",
+    "/api/groups/{group}/pause",
+    role=Role.OPERATOR,
+    response_model=s.GroupResult,
+    tags=["groups"],
+)
+def pause_group(tw: TW, me: Me, group: str) -> s.GroupResult:
+    """Pause every job of a group."""
+    return s.GroupResult(group=group, jobs=tw.pause_group(group, by=me.actor))
+
+
+@route(
+    router,
+    "POST",
+    "/api/groups/{group}/resume",
+    role=Role.OPERATOR,
+    response_model=s.GroupResult,
+    tags=["groups"],
+)
+def resume_group(tw: TW, me: Me, group: str) -> s.GroupResult:
+    """Resume every job of a group."""
+    return s.GroupResult(group=group, jobs=tw.resume_group(group, by=me.actor))
