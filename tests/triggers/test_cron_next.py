@@ -139,10 +139,26 @@ class TestBounds:
             cron("* * * * *", start_date=12345)
 
 
-def test_far_future_ends_at_year_9999() -> None:
+def test_far_future_ends_in_year_9999() -> None:
     t = cron("0 0 1 1 *")
     assert t.next_fire_after(at(9998, 6, 1)) == at(9999, 1, 1)
     assert t.next_fire_after(at(9999, 1, 1)) is None
+    # Fires end with 9999-12-28 (wall time) so every instant stays representable.
+    for zone in ("UTC", "Europe/Berlin", "Pacific/Kiritimati", "Etc/GMT+12"):
+        every = cron("* * * * *", zone)
+        last = every.next_fire_after(at(9999, 12, 28, 12))
+        assert last is None or last.astimezone(UTC) < at(9999, 12, 30)
+        assert every.next_fire_after(at(9999, 12, 31, 23, 59, 59)) is None
+        assert every.next_fire_us(10**20) is None
+        first = every.next_fire_us(-(10**20))
+        assert first is not None
+        assert first < to_us(at(1, 1, 4))
+
+
+def test_interval_stops_where_datetime_does() -> None:
+    from tickwork.triggers import interval
+
+    assert interval(minutes=1).next_fire_after(at(9999, 12, 31, 23, 59, 59)) is None
 
 
 def test_before_1970_works_too() -> None:

@@ -34,7 +34,18 @@ from tickwork.triggers.common import (
 from tickwork.triggers.cron_parse import ParsedCron, parse_cron
 from tickwork.triggers.jitter import next_jittered
 from tickwork.triggers.schedule import MIN_WALL, CronFields, Schedule, compile_schedule
-from tickwork.triggers.zones import DAY, ZoneTable, fixed_offset, resolve_tz, zone_table
+from tickwork.triggers.zones import (
+    DAY,
+    MAX_S,
+    MIN_S,
+    ZoneTable,
+    fixed_offset,
+    resolve_tz,
+    zone_table,
+)
+
+# No fire exists at or after this second in any zone (fires end at MAX_WALL, 9999-12-28).
+LAST_S = MAX_S - DAY
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MONTHS_EN = (
@@ -211,6 +222,12 @@ def _make_runner(
     memo = [(1, 0, 0, 0)]
 
     def segment(s: int) -> tuple[int, int, int, int]:
+        if s < MIN_S:  # before year 1: start the search at the table's first segment
+            seg = (-(1 << 62), MIN_S, table.offset_at(MIN_S), MIN_WALL)
+            memo[0] = seg
+            return seg
+        if s >= LAST_S:  # past every possible fire (see MAX_WALL)
+            return (LAST_S, 1 << 62, 0, MIN_WALL)
         lo, guard, trans, offs = table.state
         if not lo <= s < guard:
             lo, guard, trans, offs = table.cover(s)
@@ -238,6 +255,8 @@ def _make_runner(
 
     def cross(w: int | None, off: int, end: int) -> int | None:
         """The candidate is past the segment ending at ``end``: hand over segment by segment."""
+        if end >= LAST_S:
+            return None
         if w is not None and w - off > end + 2 * DAY:
             # A distant candidate (a yearly or year-limited schedule): w is the first matching
             # wall time after ``s``, so no gap or fold before it holds a match and none of

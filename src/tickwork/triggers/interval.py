@@ -15,7 +15,7 @@ from tickwork.triggers.common import (
     coerce_jitter,
     coerce_seed,
 )
-from tickwork.triggers.zones import resolve_tz
+from tickwork.triggers.zones import MAX_S, resolve_tz
 
 UNITS_US = (
     ("weeks", 604_800_000_000),
@@ -24,6 +24,9 @@ UNITS_US = (
     ("minutes", 60_000_000),
     ("seconds", 1_000_000),
 )
+
+
+_LAST_US = MAX_S * 1_000_000
 
 
 def _period_us(parts: dict[str, object]) -> int:
@@ -95,7 +98,9 @@ class IntervalTrigger(TriggerBase):
         else:
             res = anchor + ((after_us - anchor) // self._period + 1) * self._period
         end = self._end_us
-        return res if end is None or res <= end else None
+        if end is None:
+            return res if res < _LAST_US else None  # datetime cannot show later instants
+        return res if res <= end else None
 
     def describe(self, lang: Lang = "en") -> str:
         from tickwork.triggers.describe import describe_interval

@@ -36,7 +36,9 @@ ALL_DOW = frozenset(range(7))
 
 _ORD_EPOCH = 719_163  # date(1970, 1, 1).toordinal()
 MIN_WALL = (date(1, 1, 3).toordinal() - _ORD_EPOCH) * DAY
-MAX_WALL = (date(9999, 12, 31).toordinal() - _ORD_EPOCH) * DAY + DAY - 1
+# The last wall second a schedule may fire at: late enough for anyone, early enough that the
+# instant stays inside datetime's range (and inside zone tables) in every zone.
+MAX_WALL = (date(9999, 12, 28).toordinal() - _ORD_EPOCH) * DAY + DAY - 1
 MAX_YEAR = 9999
 _BLOCK_BITS = 8  # days are cached in blocks of 256
 _BLOCK_MASK = (1 << _BLOCK_BITS) - 1
@@ -406,6 +408,8 @@ def _make_next_wall(sched: Schedule) -> Callable[[int], int | None]:
     def next_wall(w: int) -> int | None:
         if w < MIN_WALL:
             return next_wall(MIN_WALL)
+        if w > MAX_WALL:
+            return None
         d, t = divmod(w, DAY)
         nd = next_day(d)
         if nd is None:

@@ -25,9 +25,9 @@ from tickwork.errors import TriggerError
 
 DAY = 86_400
 YEAR = 365 * DAY
-# datetime can represent 0001-01-01 .. 9999-12-31; keep a day of slack for offsets.
+# datetime can represent 0001-01-01 .. 9999-12-31; keep slack so any offset stays in range.
 MIN_S = -62_135_596_800 + 2 * DAY
-MAX_S = 253_402_300_799 - 2 * DAY
+MAX_S = 253_402_300_799 - DAY
 _SAMPLE = DAY  # sampling step when looking for offset changes
 _CHUNK = 16 * YEAR  # how far a table grows at a time
 _GUARD = 2 * YEAR  # keep at least this much table beyond any instant asked about
