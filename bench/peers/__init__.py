@@ -1,0 +1,1 @@
+"""One module per system of the engine benchmark; each runs inside its own subprocess."""
