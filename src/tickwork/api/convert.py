@@ -46,9 +46,12 @@ def decode_cursor(cursor: str | None) -> str | None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+        text = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidInput("cursor", "is not a cursor this API returned") from None
+        text = ""
+    if not text:
+        raise InvalidInput("cursor", "is not a cursor this API returned")
+    return text
 
 
 def decode_int_cursor(cursor: str | None) -> int | None:

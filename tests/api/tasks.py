@@ -1,0 +1,25 @@
+"""Targets the API tests run (imported by the scheduler node, never by the API)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+def use_password(password: str, out: str) -> str:
+    """Stands for a job that connects to a database: proves it received the password (by
+    writing it where the test looks), then prints and returns it, which the executor masks."""
+    Path(out).write_text(password, encoding="utf-8")
+    print(f"connecting with password={password}")
+    return f"connected with {password}"
+
+
+def slow_logger(lines: int = 4, pause_s: float = 0.6) -> str:
+    for i in range(lines):
+        print(f"line {i}", flush=True)
+        time.sleep(pause_s)
+    return "done"
+
+
+def noop() -> None:
+    return None
