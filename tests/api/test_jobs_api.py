@@ -178,8 +178,11 @@ def test_pause_resume_run_delete_and_groups(api: Api) -> None:
     assert queued.status_code == 202
     run_id = queued.json()["run_id"]
     run = operator.get(f"/api/runs/{run_id}").json()
-    assert (run["status"], run["reason"], run["triggered_by"]) == ("scheduled", "manual",
-                                                                   "operator-user")  # fmt: skip
+    assert (run["status"], run["reason"], run["triggered_by"]) == (
+        "scheduled",
+        "manual",
+        "operator-user",
+    )
     assert run["params"] == {"kwargs": {"x": 1}}
     assert operator.post("/api/jobs/g1/run").status_code == 202  # no body at all
     assert admin.get("/api/jobs/g1").json()["last_run"]["status"] == "scheduled"
@@ -262,7 +265,7 @@ def test_every_mutation_is_audited_with_before_and_after(api: Api) -> None:
     assert by_action["job.remove"]["before"]["id"] == "audited"
     assert by_action["job.create"]["before"] is None
     assert by_action["run.cancel"]["run_id"] == run_id
-    assert [e for e in mine if e["action"] == "job.pause"][0]["detail"] == {"group": "grp"}
+    assert next(e for e in mine if e["action"] == "job.pause")["detail"] == {"group": "grp"}
     assert "top-secret" not in str(events)
     # filters and pages
     assert {e["action"] for e in admin.get("/api/audit", params={"action": "job."}).json()[

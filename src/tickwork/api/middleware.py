@@ -57,10 +57,6 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """Refuse request bodies over ``max_bytes`` (by Content-Length or while streaming) and
     bodies that are not JSON."""
@@ -94,27 +90,31 @@ class BodyLimit:
                 return
         received = 0
         started = False
+        refused = False
 
         async def limited() -> Message:
-            nonlocal received
+            nonlocal received, refused
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
+                if received > self.max_bytes and not refused:
+                    # Answer 413 now and tell the app the client went away, so it stops
+                    # reading; whatever it answers after that is dropped.
+                    refused = True
+                    if not started:
+                        await _too_large(send, self.max_bytes)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited, tracking)
-        except _TooLarge:
-            if not started:
-                await _too_large(send, self.max_bytes)
+        await self.app(scope, limited, tracking)
 
 
 async def _too_large(send: Send, limit: int) -> None:

@@ -18,6 +18,7 @@ from tickwork.errors import InvalidInput, NotFound
 from tickwork.jobspec import JobSpec
 from tickwork.service import Tickwork
 from tickwork.store.records import JobRecord
+from tickwork.triggers.zones import resolve_tz
 
 router = APIRouter(tags=["jobs"])
 JobId = Annotated[str, "job id"]
@@ -39,6 +40,11 @@ def _record(tw: Tickwork, job_id: str) -> JobRecord:
     if job is None or job.pending:
         raise NotFound("job", job_id)
     return job.record
+
+
+def _check_zone(name: str | None) -> None:
+    if name is not None:
+        resolve_tz(name, "timezone")
 
 
 def _expected_version(if_match: str | None, body_version: int | None) -> int | None:
@@ -86,6 +92,7 @@ def list_jobs(
 def create_job(tw: TW, me: Me, body: s.JobIn, response: Response) -> s.JobOut:
     """Create a job. The target is checked for form only: the API server never imports user
     code."""
+    _check_zone(body.timezone)
     fields = convert.spec_fields(body, None)
     spec = JobSpec(id=body.id, owner="api", check_target=False, **fields)
     job = tw.create_job(spec, by=me.actor)
@@ -114,6 +121,7 @@ def replace_job(
         raise InvalidInput("id", "differs from the job id in the path")
     old = _record(tw, job_id)
     expected = _expected_version(if_match, body.version)
+    _check_zone(body.timezone)
     fields = convert.spec_fields(body, old)
     job = tw.update_job(job_id, expected_version=expected, by=me.actor, **fields)
     return _one(tw, job.record, response)
@@ -131,6 +139,7 @@ def patch_job(
     """Change some fields of a job (409 on a stale If-Match or ``version``)."""
     old = _record(tw, job_id)
     expected = _expected_version(if_match, body.version)
+    _check_zone(body.timezone)
     fields = convert.patch_fields(body, old)
     job = tw.update_job(job_id, expected_version=expected, by=me.actor, **fields)
     return _one(tw, job.record, response)
