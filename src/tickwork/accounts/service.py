@@ -261,8 +261,10 @@ class Accounts:
             )
             window_start = now - self.policy.login_window_s * SEC
             conn.execute(delete(login_attempt).where(login_attempt.c.at < now - 86_400 * SEC))
-            if not ok or found is None:
-                raise AuthenticationFailed("wrong user name or password")
+        if not ok or found is None:
+            # Raised after the commit: the failure must count.
+            raise AuthenticationFailed("wrong user name or password")
+        with self.db.write() as conn:
             # A success clears the account's failures (not the address's).
             conn.execute(
                 delete(login_attempt).where(
