@@ -146,7 +146,7 @@ def burst(p: dict[str, Any]) -> dict[str, Any]:
     tw.start()
     done = 0
     while done < n and time.perf_counter() - t0 < p.get("timeout_s", 300):
-        time.sleep(0.02)
+        time.sleep(0.05)
         with tw.store.db.read() as conn:
             done = int(conn.execute(q).scalar_one())
     elapsed = time.perf_counter() - t0

@@ -43,6 +43,23 @@ def plan_fires(
         fires.append(nxt)
         nxt = trigger.next_fire_us(nxt)
 
+    if not fires or now - fires[0] <= late_after_us:
+        # Nothing late (fires are increasing): every fire runs; no misfire policy applies.
+        reason, status = RunReason.SCHEDULE.value, RunStatus.SCHEDULED.value
+        return FirePlan(
+            [
+                NewRun(
+                    job_id=job.id,
+                    scheduled_for=fire,
+                    due_at=fire,
+                    reason=reason,
+                    status=status,
+                    node_id=node_id,
+                )
+                for fire in fires
+            ],
+            nxt,
+        )
     late = [f for f in fires if now - f > late_after_us]
     on_time = fires[len(late) :]  # fires are increasing, so the late ones come first
     grace_us = None if job.misfire_grace_s is None else round(job.misfire_grace_s * 1e6)

@@ -18,6 +18,23 @@ def _compile(key: str) -> Trigger:
     return from_spec(json.loads(key))
 
 
+_by_items: dict[tuple[Any, ...], Trigger] = {}
+
+
 def trigger_of(spec: dict[str, Any]) -> Trigger:
-    """The trigger of a stored spec (raises TriggerError for a spec that no longer parses)."""
-    return _compile(spec_key(spec))
+    """The trigger of a stored spec (raises TriggerError for a spec that no longer parses).
+
+    Each claim asks for the trigger of every job it claims, so the common case avoids
+    serialising the spec: a spec whose values are all hashable (every cron-string, interval
+    and date spec) is looked up by its items as they come from the database."""
+    try:
+        key = tuple(spec.items())
+        found = _by_items.get(key)
+    except TypeError:  # a keyword cron spec holds a dict of fields
+        return _compile(spec_key(spec))
+    if found is None:
+        found = _compile(spec_key(spec))
+        if len(_by_items) >= 65_536:  # bounded, like the compile cache
+            _by_items.clear()
+        _by_items[key] = found
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        self._write_turn = threading.RLock() if self.is_sqlite else None
         # Row locks that other claimers skip: PostgreSQL 9.5+, MySQL 8, MariaDB 10.6+.
         self.skip_locked = not self.is_sqlite
 
@@ -76,8 +78,21 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that will write. On SQLite it takes the write lock up front
-        (BEGIN IMMEDIATE), so it never fails half-way on a lock upgrade."""
-        with self.engine.connect().execution_options(tw_write=True) as conn, conn.begin():
+        (BEGIN IMMEDIATE), so it never fails half-way on a lock upgrade.
+
+        On SQLite the threads of this process also take turns on a Python lock first: SQLite
+        has one writer at a time anyway, and a thread that finds the database locked waits
+        in SQLite's busy handler, which sleeps in steps of up to 100 ms, however soon the
+        lock is free again. Between processes the busy handler still applies."""
+        if self._write_turn is None:
+            with self.engine.connect().execution_options(tw_write=True) as conn, conn.begin():
+                yield conn
+            return
+        with (
+            self._write_turn,
+            self.engine.connect().execution_options(tw_write=True) as conn,
+            conn.begin(),
+        ):
             yield conn
 
     @contextlib.contextmanager

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -44,15 +47,20 @@ class JobRecord:
     updated_by: str | None = None
 
     def to_row(self) -> dict[str, Any]:
-        row = asdict(self)
-        row["group_name"] = row.pop("group")
+        """The row to store. Its JSON values are copies one level deep (the record's own
+        lists and dicts are never handed out); deeper values (args, kwargs) are shared and,
+        like the record, must not be changed. A million jobs are added through here, so no
+        ``dataclasses.asdict`` (which deep-copies every value)."""
+        row = {name: getattr(self, attr) for name, attr in _JOB_ROW_ATTRS}
+        row["tags"] = list(self.tags)
+        row["target"] = dict(self.target)
+        row["trigger"] = dict(self.trigger)
+        row["secret_keys"] = list(self.secret_keys)
         return row
 
     @classmethod
     def from_row(cls, row: RowMapping | dict[str, Any]) -> JobRecord:
-        data = dict(row)
-        data["group"] = data.pop("group_name")
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
+        return cls(**{attr: row[name] for name, attr in _JOB_ROW_ATTRS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +90,51 @@ class RunRecord:
 
     @classmethod
     def from_row(cls, row: RowMapping | dict[str, Any]) -> RunRecord:
-        return cls(**{f.name: row[f.name] for f in fields(cls) if f.name in row})
+        return cls(**{name: row[name] for name in _RUN_FIELDS if name in row})
 
 
 JOB_COLUMNS = tuple(f.name if f.name != "group" else "group_name" for f in fields(JobRecord))
+# (column name, attribute name) of every JobRecord field: the record <-> row mapping.
+_JOB_ROW_ATTRS = tuple(zip(JOB_COLUMNS, (f.name for f in fields(JobRecord)), strict=True))
+_RUN_FIELDS = tuple(f.name for f in fields(RunRecord))
+
+
+# -- reading job rows fast (the claim) ------------------------------------------------------------
+_JSON_FIELDS = frozenset({"tags", "target", "trigger", "secret_keys"})
+_JSON_INDEXES = tuple(i for i, (name, _) in enumerate(_JOB_ROW_ATTRS) if name in _JSON_FIELDS)
+_TRIGGER_INDEX = next(i for i, (name, _) in enumerate(_JOB_ROW_ATTRS) if name == "trigger")
+
+
+@lru_cache(maxsize=8192)
+def _decoded(text: str) -> Any:
+    return json.loads(text)
+
+
+def job_columns_raw(is_sqlite: bool) -> list[Any]:
+    """The job table's columns in JobRecord field order, JSON columns as their text."""
+    from sqlalchemy import Text, cast, type_coerce
+
+    from tickwork.store.tables import job
+
+    out: list[Any] = []
+    for name, _ in _JOB_ROW_ATTRS:
+        col = job.c[name]
+        if name in _JSON_FIELDS:
+            text = type_coerce(col, Text) if is_sqlite else cast(col, Text)
+            out.append(text.label(name))
+        else:
+            out.append(col)
+    return out
+
+
+def job_from_raw(row: Sequence[Any]) -> JobRecord:
+    """A JobRecord from a row of ``job_columns_raw``. Equal JSON texts decode to one shared
+    value (records and their values are never changed in place), so a claim of many jobs
+    with the same target decodes it once; trigger texts differ per job (they carry the job id
+    as seed) and are decoded each time, into a value of the record's own."""
+    values = list(row)
+    for i in _JSON_INDEXES:
+        text = values[i]
+        if isinstance(text, str):
+            values[i] = json.loads(text) if i == _TRIGGER_INDEX else _decoded(text)
+    return JobRecord(*values)
