@@ -218,7 +218,9 @@ def many_sqlite_add(p: dict[str, Any]) -> dict[str, Any]:
     add_s = time.perf_counter() - t0
     store = sched._lookup_jobstore("default")
     filled = 0
-    if added < n:
+    if added < n and not p.get("fill", True):
+        sched.shutdown(wait=False)
+    elif added < n:
         # The rest: the same Job objects add_job builds, their next run time computed as
         # add_job does, pickled with the store's protocol, inserted 10,000 per transaction.
         sched.shutdown(wait=False)

@@ -166,14 +166,16 @@ def burst(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def many_add(p: dict[str, Any]) -> dict[str, Any]:
-    """Register ``n`` cron jobs with ``add_jobs`` (in chunks of 50,000 specs)."""
+    """Register ``n`` cron jobs with ``add_jobs`` (in chunks of 50,000 specs), stopping after
+    the chunk that passes ``budget_s`` (if given)."""
     from tickwork import JobSpec
 
-    n = p["n"]
+    n, budget = p["n"], p.get("budget_s")
     exprs = cron_mix(n, p["hour"])
     tw = _tickwork(p["url"], p["workers"])
     t0 = time.perf_counter()
     chunk = 50_000
+    added = 0
     for start in range(0, n, chunk):
         specs = [
             JobSpec(
@@ -185,10 +187,17 @@ def many_add(p: dict[str, Any]) -> dict[str, Any]:
             )
             for i in range(start, min(n, start + chunk))
         ]
-        tw.add_jobs(specs)
+        added += tw.add_jobs(specs)
+        if budget is not None and time.perf_counter() - t0 > budget and added < n:
+            break
     add_s = time.perf_counter() - t0
     tw.close()
-    return {"add_s": round(add_s, 3), "rate_per_s": round(n / add_s, 1), "added": n}
+    return {
+        "add_s": round(add_s, 3) if added == n else None,
+        "rate_per_s": round(added / add_s, 1),
+        "added": added,
+        "budget_s": budget,
+    }
 
 
 def many_start(p: dict[str, Any]) -> dict[str, Any]:
