@@ -171,6 +171,9 @@ class Bench:
         else:
             out = self._celery(scenario, base)
         out["wall_s"] = round(time.monotonic() - t0, 1)
+        # The machine's 1-minute load average as the measurement ended: other work on a
+        # shared 2-core machine shows up in lateness first.
+        out["load_avg_1m"] = round(os.getloadavg()[0], 2)
         print(f"  {scenario:<10} {system:<20} {_brief(out)}", flush=True)
         return out
 
@@ -259,7 +262,8 @@ class Bench:
 
 def _brief(out: dict[str, Any]) -> str:
     keys = ("error", "skipped", "p50_ms", "p99_ms", "executed", "records", "runs_per_s",
-            "add_s", "rate_per_s", "start_s", "rss_mb", "idle_cpu_s_per_s", "wall_s")  # fmt: skip
+            "add_s", "rate_per_s", "start_s", "rss_mb", "idle_cpu_s_per_s", "wall_s",
+            "load_avg_1m")  # fmt: skip
     return " ".join(f"{k}={out[k]}" for k in keys if k in out)
 
 
