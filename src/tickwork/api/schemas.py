@@ -3,8 +3,9 @@ offset: a job's next fire in the job's zone, everything else in UTC."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 JobState = Literal["scheduled", "paused", "completed"]
@@ -20,6 +21,11 @@ RunStatusName = Literal[
     "lost",
 ]
 RoleName = Literal["viewer", "operator", "admin"]
+# Path parameters, bounded as the columns are (a row id is a signed 64-bit integer).
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+JobIdPath = Annotated[str, Path(min_length=1, max_length=191)]
+GroupPath = Annotated[str, Path(min_length=1, max_length=100)]
+TokenIdPath = Annotated[str, Path(min_length=1, max_length=32)]
 
 
 class Strict(BaseModel):

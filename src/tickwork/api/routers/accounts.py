@@ -99,12 +99,12 @@ def create_user(tw: TW, me: Me, body: s.UserCreateIn) -> s.UserOut:
 
 
 @route(router, "GET", "/api/users/{user_id}", role=Role.ADMIN, response_model=s.UserOut)
-def get_user(tw: TW, user_id: int) -> s.UserOut:
+def get_user(tw: TW, user_id: s.RowId) -> s.UserOut:
     return convert.user_out(tw.accounts.get_user(user_id))
 
 
 @route(router, "PATCH", "/api/users/{user_id}", role=Role.ADMIN, response_model=s.UserOut)
-def patch_user(tw: TW, me: Me, user_id: int, body: s.UserPatchIn) -> s.UserOut:
+def patch_user(tw: TW, me: Me, user_id: s.RowId, body: s.UserPatchIn) -> s.UserOut:
     """Change a user's role, disable them, or set a new password (their sessions end). You
     cannot change your own role or disable yourself; the last admin stays."""
     user = tw.accounts.update_user(
@@ -114,7 +114,7 @@ def patch_user(tw: TW, me: Me, user_id: int, body: s.UserPatchIn) -> s.UserOut:
 
 
 @route(router, "DELETE", "/api/users/{user_id}", role=Role.ADMIN, status_code=HTTP_204_NO_CONTENT)
-def delete_user(tw: TW, me: Me, user_id: int) -> Response:
+def delete_user(tw: TW, me: Me, user_id: s.RowId) -> Response:
     """Delete a user; their sessions end and their tokens are revoked."""
     tw.accounts.delete_user(user_id, by=me)
     return Response(status_code=HTTP_204_NO_CONTENT)
@@ -154,7 +154,7 @@ def create_token(tw: TW, me: Me, body: s.TokenIn) -> s.TokenCreated:
 @route(
     router, "DELETE", "/api/tokens/{token_id}", role=Role.VIEWER, status_code=HTTP_204_NO_CONTENT
 )
-def revoke_token(tw: TW, me: Me, token_id: str) -> Response:
+def revoke_token(tw: TW, me: Me, token_id: s.TokenIdPath) -> Response:
     """Revoke one of your tokens (admins: anyone's)."""
     tw.accounts.revoke_token(token_id, me)
     return Response(status_code=HTTP_204_NO_CONTENT)

@@ -21,7 +21,6 @@ from tickwork.store.records import JobRecord
 from tickwork.triggers.zones import resolve_tz
 
 router = APIRouter(tags=["jobs"])
-JobId = Annotated[str, "job id"]
 
 
 def _page_out(tw: Tickwork, records: list[JobRecord]) -> list[s.JobOut]:
@@ -35,7 +34,7 @@ def _one(tw: Tickwork, record: JobRecord, response: Response | None = None) -> s
     return convert.job_out(record, tw.last_runs([record.id]).get(record.id))
 
 
-def _record(tw: Tickwork, job_id: str) -> JobRecord:
+def _record(tw: Tickwork, job_id: s.JobIdPath) -> JobRecord:
     job = tw.get_job(job_id)
     if job is None or job.pending:
         raise NotFound("job", job_id)
@@ -101,7 +100,7 @@ def create_job(tw: TW, me: Me, body: s.JobIn, response: Response) -> s.JobOut:
 
 
 @route(router, "GET", "/api/jobs/{job_id}", role=Role.VIEWER, response_model=s.JobOut)
-def get_job(tw: TW, job_id: str, response: Response) -> s.JobOut:
+def get_job(tw: TW, job_id: s.JobIdPath, response: Response) -> s.JobOut:
     """One job; its ETag is its version (send it back in If-Match to update)."""
     return _one(tw, _record(tw, job_id), response)
 
@@ -110,7 +109,7 @@ def get_job(tw: TW, job_id: str, response: Response) -> s.JobOut:
 def replace_job(
     tw: TW,
     me: Me,
-    job_id: str,
+    job_id: s.JobIdPath,
     body: s.JobIn,
     response: Response,
     if_match: Annotated[str | None, Header(max_length=40)] = None,
@@ -131,7 +130,7 @@ def replace_job(
 def patch_job(
     tw: TW,
     me: Me,
-    job_id: str,
+    job_id: s.JobIdPath,
     body: s.JobPatch,
     response: Response,
     if_match: Annotated[str | None, Header(max_length=40)] = None,
@@ -146,7 +145,7 @@ def patch_job(
 
 
 @route(router, "DELETE", "/api/jobs/{job_id}", role=Role.ADMIN, status_code=HTTP_204_NO_CONTENT)
-def delete_job(tw: TW, me: Me, job_id: str) -> Response:
+def delete_job(tw: TW, me: Me, job_id: s.JobIdPath) -> Response:
     """Delete a job (its runs stay in the history)."""
     _record(tw, job_id)
     tw.remove_job(job_id, by=me.actor)
@@ -154,12 +153,12 @@ def delete_job(tw: TW, me: Me, job_id: str) -> Response:
 
 
 @route(router, "POST", "/api/jobs/{job_id}/pause", role=Role.OPERATOR, response_model=s.JobOut)
-def pause_job(tw: TW, me: Me, job_id: str) -> s.JobOut:
+def pause_job(tw: TW, me: Me, job_id: s.JobIdPath) -> s.JobOut:
     return _one(tw, tw.pause_job(job_id, by=me.actor).record)
 
 
 @route(router, "POST", "/api/jobs/{job_id}/resume", role=Role.OPERATOR, response_model=s.JobOut)
-def resume_job(tw: TW, me: Me, job_id: str) -> s.JobOut:
+def resume_job(tw: TW, me: Me, job_id: s.JobIdPath) -> s.JobOut:
     """Resume; the next fire is the first one after now."""
     return _one(tw, tw.resume_job(job_id, by=me.actor).record)
 
@@ -173,7 +172,7 @@ def resume_job(tw: TW, me: Me, job_id: str) -> s.JobOut:
     status_code=HTTP_202_ACCEPTED,
 )
 def run_job(
-    tw: TW, me: Me, job_id: str, body: Annotated[s.RunNowIn | None, Body()] = None
+    tw: TW, me: Me, job_id: s.JobIdPath, body: Annotated[s.RunNowIn | None, Body()] = None
 ) -> s.RunQueued:
     """Queue a run now and return its id at once; a scheduler node runs it. ``params`` may
     override the job's args and kwargs for this run."""
@@ -187,7 +186,7 @@ def run_job(
 @route(router, "GET", "/api/jobs/{job_id}/stats", role=Role.VIEWER, response_model=s.StatsOut)
 def job_stats(
     tw: TW,
-    job_id: str,
+    job_id: s.JobIdPath,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     slow_s: Annotated[float, Query(ge=0, le=10**9)] = 60.0,
@@ -203,7 +202,7 @@ def job_stats(
 @route(router, "GET", "/api/jobs/{job_id}/history", role=Role.VIEWER, response_model=s.AuditPage)
 def job_history(
     tw: TW,
-    job_id: str,
+    job_id: s.JobIdPath,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> s.AuditPage:
@@ -226,7 +225,7 @@ def job_history(
     response_model=s.GroupResult,
     tags=["groups"],
 )
-def pause_group(tw: TW, me: Me, group: str) -> s.GroupResult:
+def pause_group(tw: TW, me: Me, group: s.GroupPath) -> s.GroupResult:
     """Pause every job of a group."""
     return s.GroupResult(group=group, jobs=tw.pause_group(group, by=me.actor))
 
@@ -239,6 +238,6 @@ def pause_group(tw: TW, me: Me, group: str) -> s.GroupResult:
     response_model=s.GroupResult,
     tags=["groups"],
 )
-def resume_group(tw: TW, me: Me, group: str) -> s.GroupResult:
+def resume_group(tw: TW, me: Me, group: s.GroupPath) -> s.GroupResult:
     """Resume every job of a group."""
     return s.GroupResult(group=group, jobs=tw.resume_group(group, by=me.actor))

@@ -69,7 +69,7 @@ def list_runs(
 
 
 @route(router, "GET", "/api/runs/{run_id}", role=Role.VIEWER, response_model=s.RunDetail)
-def get_run(tw: TW, run_id: int) -> s.RunDetail:
+def get_run(tw: TW, run_id: s.RowId) -> s.RunDetail:
     """One run with its error and traceback (the log is at .../log)."""
     record = tw.get_run(run_id)
     return convert.run_detail(record, _secrets(tw, [record]).get(record.job_id))
@@ -83,7 +83,7 @@ def get_run(tw: TW, run_id: int) -> s.RunDetail:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-def get_run_log(tw: TW, run_id: int) -> PlainTextResponse:
+def get_run_log(tw: TW, run_id: s.RowId) -> PlainTextResponse:
     """The run's captured log as text (secrets masked by the executor)."""
     record = tw.get_run(run_id)
     return PlainTextResponse(record.log or "")
@@ -97,7 +97,7 @@ def get_run_log(tw: TW, run_id: int) -> PlainTextResponse:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
 )
-async def stream_run_log(tw: TW, run_id: int, request: Request) -> StreamingResponse:
+async def stream_run_log(tw: TW, run_id: s.RowId, request: Request) -> StreamingResponse:
     """Server-Sent Events while the run runs: ``log`` events carry new log text
     (``{"text": ...}``), ``reset`` the whole log when the kept tail moved, ``status`` each
     change of status, and ``end`` (``{"status": ...}``) the finished run, then the stream
@@ -162,7 +162,7 @@ def _sse(event: str, data: object, event_id: int) -> str:
 @route(
     router, "POST", "/api/runs/{run_id}/cancel", role=Role.OPERATOR, response_model=s.CancelResult
 )
-def cancel_run(tw: TW, me: Me, run_id: int) -> s.CancelResult:
+def cancel_run(tw: TW, me: Me, run_id: s.RowId) -> s.CancelResult:
     """Cancel a queued run at once, or ask the node running it to stop it (409 if it ended)."""
     status = tw.cancel_run(run_id, by=me.actor)
     return s.CancelResult(run_id=run_id, status=status)  # type: ignore[arg-type]
