@@ -96,7 +96,7 @@ def test_stats_per_job_and_overall(api: Api) -> None:
                         due_at=at,
                         reason="schedule",
                         status=statuses[job_id][i],
-                    ),  # fmt: skip
+                    ),
                     at,
                 )
                 from tickwork.store.tables import run
