@@ -198,7 +198,7 @@ class Bench:
         t = self.s.timeout_s
         if scenario in ("lateness", "aligned", "kept"):
             # The SQLite store inserts the jobs one transaction each: give it time to.
-            warm = p["warmup_s"] + (0 if p["store"] == "memory" else p["n"] / 150)
+            warm = p["warmup_s"] + (0 if p["store"] == "memory" else p["n"] / 60)
             return _worker({**p, "fn": "apscheduler_peer.lateness", "warmup_s": warm}, t)
         if scenario == "burst":
             return _worker({**p, "fn": "apscheduler_peer.burst"}, t)
@@ -389,10 +389,23 @@ def report(r: dict[str, Any], sizes: Sizes) -> dict[str, Any]:
     }
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM ends the run through ``finally`` blocks: the benchmark database is dropped."""
+    import signal
+    import threading
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
 def run(quick: bool = False, sizes: Sizes | None = None, detail: bool = False) -> Any:
     """The engine section: prints the table, returns the JSON fragment (and, with
     ``detail``, every measurement too). ``TICKWORK_BENCH_DETAIL=path`` writes them to a file."""
     sizes = sizes or (QUICK if quick else Sizes())
+    _exit_on_sigterm()
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="tw_bench_"))
     try:
