@@ -235,9 +235,14 @@ class Bench:
             return _worker({**p, "fn": "celery_beat_peer.many", "budget_s": self.s.add_budget_s}, t)
         return {"skipped": "beat only sends messages; workers execute them"}
 
-    def run(self) -> dict[str, Any]:
+    def run(self, only: set[str] | None = None) -> dict[str, Any]:
+        """Every scenario, or those named in ``only`` (lateness, aligned, kept, burst, many)."""
         s = self.s
         r = self.results
+
+        def wanted(name: str) -> bool:
+            return only is None or name in only
+
         grid = {"n": s.n, "seconds": s.seconds}
         print(
             f"lateness: {s.n} interval-1s jobs for {s.seconds} s, {s.workers} workers", flush=True
@@ -246,14 +251,17 @@ class Bench:
             ("lateness", {**grid, "aligned": False}),
             ("aligned", {**grid, "aligned": True}),
         ):
-            r[key] = {sys_: self.run_one(sys_, key, extra) for sys_ in SYSTEMS}
-        print(f"fires kept: the spread jobs taking {s.job_ms:g} ms", flush=True)
-        kept = {**grid, "aligned": False, "job_ms": s.job_ms}
-        r["kept"] = {sys_: self.run_one(sys_, "kept", kept) for sys_ in SYSTEMS[:4]}
-        print(f"burst: {s.burst} one-off jobs due at once", flush=True)
-        r["burst"] = {sys_: self.run_one(sys_, "burst", {"n": s.burst}) for sys_ in SYSTEMS[:4]}
+            if wanted(key):
+                r[key] = {sys_: self.run_one(sys_, key, extra) for sys_ in SYSTEMS}
+        if wanted("kept"):
+            print(f"fires kept: the spread jobs taking {s.job_ms:g} ms", flush=True)
+            kept = {**grid, "aligned": False, "job_ms": s.job_ms}
+            r["kept"] = {sys_: self.run_one(sys_, "kept", kept) for sys_ in SYSTEMS[:4]}
+        if wanted("burst"):
+            print(f"burst: {s.burst} one-off jobs due at once", flush=True)
+            r["burst"] = {sys_: self.run_one(sys_, "burst", {"n": s.burst}) for sys_ in SYSTEMS[:4]}
         hour = datetime.now(UTC).hour
-        for n in s.many:
+        for n in s.many if wanted("many") else ():
             print(f"registered: {n} cron jobs", flush=True)
             extra = {"n": n, "hour": hour, "idle_s": s.idle_s}
             r[f"many_{n}"] = {sys_: self.run_one(sys_, "many", extra) for sys_ in SYSTEMS}
@@ -410,7 +418,8 @@ def run(quick: bool = False, sizes: Sizes | None = None, detail: bool = False) -
     workdir = Path(tempfile.mkdtemp(prefix="tw_bench_"))
     try:
         with _postgres() as pg:
-            results = Bench(sizes, workdir, pg).run()
+            only = os.environ.get("TICKWORK_BENCH_ONLY")  # e.g. "lateness,aligned"
+            results = Bench(sizes, workdir, pg).run(set(only.split(",")) if only else None)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     fragment = report(results, sizes)
