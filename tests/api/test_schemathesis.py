@@ -42,6 +42,20 @@ def operations(api: Api) -> list[Any]:
     return [result.ok() for result in schema.get_all_operations()]
 
 
+def check_op(operation: Any, checks: list[Any], headers: dict[str, str]) -> None:
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case: Any) -> None:
+        case.call_and_validate(headers=headers, checks=checks)
+
+    check()
+
+
 def test_api_keeps_its_openapi_promises(schema_api: Api) -> None:
     """Driven with plain Hypothesis (schemathesis' pytest plugin does not load on pytest 9)."""
     headers = {"Authorization": f"Bearer {schema_api.tokens['admin']}"}
@@ -57,18 +71,6 @@ def test_api_keeps_its_openapi_promises(schema_api: Api) -> None:
             continue  # a stream of a queued run never ends; tests/api/test_live.py covers it
 
         # /readyz answers a documented 503 while no scheduler runs (none does here)
-        op_checks = checks[1:] if operation.path == "/readyz" else checks
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def check(case: Any, op_checks: list[Any] = op_checks) -> None:
-            case.call_and_validate(headers=headers, checks=op_checks)
-
-        check()
+        check_op(operation, checks[1:] if operation.path == "/readyz" else checks, headers)
         tested.append(f"{operation.method.upper()} {operation.path}")
     assert len(tested) >= 30
