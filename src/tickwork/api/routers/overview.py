@@ -1,0 +1,70 @@
+"""/api/overview: what the console's dashboard needs beyond /api/scheduler and /api/stats:
+runs per hour with their outcome over a recent window, and the next executions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from tickwork import overview
+from tickwork.accounts.roles import Role
+from tickwork.api import convert
+from tickwork.api import schemas as s
+from tickwork.api.security import TW, route
+
+router = APIRouter(tags=["overview"])
+
+
+class BucketOut(BaseModel):
+    start: str
+    runs: int
+    succeeded: int
+    failed: int  # failed, timed out or lost
+    other: int  # queued, running, cancelled, skipped or missed
+
+
+class TimelineOut(BaseModel):
+    start: str
+    end: str
+    bucket_s: int
+    buckets: list[BucketOut]
+
+
+class UpcomingOut(BaseModel):
+    items: list[s.JobOut]
+
+
+@route(router, "GET", "/api/overview/timeline", role=Role.VIEWER, response_model=TimelineOut)
+def get_timeline(
+    tw: TW,
+    hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24,
+    bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 3600,
+) -> TimelineOut:
+    """Runs scheduled in the last ``hours`` (the window ends with the current bucket),
+    counted per ``bucket_s`` seconds: all, succeeded, failed (failed, timed out, lost), other."""
+    line = overview.timeline(tw, hours=hours, bucket_s=bucket_s)
+    return TimelineOut(
+        start=convert.iso_required(line.start),
+        end=convert.iso_required(line.end),
+        bucket_s=line.bucket_s,
+        buckets=[
+            BucketOut(
+                start=convert.iso_required(b.start),
+                runs=b.runs,
+                succeeded=b.succeeded,
+                failed=b.failed,
+                other=b.other,
+            )
+            for b in line.buckets
+        ],
+    )
+
+
+@route(router, "GET", "/api/overview/upcoming", role=Role.VIEWER, response_model=UpcomingOut)
+def get_upcoming(tw: TW, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> UpcomingOut:
+    """The jobs that fire next, soonest first (paused and finished jobs are left out)."""
+    records = overview.upcoming(tw, limit)
+    last = tw.last_runs([r.id for r in records])
+    return UpcomingOut(items=[convert.job_out(r, last.get(r.id)) for r in records])

@@ -1,0 +1,80 @@
+"""What the console's dashboard shows that the other queries do not: runs per hour over a
+recent window (with their outcome), and the jobs that fire next.
+
+Service-level reads like ``tickwork.stats``: the API calls these with the facade, and the SQL
+stays portable (integer division of epoch microseconds groups runs into buckets on SQLite,
+PostgreSQL and MariaDB alike; ``scheduled_for`` is indexed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from tickwork.models import RunStatus
+from tickwork.store.records import JobRecord
+from tickwork.store.tables import run
+
+if TYPE_CHECKING:
+    from tickwork.service import Tickwork
+
+SEC = 1_000_000
+FAILURES = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST})
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    start: int  # epoch microseconds (UTC), inclusive
+    runs: int  # every run scheduled in the bucket
+    succeeded: int
+    failed: int  # failed, timed out or lost
+    other: int  # scheduled, running, cancelled, skipped, missed
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    start: int
+    end: int
+    bucket_s: int
+    buckets: list[Bucket]
+
+
+def timeline(tw: Tickwork, *, hours: int = 24, bucket_s: int = 3600) -> Timeline:
+    """Runs scheduled in the last ``hours``, counted per ``bucket_s`` by outcome. The window
+    ends at the end of the current bucket, so the newest bucket fills as time passes."""
+    now = tw.clock.now_us()
+    size = bucket_s * SEC
+    end = (now // size + 1) * size
+    start = end - hours * 3600 * SEC
+    count = (end - start) // size
+    index = (run.c.scheduled_for - start) // size
+    query = (
+        select(index.label("i"), run.c.status, func.count())
+        .where(run.c.scheduled_for >= start, run.c.scheduled_for < end)
+        .group_by(index, run.c.status)
+    )
+    totals = [[0, 0, 0] for _ in range(count)]  # succeeded, failed, other
+    failures = {s.value for s in FAILURES}
+    with tw.store.db.read() as conn:
+        for i, status, n in conn.execute(query).all():
+            slot = int(i)
+            if not 0 <= slot < count:
+                continue
+            if status == RunStatus.SUCCEEDED.value:
+                totals[slot][0] += int(n)
+            elif status in failures:
+                totals[slot][1] += int(n)
+            else:
+                totals[slot][2] += int(n)
+    buckets = [
+        Bucket(start=start + k * size, runs=sum(t), succeeded=t[0], failed=t[1], other=t[2])
+        for k, t in enumerate(totals)
+    ]
+    return Timeline(start=start, end=end, bucket_s=bucket_s, buckets=buckets)
+
+
+def upcoming(tw: Tickwork, limit: int = 10) -> list[JobRecord]:
+    """The jobs that fire next (paused and finished jobs have no next fire), soonest first."""
+    with tw.store.db.read() as conn:
+        return tw.store.jobs.upcoming(conn, limit)
