@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test bench check lint typecheck fmt clean
+.PHONY: venv console run test bench check lint typecheck fmt clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "Tickwork needs Python 3.11+"'
@@ -15,12 +15,29 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+## the web console: npm ci + vite build into src/tickwork/web/static (skipped when up to date)
+CONSOLE_OUT := src/tickwork/web/static/index.html
+CONSOLE_DEPS := console/node_modules/.installed
+CONSOLE_SRC := $(shell find console/src console/public -type f 2>/dev/null) \
+	console/index.html console/vite.config.ts console/tsconfig.json console/package.json
+
+console: $(CONSOLE_OUT)
+
+$(CONSOLE_DEPS): console/package-lock.json
+	@command -v npm >/dev/null || { echo "make console: needs Node.js 20+ and npm"; exit 1; }
+	cd console && npm ci --no-audit --no-fund
+	touch $@
+
+$(CONSOLE_OUT): $(CONSOLE_DEPS) $(CONSOLE_SRC)
+	cd console && npm run build
+	touch $@
+
 ## run Tickwork: a scheduler node on the embedded SQLite database (./.tickwork), with demo jobs
-run: venv
+run: venv console
 	TICKWORK_DATA_DIR=$${TICKWORK_DATA_DIR:-$(CURDIR)/.tickwork} $(BIN)/tickwork serve --demo
 
 ## the whole test suite
-test: venv
+test: venv console
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## side-by-side benchmarks against the peers; prints a table and a JSON line
@@ -42,4 +59,4 @@ fmt: venv
 check: lint typecheck test
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist console/node_modules src/tickwork/web/static

@@ -1,0 +1,208 @@
+// The shell: who is logged in, the language, the header and the page for the current path.
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { api, onUnauthorized, setCsrf } from "./api";
+import { Link, Loading } from "./components/ui";
+import { I18nContext, initialLang, LANGS, rememberLang, translate, useI18n as useI18nShell } from "./i18n";
+import type { I18n, Lang } from "./i18n";
+import { AccountPage } from "./pages/Account";
+import { AuditPage } from "./pages/Audit";
+import { DashboardPage } from "./pages/Dashboard";
+import { JobDetailPage } from "./pages/JobDetail";
+import { JobEditorPage } from "./pages/JobEditor";
+import { JobsPage } from "./pages/Jobs";
+import { LoginPage } from "./pages/Login";
+import { RunDetailPage } from "./pages/RunDetail";
+import { RunsPage } from "./pages/Runs";
+import { TokensPage } from "./pages/Tokens";
+import { UsersPage } from "./pages/Users";
+import { navigate, useLocation } from "./router";
+import { covers, SessionContext, useSession } from "./session";
+import type { Session } from "./session";
+import type { ComponentChildren } from "preact";
+import type { LoginOut, Me, Role, User } from "./types";
+
+interface Auth {
+  user: User;
+  role: Role;
+}
+
+export function App() {
+  const [lang, setLangState] = useState<Lang>(initialLang);
+  const [auth, setAuth] = useState<Auth | null | undefined>(undefined);
+  const location = useLocation();
+
+  const i18n = useMemo<I18n>(
+    () => ({
+      lang,
+      t: (key, vars) => translate(lang, key, vars),
+      setLang: (next) => {
+        rememberLang(next);
+        setLangState(next);
+      },
+    }),
+    [lang],
+  );
+
+  useEffect(() => {
+    document.documentElement.lang = lang;
+    document.title = translate(lang, "app.title");
+  }, [lang]);
+
+  useEffect(() => {
+    onUnauthorized(() => {
+      setCsrf(null);
+      setAuth(null);
+    });
+    api
+      .get<Me>("/api/me")
+      .then((me) => {
+        setCsrf(me.csrf_token);
+        setAuth({ user: me.user, role: me.role });
+      })
+      .catch(() => setAuth(null));
+  }, []);
+
+  const session = useMemo<Session | null>(
+    () =>
+      auth
+        ? {
+            user: auth.user,
+            role: auth.role,
+            logout: () => {
+              void api.post("/api/auth/logout").finally(() => {
+                setCsrf(null);
+                setAuth(null);
+                navigate("/login");
+              });
+            },
+          }
+        : null,
+    [auth],
+  );
+
+  let body;
+  if (auth === undefined) {
+    body = <Loading />;
+  } else if (!session || location.path === "/login") {
+    body = (
+      <LoginPage
+        onLogin={(out: LoginOut) => {
+          setCsrf(out.csrf_token);
+          setAuth({ user: out.user, role: out.user.role });
+          const next = location.query.get("next");
+          navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
+        }}
+      />
+    );
+    if (auth === null && location.path !== "/login") {
+      const next = location.path + (location.query.toString() ? `?${location.query.toString()}` : "");
+      queueMicrotask(() => navigate(`/login${next !== "/" ? `?next=${encodeURIComponent(next)}` : ""}`, { replace: true }));
+    }
+  } else {
+    body = (
+      <SessionContext.Provider value={session}>
+        <Shell path={location.path}>{route(location.path, session.role)}</Shell>
+      </SessionContext.Provider>
+    );
+  }
+  return <I18nContext.Provider value={i18n}>{body}</I18nContext.Provider>;
+}
+
+function route(path: string, role: Role) {
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const [first, second, third] = parts;
+  if (parts.length === 0) return <DashboardPage />;
+  if (first === "jobs") {
+    if (parts.length === 1) return <JobsPage />;
+    if (second === "new" && parts.length === 2) return <JobEditorPage jobId={null} key="new" />;
+    if (second && third === "edit" && parts.length === 3) return <JobEditorPage jobId={second} key={`edit-${second}`} />;
+    if (second && parts.length === 2) return <JobDetailPage jobId={second} key={second} />;
+  }
+  if (first === "runs") {
+    if (parts.length === 1) return <RunsPage />;
+    if (second && /^\d+$/.test(second) && parts.length === 2) return <RunDetailPage runId={Number(second)} key={second} />;
+  }
+  if (first === "audit" && parts.length === 1) return covers(role, "admin") ? <AuditPage /> : <Forbidden />;
+  if (first === "users" && parts.length === 1) return covers(role, "admin") ? <UsersPage /> : <Forbidden />;
+  if (first === "tokens" && parts.length === 1) return <TokensPage />;
+  if (first === "account" && parts.length === 1) return <AccountPage />;
+  return <NotFound />;
+}
+
+function Forbidden() {
+  const { t } = useI18nShell();
+  return (
+    <div class="page">
+      <div class="alert error" role="alert">
+        {t("error.adminOnly")}
+      </div>
+    </div>
+  );
+}
+
+function NotFound() {
+  const { t } = useI18nShell();
+  return (
+    <div class="page">
+      <h1>{t("error.pageNotFound")}</h1>
+      <Link href="/">{t("nav.dashboard")}</Link>
+    </div>
+  );
+}
+
+function Shell(props: { path: string; children: ComponentChildren }) {
+  const { t, lang, setLang } = useI18nShell();
+  const session = useSession();
+  const admin = covers(session.role, "admin");
+  const nav: [string, string, boolean][] = [
+    ["/", t("nav.dashboard"), true],
+    ["/jobs", t("nav.jobs"), true],
+    ["/runs", t("nav.runs"), true],
+    ["/audit", t("nav.audit"), admin],
+    ["/users", t("nav.users"), admin],
+    ["/tokens", t("nav.tokens"), true],
+  ];
+  const active = (href: string) => (href === "/" ? props.path === "/" : props.path === href || props.path.startsWith(`${href}/`));
+  return (
+    <div class="shell">
+      <header class="top">
+        <Link href="/" class="brand">
+          <span class="logo" aria-hidden="true" />
+          Tickwork
+        </Link>
+        <nav class="nav">
+          {nav
+            .filter(([, , shown]) => shown)
+            .map(([href, label]) => (
+              <Link href={href} class={active(href) ? "active" : undefined} key={href}>
+                {label}
+              </Link>
+            ))}
+        </nav>
+        <div class="top-right">
+          <select
+            class="lang"
+            aria-label={t("nav.language")}
+            value={lang}
+            onChange={(e) => setLang(e.currentTarget.value as Lang)}
+            data-testid="lang"
+          >
+            {LANGS.map((l) => (
+              <option value={l} key={l}>
+                {l === "en" ? "English" : "简体中文"}
+              </option>
+            ))}
+          </select>
+          <Link href="/account" class="who" title={t("nav.account")}>
+            {session.user.username} <span class={`badge role-${session.role}`}>{t(`role.${session.role}`)}</span>
+          </Link>
+          <button type="button" class="link" onClick={session.logout}>
+            {t("nav.logout")}
+          </button>
+        </div>
+      </header>
+      <main>{props.children}</main>
+    </div>
+  );
+}
+

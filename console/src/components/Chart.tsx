@@ -1,0 +1,38 @@
+// uPlot in a Preact component: created once per `key`, data swapped in place, resized with
+// its container. uPlot styles through the CSSOM, which the CSP allows.
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+
+export function Chart(props: { options: Omit<uPlot.Options, "width" | "height">; data: uPlot.AlignedData; height?: number; label: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const height = props.height ?? 200;
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const width = Math.max(200, el.clientWidth);
+    const u = new uPlot({ ...props.options, width, height } as uPlot.Options, props.data, el);
+    plot.current = u;
+    const observer = new ResizeObserver(() => {
+      const w = Math.max(200, el.clientWidth);
+      if (w !== u.width) u.setSize({ width: w, height });
+    });
+    observer.observe(el);
+    return () => {
+      observer.disconnect();
+      u.destroy();
+      plot.current = null;
+    };
+  }, [props.options]);
+
+  useEffect(() => {
+    plot.current?.setData(props.data);
+  }, [props.data]);
+
+  return <div class="chart" ref={box} role="img" aria-label={props.label} />;
+}
+
+/** Bars for uPlot series (runs per hour). */
+export const bars = uPlot.paths.bars?.({ size: [0.7, 40], gap: 1 });

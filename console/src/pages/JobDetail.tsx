@@ -1,0 +1,268 @@
+// One job: its definition, actions, success rate and durations, a duration chart of its
+// recent runs, the runs (paged), and its audit history (paged).
+import { useMemo, useState } from "preact/hooks";
+import type uPlot from "uplot";
+import { JobActions } from "../actions";
+import { api, enc } from "../api";
+import { AuditRow } from "../components/Audit";
+import { Chart } from "../components/Chart";
+import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, StateBadge, StatusBadge, Time } from "../components/ui";
+import { duration, formatClock, percent } from "../format";
+import { usePoll } from "../hooks";
+import { useI18n } from "../i18n";
+import { navigate } from "../router";
+import type { AuditEvent, Job, Page, Run, Stats } from "../types";
+
+export function JobDetailPage(props: { jobId: string }) {
+  const { t, lang } = useI18n();
+  const id = props.jobId;
+  const [job, setJob] = useState<Job | null>(null);
+  const [stats, setStats] = useState<Stats | null>(null);
+  const [runs, setRuns] = useState<Run[] | null>(null);
+  const [runsCursor, setRunsCursor] = useState<string | null>(null);
+  const [chartRuns, setChartRuns] = useState<Run[]>([]);
+  const [history, setHistory] = useState<AuditEvent[] | null>(null);
+  const [historyCursor, setHistoryCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  usePoll(async () => {
+    try {
+      const extended = runs !== null && runs.length > 20;
+      const [j, s, recent, first] = await Promise.all([
+        api.get<Job>(`/api/jobs/${enc(id)}`),
+        api.get<Stats>(`/api/jobs/${enc(id)}/stats`),
+        api.get<Page<Run>>("/api/runs", { job_id: id, limit: 100 }),
+        extended ? Promise.resolve(null) : api.get<Page<Run>>("/api/runs", { job_id: id, limit: 20 }),
+      ]);
+      setJob(j);
+      setStats(s);
+      setChartRuns(recent.items);
+      if (first) {
+        setRuns(first.items);
+        setRunsCursor(first.next_cursor);
+      }
+      setError(null);
+    } catch (err) {
+      setError(err);
+    }
+  }, 5000);
+
+  usePoll(async () => {
+    if (history !== null && history.length > 20) return;
+    const page = await api.get<Page<AuditEvent>>(`/api/jobs/${enc(id)}/history`, { limit: 20 });
+    setHistory(page.items);
+    setHistoryCursor(page.next_cursor);
+  }, 15000);
+
+  const moreRuns = async () => {
+    if (!runsCursor) return;
+    setBusy(true);
+    try {
+      const page = await api.get<Page<Run>>("/api/runs", { job_id: id, limit: 50, cursor: runsCursor });
+      setRuns([...(runs ?? []), ...page.items]);
+      setRunsCursor(page.next_cursor);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const moreHistory = async () => {
+    if (!historyCursor) return;
+    setBusy(true);
+    try {
+      const page = await api.get<Page<AuditEvent>>(`/api/jobs/${enc(id)}/history`, { limit: 50, cursor: historyCursor });
+      setHistory([...(history ?? []), ...page.items]);
+      setHistoryCursor(page.next_cursor);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const chartOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(
+    () => ({
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true } },
+      axes: [{ values: (_u: uPlot, ticks: number[]) => ticks.map(formatClock) }, { size: 50, values: (_u: uPlot, ticks: number[]) => ticks.map((v) => duration(v)) }],
+      series: [{}, { label: t("runs.duration"), stroke: "#1f5fbf", width: 1.5, points: { show: true, size: 4 } }],
+    }),
+    [lang],
+  );
+  const chartData = useMemo<uPlot.AlignedData>(() => {
+    const done = chartRuns.filter((r) => r.duration_s !== null && r.started_at).reverse();
+    return [done.map((r) => new Date(r.started_at ?? r.scheduled_for).getTime() / 1000), done.map((r) => r.duration_s)];
+  }, [chartRuns]);
+
+  if (error && !job) return <div class="page"><ErrorBox error={error} /></div>;
+  if (!job) return <Loading />;
+  const total = stats?.total;
+  const description = lang === "zh-CN" ? job.trigger.description.zh : job.trigger.description.en;
+  const p = job.policies;
+
+  return (
+    <div class="page">
+      <div class="page-head">
+        <div>
+          <div class="crumbs">
+            <Link href="/jobs">{t("nav.jobs")}</Link> /
+          </div>
+          <h1 class="job-title">
+            {job.name} <StateBadge state={job.state} />
+          </h1>
+          <div class="muted mono small">{job.id}</div>
+        </div>
+        <JobActions
+          job={job}
+          onChanged={(j) => (j ? setJob(j) : navigate("/jobs"))}
+          onError={setActionError}
+        />
+      </div>
+      <ErrorBox error={error} />
+      {actionError ? <div class="alert error">{actionError}</div> : null}
+      <div class="grid-2">
+        <Card title={t("job.definition")}>
+          <Dl
+            items={[
+              [t("editor.target"), <code>{job.target.ref}</code>],
+              [t("jobs.schedule"), <span>{description}{job.trigger.expr ? <code class="expr">{job.trigger.expr}</code> : null}</span>],
+              [t("editor.timezone"), job.timezone],
+              [t("jobs.nextRun"), <Time iso={job.next_fire_at} zone={job.timezone} rel />],
+              [t("editor.group"), job.group],
+              [t("editor.tags"), job.tags.join(", ")],
+              [t("editor.args"), job.target.args.length ? <code>{JSON.stringify(job.target.args)}</code> : ""],
+              [t("editor.kwargs"), Object.keys(job.target.kwargs).length ? <code>{JSON.stringify(job.target.kwargs)}</code> : ""],
+              [t("editor.description"), job.description],
+            ]}
+          />
+        </Card>
+        <Card title={t("job.policies")}>
+          <Dl
+            items={[
+              [t("editor.misfire"), `${t(`misfire.${p.misfire_policy as "run_once" | "run_all" | "skip"}`)}${p.misfire_grace_s !== null ? ` · ${t("editor.grace")} ${p.misfire_grace_s} s` : ""}`],
+              [t("editor.concurrency"), `${t(`concurrency.${p.concurrency_policy as "allow" | "forbid" | "replace"}`)} · ${t("editor.maxInstances")} ${p.max_instances}`],
+              [t("editor.timeout"), p.timeout_s !== null ? `${p.timeout_s} s` : t("job.noTimeout")],
+              [t("editor.retries"), p.retries ? `${p.retries} · ${t("editor.backoff")} ${p.retry_backoff_s} s` : "0"],
+              [t("editor.executor"), job.executor],
+              [t("job.owner"), `${job.owner}${job.owner_ref ? ` (${job.owner_ref})` : ""}`],
+              [t("job.created"), <span><Time iso={job.created_at} /> {job.created_by ? `· ${job.created_by}` : ""}</span>],
+              [t("job.updated"), <span><Time iso={job.updated_at} /> {job.updated_by ? `· ${job.updated_by}` : ""} · v{job.version}</span>],
+            ]}
+          />
+        </Card>
+      </div>
+      <Card title={t("job.stats")}>
+        {total ? (
+          <div class="stat-row">
+            <div class="stat"><span class="stat-n">{total.runs}</span><span class="stat-l">{t("stats.runs")}</span></div>
+            <div class="stat"><span class="stat-n">{percent(total.success_rate)}</span><span class="stat-l">{t("stats.successRate")}</span></div>
+            <div class="stat"><span class="stat-n">{duration(total.duration_avg_s) || "–"}</span><span class="stat-l">{t("stats.avg")}</span></div>
+            <div class="stat"><span class="stat-n">{duration(total.duration_p95_s) || "–"}</span><span class="stat-l">p95</span></div>
+            <div class="stat"><span class="stat-n">{duration(total.duration_max_s) || "–"}</span><span class="stat-l">{t("stats.max")}</span></div>
+            <div class="stat"><span class="stat-n">{(total.by_status.failed ?? 0) + (total.by_status.timed_out ?? 0) + (total.by_status.lost ?? 0)}</span><span class="stat-l">{t("dash.failures")}</span></div>
+          </div>
+        ) : (
+          <Loading />
+        )}
+        <h3 class="sub">{t("job.durationChart")}</h3>
+        {chartData[0].length ? <Chart options={chartOptions} data={chartData} height={160} label={t("job.durationChart")} /> : <Empty>{t("dash.noRuns")}</Empty>}
+      </Card>
+      <Card title={t("job.runs")} actions={<Link href={`/runs?job=${enc(job.id)}`}>{t("job.allRuns")}</Link>}>
+        {runs === null ? <Loading /> : runs.length === 0 ? <Empty>{t("runs.none")}</Empty> : <RunTable runs={runs} />}
+        {runs && runs.length ? <LoadMore cursor={runsCursor} busy={busy} onMore={moreRuns} shown={runs.length} /> : null}
+      </Card>
+      <Card title={t("job.history")}>
+        {history === null ? (
+          <Loading />
+        ) : history.length === 0 ? (
+          <Empty>{t("audit.none")}</Empty>
+        ) : (
+          <table class="table compact">
+            <thead>
+              <tr>
+                <th>{t("audit.at")}</th>
+                <th>{t("audit.actor")}</th>
+                <th>{t("audit.action")}</th>
+                <th />
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {history.map((e) => (
+                <AuditRow event={e} key={e.id} />
+              ))}
+            </tbody>
+          </table>
+        )}
+        {history && history.length ? <LoadMore cursor={historyCursor} busy={busy} onMore={moreHistory} shown={history.length} /> : null}
+      </Card>
+    </div>
+  );
+}
+
+export function RunTable(props: { runs: Run[]; showJob?: boolean }) {
+  const { t } = useI18n();
+  return (
+    <table class="table compact runs-table" data-testid="runs-table">
+      <thead>
+        <tr>
+          <th>{t("runs.run")}</th>
+          {props.showJob ? <th>{t("jobs.job")}</th> : null}
+          <th>{t("runs.status")}</th>
+          <th>{t("runs.scheduledFor")}</th>
+          <th>{t("runs.started")}</th>
+          <th class="right">{t("runs.duration")}</th>
+          <th>{t("runs.reason")}</th>
+          <th>{t("runs.node")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.runs.map((r) => (
+          <tr key={r.id}>
+            <td>
+              <Link href={`/runs/${r.id}`}>#{r.id}</Link>
+              {r.attempt > 1 ? <span class="muted small"> ({t("runs.attempt", { n: r.attempt })})</span> : null}
+            </td>
+            {props.showJob ? (
+              <td>
+                <Link href={`/jobs/${enc(r.job_id)}`}>{r.job_id}</Link>
+              </td>
+            ) : null}
+            <td>
+              <StatusBadge status={r.status} />
+            </td>
+            <td class="nowrap">
+              <Time iso={r.scheduled_for} />
+            </td>
+            <td class="nowrap">
+              <Time iso={r.started_at} />
+            </td>
+            <td class="right nowrap">{duration(r.duration_s)}</td>
+            <td>{t(reasonKey(r.reason))}</td>
+            <td class="muted small">{r.node_id}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function reasonKey(reason: string) {
+  switch (reason) {
+    case "manual":
+      return "reason.manual" as const;
+    case "retry":
+      return "reason.retry" as const;
+    case "catch-up":
+      return "reason.catchup" as const;
+    case "dependency":
+      return "reason.dependency" as const;
+    default:
+      return "reason.schedule" as const;
+  }
+}

@@ -1,0 +1,274 @@
+// The jobs list: search and filters (kept in the URL), sort, status, next run, last result,
+// actions per job, pause/resume of a whole group, cursor pagination, live refresh.
+import { useMemo, useRef, useState } from "preact/hooks";
+import { JobActions } from "../actions";
+import { api, enc } from "../api";
+import { Confirm, Empty, ErrorBox, Link, LoadMore, StateBadge, StatusBadge, Time, value } from "../components/ui";
+import { duration } from "../format";
+import { useDebounced, useMarkOnce, usePoll } from "../hooks";
+import { useI18n } from "../i18n";
+import { setQuery, useLocation } from "../router";
+import { useCan } from "../session";
+import type { Job, JobState, Page } from "../types";
+
+type SortKey = "id" | "name" | "group" | "next" | "last";
+const PAGE = 50;
+
+export function JobsPage() {
+  const { t, lang } = useI18n();
+  const can = useCan();
+  const { query } = useLocation();
+  const [text, setText] = useState(query.get("q") ?? "");
+  const [group, setGroup] = useState(query.get("group") ?? "");
+  const [tag, setTag] = useState(query.get("tag") ?? "");
+  const [state, setState] = useState<JobState | "">((query.get("state") as JobState | null) ?? "");
+  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: "id", desc: false });
+  const [jobs, setJobs] = useState<Job[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [groupAction, setGroupAction] = useState<"pause" | "resume" | null>(null);
+  const [groupError, setGroupError] = useState<unknown>(null);
+
+  const q = useDebounced(text.trim(), 250);
+  const g = useDebounced(group.trim(), 250);
+  const tg = useDebounced(tag.trim(), 250);
+  const filters = { text: q, group: g, tag: tg, state };
+  const key = JSON.stringify(filters);
+
+  // The first load and every refresh ask for as many rows as are shown, from the start.
+  const load = async (reset: boolean) => {
+    setQuery({ q, group: g, tag: tg, state });
+    const limit = reset ? PAGE : Math.min(500, Math.max(PAGE, jobs?.length ?? 0));
+    const page = await api.get<Page<Job>>("/api/jobs", { ...filters, limit });
+    setJobs(page.items);
+    setCursor(page.next_cursor);
+    setError(null);
+  };
+
+  const loadedKey = useRef<string | null>(null);
+  usePoll(
+    async () => {
+      try {
+        const reset = loadedKey.current !== key;
+        loadedKey.current = key;
+        await load(reset);
+      } catch (err) {
+        setError(err);
+      }
+    },
+    10000,
+    [key],
+  );
+
+  const more = async () => {
+    if (!cursor) return;
+    setBusy(true);
+    try {
+      const page = await api.get<Page<Job>>("/api/jobs", { ...filters, cursor, limit: PAGE });
+      setJobs((old) => [...(old ?? []), ...page.items]);
+      setCursor(page.next_cursor);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const sorted = useMemo(() => {
+    if (!jobs) return [];
+    const list = [...jobs];
+    const val = (j: Job): string => {
+      switch (sort.key) {
+        case "name":
+          return j.name.toLowerCase();
+        case "group":
+          return j.group.toLowerCase();
+        case "next":
+          return j.next_fire_at ? new Date(j.next_fire_at).toISOString() : "~";
+        case "last":
+          return j.last_run?.status ?? "~";
+        default:
+          return j.id;
+      }
+    };
+    list.sort((a, b) => (val(a) < val(b) ? -1 : val(a) > val(b) ? 1 : 0) * (sort.desc ? -1 : 1));
+    return list;
+  }, [jobs, sort]);
+
+  const groups = useMemo(() => [...new Set((jobs ?? []).map((j) => j.group))].sort(), [jobs]);
+  useMarkOnce("tw:list-rendered", jobs !== null);
+
+  const header = (k: SortKey, label: string) => (
+    <th class="sortable" aria-sort={sort.key === k ? (sort.desc ? "descending" : "ascending") : "none"}>
+      <button type="button" class="link" onClick={() => setSort({ key: k, desc: sort.key === k ? !sort.desc : false })}>
+        {label}
+        {sort.key === k ? (sort.desc ? " ▼" : " ▲") : ""}
+      </button>
+    </th>
+  );
+
+  const changed = (id: string, job: Job | null) => {
+    setJobs((old) => (old ?? []).flatMap((j) => (j.id === id ? (job ? [job] : []) : [j])));
+  };
+
+  const runGroupAction = async () => {
+    if (!groupAction) return;
+    setBusy(true);
+    try {
+      const out = await api.post<{ jobs: number }>(`/api/groups/${enc(g)}/${groupAction}`);
+      setNotice(t(groupAction === "pause" ? "jobs.groupPaused" : "jobs.groupResumed", { group: g, n: out.jobs }));
+      setGroupAction(null);
+      await load(false);
+    } catch (err) {
+      setGroupError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="page">
+      <div class="page-head">
+        <h1>{t("jobs.title")}</h1>
+        {can("admin") ? (
+          <Link href="/jobs/new" class="button primary">
+            {t("jobs.new")}
+          </Link>
+        ) : null}
+      </div>
+      <div class="filters">
+        <input
+          type="search"
+          placeholder={t("jobs.search")}
+          aria-label={t("jobs.search")}
+          value={text}
+          onInput={(e) => setText(value(e))}
+          class="grow"
+          name="q"
+        />
+        <input
+          list="tw-groups"
+          placeholder={t("jobs.group")}
+          aria-label={t("jobs.group")}
+          value={group}
+          onInput={(e) => setGroup(value(e))}
+          name="group"
+        />
+        <datalist id="tw-groups">
+          {groups.map((x) => (
+            <option value={x} key={x} />
+          ))}
+        </datalist>
+        <input placeholder={t("jobs.tag")} aria-label={t("jobs.tag")} value={tag} onInput={(e) => setTag(value(e))} name="tag" />
+        <select aria-label={t("jobs.state")} value={state} onChange={(e) => setState(value(e) as JobState | "")} name="state">
+          <option value="">{t("jobs.anyState")}</option>
+          <option value="scheduled">{t("state.scheduled")}</option>
+          <option value="paused">{t("state.paused")}</option>
+          <option value="completed">{t("state.completed")}</option>
+        </select>
+      </div>
+      {g && can("operator") ? (
+        <div class="group-bar">
+          <span>{t("jobs.groupBar", { group: g })}</span>
+          <button type="button" class="small" onClick={() => setGroupAction("pause")} data-action="pause-group">
+            {t("jobs.pauseGroup")}
+          </button>
+          <button type="button" class="small" onClick={() => setGroupAction("resume")} data-action="resume-group">
+            {t("jobs.resumeGroup")}
+          </button>
+        </div>
+      ) : null}
+      {notice ? (
+        <div class="alert info" role="status">
+          {notice}
+        </div>
+      ) : null}
+      <ErrorBox error={error} />
+      {actionError ? (
+        <div class="alert error" role="alert">
+          {actionError}
+        </div>
+      ) : null}
+      {jobs === null ? null : jobs.length === 0 ? (
+        <Empty>{t("jobs.none")}</Empty>
+      ) : (
+        <table class="table jobs-table" data-testid="jobs-table">
+          <thead>
+            <tr>
+              {header("name", t("jobs.job"))}
+              {header("group", t("jobs.group"))}
+              <th>{t("jobs.schedule")}</th>
+              <th>{t("jobs.state")}</th>
+              {header("next", t("jobs.nextRun"))}
+              {header("last", t("jobs.lastResult"))}
+              <th class="right">{t("jobs.actions")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {sorted.map((job) => (
+              <tr key={job.id} data-job={job.id}>
+                <td class="name-cell">
+                  <Link href={`/jobs/${enc(job.id)}`} class="job-name">
+                    {job.name}
+                  </Link>
+                  <div class="muted small mono">{job.id}</div>
+                </td>
+                <td>
+                  {job.group}
+                  {job.tags.length ? (
+                    <div class="tags">
+                      {job.tags.map((x) => (
+                        <span class="tag" key={x}>
+                          {x}
+                        </span>
+                      ))}
+                    </div>
+                  ) : null}
+                </td>
+                <td class="schedule">{lang === "zh-CN" ? job.trigger.description.zh : job.trigger.description.en}</td>
+                <td>
+                  <StateBadge state={job.state} />
+                </td>
+                <td class="nowrap">
+                  <Time iso={job.next_fire_at} zone={job.timezone} />
+                </td>
+                <td class="nowrap">
+                  {job.last_run ? (
+                    <Link href={`/runs/${job.last_run.id}`}>
+                      <StatusBadge status={job.last_run.status} />{" "}
+                      <span class="muted small">{duration(job.last_run.duration_s)}</span>
+                    </Link>
+                  ) : (
+                    <span class="muted">–</span>
+                  )}
+                </td>
+                <td class="right">
+                  <JobActions job={job} compact onChanged={(j) => changed(job.id, j)} onError={setActionError} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {jobs !== null ? <LoadMore cursor={cursor} busy={busy} onMore={more} shown={jobs.length} /> : null}
+      {groupAction ? (
+        <Confirm
+          title={groupAction === "pause" ? t("jobs.pauseGroup") : t("jobs.resumeGroup")}
+          message={t(groupAction === "pause" ? "jobs.pauseGroupConfirm" : "jobs.resumeGroupConfirm", { group: g })}
+          confirmLabel={groupAction === "pause" ? t("jobs.pauseGroup") : t("jobs.resumeGroup")}
+          danger={groupAction === "pause"}
+          busy={busy}
+          error={groupError}
+          onConfirm={runGroupAction}
+          onCancel={() => {
+            setGroupAction(null);
+            setGroupError(null);
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}

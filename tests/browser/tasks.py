@@ -1,0 +1,17 @@
+"""Targets of the browser tests' jobs (imported by the `tickwork serve` under test)."""
+
+from __future__ import annotations
+
+import time
+
+
+def countdown(steps: int = 4, pause: float = 0.8) -> str:
+    """Prints a line every ``pause`` seconds, so the console's live log has something to show."""
+    for i in range(1, steps + 1):
+        print(f"step {i} of {steps}", flush=True)
+        time.sleep(pause)
+    return f"counted {steps} steps"
+
+
+def noop() -> None:
+    return None
