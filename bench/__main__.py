@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 # Section name -> module. Other sections register here.
-SECTIONS: dict[str, str] = {"cron": "bench.cron", "engine": "bench.engine"}
+SECTIONS: dict[str, str] = {"cron": "bench.cron", "engine": "bench.engine", "api": "bench.api"}
 
 
 def main(argv: list[str]) -> int:
