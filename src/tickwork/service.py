@@ -690,6 +690,25 @@ class Tickwork:
             raise NotFound("job", job_id)
         return run_stats(self.store.db, job_id=job_id, since=since, until=until, slow_s=slow_s)
 
+    def job_page(
+        self,
+        *,
+        group: str | None = None,
+        tag: str | None = None,
+        state: str | None = None,
+        text: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[JobRecord], dict[str, RunRecord]]:
+        """A page of stored jobs (by id, after the cursor ``after``) and the newest run of
+        each, read in one transaction (what the API's job list shows)."""
+        from tickwork.stats import last_runs_in
+
+        flt = JobFilter(group=group, tag=tag, state=state, text=text)
+        with self.store.db.read() as conn:
+            records = self.store.jobs.page(conn, flt, after_id=after, limit=limit)
+            return records, last_runs_in(conn, [r.id for r in records])
+
     def last_runs(self, job_ids: Sequence[str]) -> dict[str, RunRecord]:
         """The newest run of each job (jobs without runs are left out)."""
         from tickwork.stats import last_runs

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, select, union_all
+from sqlalchemy import Float, and_, case, cast, func, select
 
 from tickwork.models import RunStatus
 from tickwork.store.database import Database
 from tickwork.store.records import RunRecord
 from tickwork.store.runs import LIST_COLUMNS
-from tickwork.store.tables import run
+from tickwork.store.tables import job, run
 
 # Statuses that count in the success rate: runs that started (or should have) and ended.
 _COUNTED = [s.value for s in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT,
@@ -123,24 +123,19 @@ def last_runs(db: Database, job_ids: Sequence[str]) -> dict[str, RunRecord]:
 
 
 def last_runs_in(conn: Any, job_ids: list[str]) -> dict[str, RunRecord]:
-    """The newest run of each job: one index lookup per job on (job_id, id)."""
+    """The newest run of each (stored) job, in one statement: a correlated MAX per job that
+    the (job_id, id) index answers on every dialect, where a GROUP BY over the jobs' runs
+    would read every one of them."""
     out: dict[str, RunRecord] = {}
-    for start in range(0, len(job_ids), 200):
-        chunk = job_ids[start : start + 200]
-        ids = [i for i in conn.execute(_per_job_max(chunk)).scalars() if i is not None]
-        if ids:
-            rows = conn.execute(select(*LIST_COLUMNS).where(run.c.id.in_(ids))).mappings()
-            for row in rows:
-                record = RunRecord.from_row(row)
-                out[record.job_id] = record
+    newer = run.alias("newest")
+    for start in range(0, len(job_ids), 500):
+        chunk = job_ids[start : start + 500]
+        newest = select(func.max(newer.c.id)).where(newer.c.job_id == job.c.id).scalar_subquery()
+        query = select(*LIST_COLUMNS).where(run.c.id.in_(select(newest).where(job.c.id.in_(chunk))))
+        for row in conn.execute(query).mappings():
+            record = RunRecord.from_row(row)
+            out[record.job_id] = record
     return out
-
-
-def _per_job_max(job_ids: list[str]) -> Any:
-    # One MAX per job, each answered from the (job_id, id) index on every dialect, where a
-    # GROUP BY over all the jobs' runs would read every one of them.
-    parts = [select(func.max(run.c.id).label("id")).where(run.c.job_id == jid) for jid in job_ids]
-    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 # -- internals -----------------------------------------------------------------------------
@@ -272,8 +267,6 @@ def _float(value: Any) -> float | None:
 
 def backlog(db: Database, now: int) -> dict[str, int]:
     """Due jobs not yet claimed, and queued runs due but not taken by a node."""
-    from tickwork.store.tables import job
-
     with db.read() as conn:
         due_jobs = conn.execute(
             select(func.count()).select_from(job).where(job.c.next_fire_at <= now)

@@ -7,7 +7,10 @@ import base64
 import binascii
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
+
+from fastapi import Response
+from pydantic import BaseModel
 
 from tickwork.accounts.records import ApiToken, User
 from tickwork.api import schemas as s
@@ -22,6 +25,13 @@ from tickwork.triggers.base import to_us
 from tickwork.triggers.zones import resolve_tz, us_to_local
 
 _POLICY_FIELDS = tuple(s.PoliciesIn.model_fields)
+M = TypeVar("M", bound=BaseModel)
+
+
+def json_response(model: BaseModel, status_code: int = 200) -> Response:
+    """A response serialized once, by Pydantic in Rust: list routes return these, so FastAPI
+    does not validate and encode their many items a second time."""
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
 # -- instants and cursors ----------------------------------------------------------------------
@@ -89,29 +99,35 @@ def job_out(record: JobRecord, last: RunRecord | None) -> s.JobOut:
     except Exception:
         zone = resolve_tz("UTC")
     target = redacted_target(record)
-    return s.JobOut(
+    # model_construct: the values come from the store, already validated; skipping a second
+    # validation of 50 nested objects is a fifth of a list page's time.
+    build = _construct
+    return build(
+        s.JobOut,
         id=record.id,
         name=record.name,
         description=record.description,
         group=record.group,
         tags=list(record.tags),
-        target=s.TargetOut(
+        target=build(
+            s.TargetOut,
             kind=record.target_kind,
             ref=str(target.get("ref", "")),
             args=list(target.get("args") or []),
             kwargs=dict(target.get("kwargs") or {}),
         ),
-        trigger=s.TriggerOut(
+        trigger=build(
+            s.TriggerOut,
             kind=record.trigger_kind,
             expr=expr if isinstance(expr, str) else None,
             spec=record.trigger,
-            description=s.Description(en=en, zh=zh),
+            description=build(s.Description, en=en, zh=zh),
         ),
         timezone=record.timezone,
         executor=record.executor,
-        policies=s.Policies(**{f: getattr(record, f) for f in _POLICY_FIELDS}),
+        policies=build(s.Policies, **{f: getattr(record, f) for f in _POLICY_FIELDS}),
         secret_keys=list(record.secret_keys),
-        state=job_state(record),  # type: ignore[arg-type]
+        state=job_state(record),
         paused=record.paused,
         next_fire_at=(
             None
@@ -120,9 +136,10 @@ def job_out(record: JobRecord, last: RunRecord | None) -> s.JobOut:
         ),
         last_run=None
         if last is None
-        else s.LastRun(
+        else build(
+            s.LastRun,
             id=last.id,
-            status=last.status,  # type: ignore[arg-type]
+            status=last.status,
             scheduled_for=iso_required(last.scheduled_for),
             finished_at=iso(last.finished_at),
             duration_s=last.duration_s,
@@ -135,6 +152,10 @@ def job_out(record: JobRecord, last: RunRecord | None) -> s.JobOut:
         updated_at=iso_required(record.updated_at),
         updated_by=record.updated_by,
     )
+
+
+def _construct(model: type[M], **fields: Any) -> M:
+    return model.model_construct(**fields)
 
 
 def trigger_fields(trigger: s.TriggerIn, timezone: str | None) -> dict[str, Any]:

@@ -26,7 +26,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC = "public"
 
 
-def get_tw(request: Request) -> Tickwork:
+async def get_tw(request: Request) -> Tickwork:  # async: no thread hop for a lookup
     tw: Tickwork = request.app.state.tw
     return tw
 
@@ -67,8 +67,8 @@ def authenticate(request: Request) -> Principal:
 Me = Annotated[Principal, Depends(authenticate)]
 
 
-def require(role: Role) -> Callable[..., Principal]:
-    def check(principal: Me) -> Principal:
+def require(role: Role) -> Callable[..., Any]:
+    async def check(principal: Me) -> Principal:
         if not principal.role.covers(role):
             raise PermissionDenied(
                 f"this needs the {role.value} role; you act as {principal.role.value}"

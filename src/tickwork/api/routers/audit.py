@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from tickwork.accounts.roles import Role
@@ -28,7 +28,7 @@ def list_audit(
     until: AwareDatetime | None = None,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> s.AuditPage:
+) -> Response:
     """Who changed what and when, newest first, with the job before and after (secrets
     masked). ``action`` ending in a dot matches a prefix (``job.``)."""
     flt = AuditFilter(
@@ -41,7 +41,8 @@ def list_audit(
     events = tw.audit.page(flt, before_id=convert.decode_int_cursor(cursor), limit=limit + 1)
     more = len(events) > limit
     events = events[:limit]
-    return s.AuditPage(
+    page = s.AuditPage(
         items=[convert.audit_out(e) for e in events],
         next_cursor=convert.encode_cursor(events[-1].id) if more and events else None,
     )
+    return convert.json_response(page)

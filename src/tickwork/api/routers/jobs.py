@@ -23,11 +23,6 @@ from tickwork.triggers.zones import resolve_tz
 router = APIRouter(tags=["jobs"])
 
 
-def _page_out(tw: Tickwork, records: list[JobRecord]) -> list[s.JobOut]:
-    last = tw.last_runs([r.id for r in records])
-    return [convert.job_out(r, last.get(r.id)) for r in records]
-
-
 def _one(tw: Tickwork, record: JobRecord, response: Response | None = None) -> s.JobOut:
     if response is not None:
         response.headers["ETag"] = f'"{record.version}"'
@@ -67,17 +62,19 @@ def list_jobs(
     text: Annotated[str | None, Query(max_length=200, description="in id or name")] = None,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> s.JobPage:
+) -> Response:
     """Jobs ordered by id, a page at a time (pass ``next_cursor`` back as ``cursor``)."""
     after = convert.decode_cursor(cursor)
-    jobs = tw.get_jobs(group=group, tag=tag, state=state, text=text, after=after, limit=limit + 1)
-    records = [j.record for j in jobs if not j.pending][: limit + 1]
+    records, last = tw.job_page(
+        group=group, tag=tag, state=state, text=text, after=after, limit=limit + 1
+    )
     more = len(records) > limit
     records = records[:limit]
-    return s.JobPage(
-        items=_page_out(tw, records),
+    page = s.JobPage(
+        items=[convert.job_out(r, last.get(r.id)) for r in records],
         next_cursor=convert.encode_cursor(records[-1].id) if more and records else None,
     )
+    return convert.json_response(page)
 
 
 @route(
@@ -205,16 +202,17 @@ def job_history(
     job_id: s.JobIdPath,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> s.AuditPage:
+) -> Response:
     """The audit trail of one job (secrets masked), newest first."""
     before = convert.decode_int_cursor(cursor)
     events = tw.audit.page(AuditFilter(job_id=job_id), before_id=before, limit=limit + 1)
     more = len(events) > limit
     events = events[:limit]
-    return s.AuditPage(
+    page = s.AuditPage(
         items=[convert.audit_out(e) for e in events],
         next_cursor=convert.encode_cursor(events[-1].id) if more and events else None,
     )
+    return convert.json_response(page)
 
 
 @route(

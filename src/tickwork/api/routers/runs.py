@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
@@ -47,7 +47,7 @@ def list_runs(
     until: Annotated[AwareDatetime | None, Query(description="scheduled_for < until")] = None,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> s.RunPage:
+) -> Response:
     """Runs newest first, a page at a time (pass ``next_cursor`` back as ``cursor``).
     ``status`` may repeat."""
     before = convert.decode_int_cursor(cursor)
@@ -62,10 +62,11 @@ def list_runs(
     more = len(runs) > limit
     runs = runs[:limit]
     secrets = _secrets(tw, runs)
-    return s.RunPage(
+    page = s.RunPage(
         items=[convert.run_out(r, secrets.get(r.job_id)) for r in runs],
         next_cursor=convert.encode_cursor(runs[-1].id) if more and runs else None,
     )
+    return convert.json_response(page)
 
 
 @route(router, "GET", "/api/runs/{run_id}", role=Role.VIEWER, response_model=s.RunDetail)
