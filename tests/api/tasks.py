@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -12,6 +13,12 @@ def use_password(password: str, out: str) -> str:
     Path(out).write_text(password, encoding="utf-8")
     print(f"connecting with password={password}")
     return f"connected with {password}"
+
+
+def log_secret(password: str) -> str:
+    """A careless job: logs its secret through ``logging`` (thread executor, server process)."""
+    logging.getLogger("tests.api.careless").warning("using password %s", password)
+    return "ok"
 
 
 def slow_logger(lines: int = 4, pause_s: float = 0.6) -> str:

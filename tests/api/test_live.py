@@ -20,6 +20,7 @@ import pytest
 from tests.api.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
+SECRET = "Canary-Live-Pa55-9d1e"
 
 
 def free_port() -> int:
@@ -78,6 +79,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         if proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=60)
+        if proc.stdout is not None and not proc.stdout.closed:
+            proc.stdout.close()
 
 
 def sse(client: httpx.Client, url: str) -> list[tuple[str, dict[str, Any]]]:
@@ -141,6 +144,17 @@ def test_first_admin_session_and_token_manage_jobs_over_http(
         listed = bot.get("/api/jobs").json()["items"]
         assert {j["id"] for j in listed} == {"via-session", "via-token"}
         assert all(j["last_run"]["status"] == "succeeded" for j in listed)
+        careless = {
+            "id": "careless",
+            "target": {"ref": "tests.api.tasks:log_secret", "kwargs": {"password": SECRET}},
+            "secret_keys": ["password"],
+            "trigger": {"kind": "cron", "expr": "0 0 1 1 *"},
+        }
+        assert bot.post("/api/jobs", json=careless).status_code == 201
+        careless_run = bot.post("/api/jobs/careless/run").json()["run_id"]
+        events = sse(bot, f"/api/runs/{careless_run}/log/stream")
+        assert events[-1][1]["status"] == "succeeded"
+        assert "using password ******" in "".join(d.get("text", "") for _, d in events)
         metrics = bot.get("/metrics").text
         assert 'tickwork_runs_total{job="via-token",status="succeeded"} 1' in metrics
         audit = bot.get("/api/audit").json()["items"]
@@ -149,5 +163,7 @@ def test_first_admin_session_and_token_manage_jobs_over_http(
     output = proc.communicate(timeout=60)[0]
     assert proc.returncode == 0, output
     assert token not in output
+    assert SECRET not in output
+    assert "using password ******" in output  # the server log has the line, masked
     assert PASSWORD not in output
     assert "scheduler node" in output

@@ -68,6 +68,10 @@ def _serve(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from tickwork.executors.capture import MaskRunSecrets
+
+    for handler in logging.getLogger().handlers:  # runs' secrets stay out of the server log
+        handler.addFilter(MaskRunSecrets())
     if args.demo and ENV not in os.environ:
         path, created = create_key_file(settings.data_dir)
         if created:

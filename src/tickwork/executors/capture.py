@@ -49,6 +49,32 @@ def deactivate(token: Token[Sink | None]) -> None:
     _sink.reset(token)
 
 
+def current_redactor() -> Redactor | None:
+    """The secret masker of the run running in this context (None outside runs)."""
+    sink = _current_sink()
+    return sink.redactor if isinstance(sink, RunLog) else None
+
+
+class MaskRunSecrets(logging.Filter):
+    """A handler filter for the process's own log (a server's stderr): a record emitted by a
+    running run has that run's secrets masked, as they are in the run's captured log. A job
+    logging its password from a thread executor would otherwise put it in the server log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact = current_redactor()
+        if redact is not None:
+            message = record.getMessage()
+            masked = redact(message)
+            if masked != message:
+                record.msg, record.args = masked, None
+            if record.exc_info and not record.exc_text:
+                with TRACEBACK_LOCK:
+                    record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = redact(record.exc_text)
+        return True
+
+
 def clear() -> None:
     """Forget any sink of this context (a worker's safety net between runs)."""
     if _current_sink() is not None:
@@ -94,6 +120,10 @@ class RunLog:
         self._cut = 0  # bytes dropped from the front so far
         self._closed = False
         self._lock = threading.Lock()
+
+    @property
+    def redactor(self) -> Redactor | None:
+        return self._redact
 
     def write(self, text: str, /) -> None:
         if not isinstance(text, str):
