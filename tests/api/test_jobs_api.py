@@ -314,3 +314,18 @@ def test_a_failed_mutation_writes_no_audit(api: Api) -> None:
     assert admin.patch("/api/jobs/v", json={"name": "x", "version": 7}).status_code == 409
     assert admin.post("/api/jobs", json=job_body("v")).status_code == 409
     assert api.tw.audit.count() == before
+
+
+def test_the_api_never_imports_user_code(lite_api: Api) -> None:
+    import sys
+
+    admin = lite_api.client("admin")
+    body = job_body("sentinel", target={"ref": "tests.api.import_sentinel:job"})
+    assert admin.post("/api/jobs", json=body).status_code == 201
+    assert admin.patch("/api/jobs/sentinel", json={"description": "x"}).status_code == 200
+    assert admin.put("/api/jobs/sentinel", json=body).status_code == 200
+    assert admin.post("/api/jobs/sentinel/run").status_code == 202
+    assert admin.get("/api/jobs/sentinel").status_code == 200
+    assert "tests.api.import_sentinel" not in sys.modules
+    missing = job_body("ghost", target={"ref": "no.such.module:func"})
+    assert admin.post("/api/jobs", json=missing).status_code == 201  # form checked only
