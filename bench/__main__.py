@@ -15,7 +15,12 @@ import sys
 from typing import Any
 
 # Section name -> module. Other sections register here.
-SECTIONS: dict[str, str] = {"cron": "bench.cron", "engine": "bench.engine", "api": "bench.api"}
+SECTIONS: dict[str, str] = {
+    "cron": "bench.cron",
+    "engine": "bench.engine",
+    "api": "bench.api",
+    "console": "bench.console",
+}
 
 
 def main(argv: list[str]) -> int:

@@ -71,8 +71,26 @@ async function request<T>(method: string, path: string, body?: unknown, headers:
   return data as T;
 }
 
+const prefetched = new Map<string, Promise<unknown>>();
+
+/** Start a GET now; the first api.get of the same URL takes its answer (or asks again if it failed). */
+export function prefetch(url: string): void {
+  const pending = request<unknown>("GET", url);
+  pending.catch(() => undefined);
+  prefetched.set(url, pending);
+}
+
+function get<T>(url: string): Promise<T> {
+  const early = prefetched.get(url);
+  if (early) {
+    prefetched.delete(url);
+    return (early as Promise<T>).catch(() => request<T>("GET", url));
+  }
+  return request<T>("GET", url);
+}
+
 export const api = {
-  get: <T>(path: string, query?: Query) => request<T>("GET", withQuery(path, query)),
+  get: <T>(path: string, query?: Query) => get<T>(withQuery(path, query)),
   post: <T>(path: string, body?: unknown) => request<T>("POST", path, body),
   put: <T>(path: string, body: unknown, headers?: Record<string, string>) => request<T>("PUT", path, body, headers),
   patch: <T>(path: string, body: unknown) => request<T>("PATCH", path, body),

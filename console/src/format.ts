@@ -38,11 +38,25 @@ export function formatTime(iso: string | null | undefined, _lang: Lang, zone?: s
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
 }
 
-/** HH:MM in the browser's zone (chart axes). */
-export function formatClock(seconds: number): string {
+/** HH:MM in the browser's zone (chart axes), with seconds when the ticks are that close. */
+export function formatClock(seconds: number, withSeconds = false): string {
   const parts: Record<string, string> = {};
   for (const p of formatter().formatToParts(new Date(seconds * 1000))) parts[p.type] = p.value;
-  return `${parts.hour}:${parts.minute}`;
+  return withSeconds ? `${parts.hour}:${parts.minute}:${parts.second}` : `${parts.hour}:${parts.minute}`;
+}
+
+/** Labels of a time axis: MM-DD on day changes, seconds when ticks are under a minute apart. */
+export function clockTicks(ticks: number[]): string[] {
+  const step = ticks.length > 1 ? (ticks[1] ?? 0) - (ticks[0] ?? 0) : 3600;
+  return ticks.map((t) => formatClock(t, step < 60));
+}
+
+/** Short axis labels for durations. */
+export function shortDuration(seconds: number): string {
+  if (seconds === 0) return "0";
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 120) return `${Math.round(seconds * 10) / 10} s`;
+  return `${Math.round(seconds / 60)} min`;
 }
 
 /** The hover text: the instant in the job's zone (and, when it differs, the zone shown). */

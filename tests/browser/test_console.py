@@ -6,6 +6,7 @@ may not do, and the Content-Security-Policy (any violation fails the test)."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from tests.browser.conftest import ADMIN, OPERATOR, Console, Server
 
 pytestmark = pytest.mark.browser
 XSS = "<img src=x onerror=alert(1)>"
+LOG_HAS = "(t) => document.querySelector('[data-testid=run-log]')?.textContent?.includes(t)"
 
 
 def make_job(server: Server, job_id: str, **changes: Any) -> dict[str, Any]:
@@ -89,7 +91,7 @@ def test_cron_editor_describes_and_previews_as_you_type(console: Console) -> Non
     expr.press_sequentially("30 6 * * 1-5", delay=20)
     page.wait_for_function(
         "() => document.querySelector('[data-testid=cron-description]')"
-        ".textContent.includes('At 06:30, Monday through Friday')"
+        "?.textContent?.includes('At 06:30, Monday through Friday')"
     )
     assert fires.count() == 5
     first = fires.all_inner_texts()
@@ -99,7 +101,7 @@ def test_cron_editor_describes_and_previews_as_you_type(console: Console) -> Non
     expr.press_sequentially("*/15 * * * *", delay=20)
     page.wait_for_function(
         "() => document.querySelector('[data-testid=cron-description]')"
-        ".textContent.includes('Every 15 minutes')"
+        "?.textContent?.includes('Every 15 minutes')"
     )
     second = fires.all_inner_texts()
     assert len(second) == 5
@@ -112,13 +114,13 @@ def test_cron_editor_describes_and_previews_as_you_type(console: Console) -> Non
     assert expr.input_value() == "0 2 * * *"
     page.wait_for_function(
         "() => document.querySelector('[data-testid=cron-description]')"
-        ".textContent.includes('At 02:00')"
+        "?.textContent?.includes('At 02:00')"
     )
     page.get_by_label("Hour", exact=True).fill("4")
     assert expr.input_value() == "0 4 * * *"
     page.wait_for_function(
         "() => document.querySelector('[data-testid=cron-description]')"
-        ".textContent.includes('At 04:00')"
+        "?.textContent?.includes('At 04:00')"
     )
 
     # A mistake is explained next to the field, by the API.
@@ -130,14 +132,14 @@ def test_cron_editor_describes_and_previews_as_you_type(console: Console) -> Non
     console.set_lang("zh-CN")
     page.wait_for_function(
         "() => document.querySelector('[data-testid=cron-description]')"
-        ".textContent.includes('周一至周五 06:30')"
+        "?.textContent?.includes('周一至周五 06:30')"
     )
     page.get_by_text("Cron 表达式").wait_for()
     assert description.inner_text().strip() == "周一至周五 06:30（Asia/Shanghai）"
     expr.fill("*/15 * * * *")
     page.wait_for_function(
         "() => document.querySelector('[data-testid=cron-description]')"
-        ".textContent.includes('每 15 分钟')"
+        "?.textContent?.includes('每 15 分钟')"
     )
     console.screenshot("job-editor-zh-CN")
     console.set_lang("en")
@@ -149,7 +151,7 @@ def test_cron_editor_describes_and_previews_as_you_type(console: Console) -> Non
     expr.fill("0 2 * * *")
     page.wait_for_function(
         "() => document.querySelector('[data-testid=cron-description]')"
-        ".textContent.includes('At 02:00')"
+        "?.textContent?.includes('At 02:00')"
     )
     console.screenshot("job-editor")
     page.click("[data-action=save]")
@@ -191,20 +193,25 @@ def test_run_now_follows_the_run_and_streams_its_log(console: Console, server: S
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     log = page.get_by_test_id("run-log")
     # The first lines arrive while the run still runs (streamed, not loaded at the end).
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=run-log]').textContent.includes('step 2 of 5')"
-    )
+    page.wait_for_function(LOG_HAS, arg="step 2 of 5")
     assert "step 5 of 5" not in log.inner_text()
     assert page.locator(".page-head .badge").inner_text() in ("running", "queued")
     console.screenshot("run-detail-live")
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=run-log]').textContent.includes('step 5 of 5')"
-    )
+    page.wait_for_function(LOG_HAS, arg="step 5 of 5")
     page.locator(".page-head .badge", has_text="succeeded").wait_for()
     assert page.get_by_test_id("live-state").inner_text() == "complete"
     page.get_by_text("counted 5 steps").wait_for()
     console.screenshot("run-detail")
-    # The job page now lists the run, its duration chart and its history.
+    # A second, shorter run (parameters overridden), so the duration chart has a line.
+    with server.api() as client:
+        queued = client.post(
+            "/api/jobs/browser-live/run", json={"params": {"kwargs": {"steps": 1, "pause": 0.1}}}
+        ).json()
+        for _ in range(100):
+            if client.get(f"/api/runs/{queued['run_id']}").json()["status"] == "succeeded":
+                break
+            time.sleep(0.1)
+    # The job page now lists the runs, their duration chart and the job's history.
     page.get_by_role("link", name="browser-live").first.click()
     page.wait_for_url(re.compile(r"/jobs/browser-live$"))
     page.locator("[data-testid=runs-table] .badge", has_text="succeeded").first.wait_for()

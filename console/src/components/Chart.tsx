@@ -4,7 +4,16 @@ import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
-export function Chart(props: { options: Omit<uPlot.Options, "width" | "height">; data: uPlot.AlignedData; height?: number; label: string }) {
+export interface ChartProps {
+  options: Omit<uPlot.Options, "width" | "height">;
+  data: uPlot.AlignedData;
+  height?: number;
+  label: string;
+  /** Draw every data series as bars. */
+  bars?: boolean;
+}
+
+export function Chart(props: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const height = props.height ?? 200;
@@ -13,7 +22,8 @@ export function Chart(props: { options: Omit<uPlot.Options, "width" | "height">;
     const el = box.current;
     if (!el) return;
     const width = Math.max(200, el.clientWidth);
-    const u = new uPlot({ ...props.options, width, height } as uPlot.Options, props.data, el);
+    const series = props.bars ? props.options.series.map((x, i) => (i === 0 ? x : { ...x, paths: bars })) : props.options.series;
+    const u = new uPlot({ ...props.options, series, width, height } as uPlot.Options, props.data, el);
     plot.current = u;
     const observer = new ResizeObserver(() => {
       const w = Math.max(200, el.clientWidth);
@@ -34,5 +44,4 @@ export function Chart(props: { options: Omit<uPlot.Options, "width" | "height">;
   return <div class="chart" ref={box} role="img" aria-label={props.label} />;
 }
 
-/** Bars for uPlot series (runs per hour). */
-export const bars = uPlot.paths.bars?.({ size: [0.7, 40], gap: 1 });
+const bars = uPlot.paths.bars?.({ size: [0.7, 40], gap: 1 });

@@ -195,6 +195,8 @@ export const en = {
   "job.updated": "Updated",
   "job.stats": "Success and durations",
   "job.durationChart": "Duration of recent runs",
+  "job.fewRuns": "The chart appears once the job has run twice.",
+  "chart.time": "Time",
   "job.runs": "Recent runs",
   "job.allRuns": "All runs of this job",
   "job.history": "Change history",

@@ -197,6 +197,8 @@ export const zhCN: Messages = {
   "job.updated": "更新于",
   "job.stats": "成功率与耗时",
   "job.durationChart": "最近执行的耗时",
+  "job.fewRuns": "任务执行两次以上后显示图表。",
+  "chart.time": "时间",
   "job.runs": "最近执行",
   "job.allRuns": "此任务的全部执行记录",
   "job.history": "变更历史",

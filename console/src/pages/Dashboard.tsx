@@ -3,9 +3,9 @@
 import { useMemo, useState } from "preact/hooks";
 import type uPlot from "uplot";
 import { api, enc } from "../api";
-import { bars, Chart } from "../components/Chart";
+import { LazyChart as Chart } from "../components/LazyChart";
 import { Card, Confirm, Empty, ErrorBox, Link, Loading, StatusBadge, Time } from "../components/ui";
-import { age, duration, formatClock, percent } from "../format";
+import { age, clockTicks, duration, percent } from "../format";
 import { usePoll } from "../hooks";
 import { useI18n } from "../i18n";
 import { useCan } from "../session";
@@ -55,11 +55,11 @@ export function DashboardPage() {
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
-      axes: [{ values: (_u: uPlot, ticks: number[]) => ticks.map(formatClock) }, { size: 40 }],
+      axes: [{ values: (_u: uPlot, ticks: number[]) => clockTicks(ticks) }, { size: 50 }],
       series: [
-        {},
-        { label: t("dash.succeeded"), fill: "rgba(46,139,87,0.55)", stroke: "#2e8b57", paths: bars, points: { show: false } },
-        { label: t("dash.failed"), fill: "rgba(200,50,50,0.75)", stroke: "#c83232", paths: bars, points: { show: false } },
+        { label: t("chart.time") },
+        { label: t("dash.succeeded"), fill: "rgba(46,139,87,0.55)", stroke: "#2e8b57", points: { show: false } },
+        { label: t("dash.failed"), fill: "rgba(200,50,50,0.75)", stroke: "#c83232", points: { show: false } },
       ],
       tzDate: (ts: number) => new Date(ts * 1000),
     }),
@@ -152,7 +152,7 @@ export function DashboardPage() {
       ) : null}
       <div class="grid-2">
         <Card title={t("dash.chartTitle")} class="span-2">
-          {timeline ? <Chart options={options} data={data} height={200} label={t("dash.chartTitle")} /> : <Loading />}
+          {timeline ? <Chart options={options} data={data} height={200} label={t("dash.chartTitle")} bars /> : <Loading />}
         </Card>
         <Card title={t("dash.upcoming")}>
           {upcoming === null ? (

@@ -5,9 +5,9 @@ import type uPlot from "uplot";
 import { JobActions } from "../actions";
 import { api, enc } from "../api";
 import { AuditRow } from "../components/Audit";
-import { Chart } from "../components/Chart";
+import { LazyChart as Chart } from "../components/LazyChart";
 import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, StateBadge, StatusBadge, Time } from "../components/ui";
-import { duration, formatClock, percent } from "../format";
+import { clockTicks, duration, percent, shortDuration } from "../format";
 import { usePoll } from "../hooks";
 import { useI18n } from "../i18n";
 import { navigate } from "../router";
@@ -88,9 +88,12 @@ export function JobDetailPage(props: { jobId: string }) {
     () => ({
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
-      axes: [{ values: (_u: uPlot, ticks: number[]) => ticks.map(formatClock) }, { size: 50, values: (_u: uPlot, ticks: number[]) => ticks.map((v) => duration(v)) }],
-      series: [{}, { label: t("runs.duration"), stroke: "#1f5fbf", width: 1.5, points: { show: true, size: 4 } }],
+      scales: {
+        x: { time: true, range: (_u: uPlot, min: number, max: number): uPlot.Range.MinMax => (max - min < 60 ? [min - 60, max + 60] : [min, max]) },
+        y: { range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, max > 0 ? max * 1.15 : 1] },
+      },
+      axes: [{ values: (_u: uPlot, ticks: number[]) => clockTicks(ticks) }, { size: 60, values: (_u: uPlot, ticks: number[]) => ticks.map(shortDuration) }],
+      series: [{ label: t("chart.time") }, { label: t("runs.duration"), stroke: "#1f5fbf", width: 1.5, points: { show: true, size: 4 } }],
     }),
     [lang],
   );
@@ -170,7 +173,7 @@ export function JobDetailPage(props: { jobId: string }) {
           <Loading />
         )}
         <h3 class="sub">{t("job.durationChart")}</h3>
-        {chartData[0].length ? <Chart options={chartOptions} data={chartData} height={160} label={t("job.durationChart")} /> : <Empty>{t("dash.noRuns")}</Empty>}
+        {chartData[0].length > 1 ? <Chart options={chartOptions} data={chartData} height={160} label={t("job.durationChart")} /> : <Empty>{t("job.fewRuns")}</Empty>}
       </Card>
       <Card title={t("job.runs")} actions={<Link href={`/runs?job=${enc(job.id)}`}>{t("job.allRuns")}</Link>}>
         {runs === null ? <Loading /> : runs.length === 0 ? <Empty>{t("runs.none")}</Empty> : <RunTable runs={runs} />}
