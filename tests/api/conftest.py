@@ -72,6 +72,17 @@ class Api:
         return client, response.json()["csrf_token"]
 
 
+def api_over(
+    url: str, data_dir: Path, tokens: dict[str, str], users: dict[str, int], **options: Any
+) -> Api:
+    tw = Tickwork(
+        settings=Settings(data_dir=data_dir, database_url=url, timezone="UTC"),
+        check_targets=False,
+        **options,
+    )
+    return Api(tw, create_app(tw, ApiSettings(secret_key=KEY), console=False), tokens, users)
+
+
 def make_api(url: str, data_dir: Path, **options: Any) -> Api:
     tw = Tickwork(
         settings=Settings(data_dir=data_dir, database_url=url, timezone="UTC"),
@@ -110,9 +121,26 @@ def api(api_db: str, api_factory: Callable[..., Api]) -> Api:
     return api_factory(api_db)
 
 
+@pytest.fixture(scope="session")
+def lite_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Api]:
+    """A migrated SQLite database with the three users and their tokens, made once: each
+    test gets a copy (argon2id hashing and migrations are most of an API test's setup)."""
+    folder = tmp_path_factory.mktemp("lite-template")
+    api = make_api(f"sqlite:///{folder / 'tickwork.db'}", folder)
+    api.tw.close()  # the last connection checkpoints the WAL into the file
+    return folder / "tickwork.db", api
+
+
 @pytest.fixture
-def lite_api(sqlite_db: str, api_factory: Callable[..., Api]) -> Api:
-    return api_factory(sqlite_db)
+def lite_api(tmp_path: Path, lite_template: tuple[Path, Api]) -> Iterator[Api]:
+    import shutil
+
+    template, made = lite_template
+    copy = tmp_path / "tickwork.db"
+    shutil.copyfile(template, copy)
+    api = api_over(f"sqlite:///{copy}", tmp_path, made.tokens, made.users)
+    yield api
+    api.tw.close()
 
 
 def job_body(job_id: str, **changes: Any) -> dict[str, Any]:
