@@ -329,3 +329,22 @@ def test_the_api_never_imports_user_code(lite_api: Api) -> None:
     assert "tests.api.import_sentinel" not in sys.modules
     missing = job_body("ghost", target={"ref": "no.such.module:func"})
     assert admin.post("/api/jobs", json=missing).status_code == 201  # form checked only
+
+
+def test_job_file_sync_is_audited(lite_api: Api, tmp_path: Any) -> None:
+    from tickwork.jobspec import JobSpec
+
+    tw = lite_api.tw
+    spec = JobSpec(target="tests.api.tasks:noop", trigger="0 3 * * *", id="from-file",
+                   check_target=False)  # fmt: skip
+    record = tw._build(spec, by=None)
+    assert tw.sync_owned("config", "/etc/jobs.yaml", [record])["created"] == 1
+    assert tw.sync_owned("config", "/etc/jobs.yaml", [])["removed"] == 1
+    events = tw.audit.page()
+    assert [(e.action, e.actor, e.job_id) for e in events[:2]] == [
+        ("job.remove", "config:/etc/jobs.yaml", "from-file"),
+        ("job.create", "config:/etc/jobs.yaml", "from-file"),
+    ]
+    assert events[0].detail == {"sync": "config", "owner_ref": "/etc/jobs.yaml"}
+    assert events[0].before is not None
+    assert events[0].before["id"] == "from-file"
