@@ -158,7 +158,7 @@ def _first_admin(tw: Any, *, demo: bool, url: str) -> None:
     """No default password: the first admin comes from TICKWORK_ADMIN_USER/_PASSWORD (used
     only while no user exists), from `tickwork users create-admin`, or, for --demo on an
     empty database, is `admin` with a random password printed once here."""
-    from tickwork.errors import InvalidInput
+    from tickwork.errors import Conflict, InvalidInput
 
     name = os.environ.get("TICKWORK_ADMIN_USER")
     password = os.environ.get("TICKWORK_ADMIN_PASSWORD")
@@ -167,7 +167,10 @@ def _first_admin(tw: Any, *, demo: bool, url: str) -> None:
             raise InvalidInput(
                 "TICKWORK_ADMIN_USER", "set both TICKWORK_ADMIN_USER and TICKWORK_ADMIN_PASSWORD"
             )
-        created = tw.accounts.create_user(name, password, "admin", by="env", only_if_none=True)
+        try:
+            created = tw.accounts.create_user(name, password, "admin", by="env", only_if_none=True)
+        except Conflict:  # another node starting at the same moment made it
+            created = None
         if created is not None:
             log.info("created the first admin %r from TICKWORK_ADMIN_USER", created.username)
         return
