@@ -145,8 +145,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(server: Server) -> Iterator[Any]:
+    """Chromium, for one test module: Playwright's sync API keeps an asyncio loop running in
+    this thread while it is open, which other tests' ``asyncio.run()`` would trip over."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

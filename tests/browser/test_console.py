@@ -183,7 +183,7 @@ def test_run_now_follows_the_run_and_streams_its_log(console: Console, server: S
         server,
         "browser-live",
         name="Live log",
-        target={"ref": "tests.browser.tasks:countdown", "kwargs": {"steps": 5, "pause": 0.8}},
+        target={"ref": "tests.browser.tasks:countdown", "kwargs": {"steps": 6, "pause": 1.0}},
     )
     page = console.page
     console.login()
@@ -193,14 +193,14 @@ def test_run_now_follows_the_run_and_streams_its_log(console: Console, server: S
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     log = page.get_by_test_id("run-log")
     # The first lines arrive while the run still runs (streamed, not loaded at the end).
-    page.wait_for_function(LOG_HAS, arg="step 2 of 5")
-    assert "step 5 of 5" not in log.inner_text()
+    page.wait_for_function(LOG_HAS, arg="step 2 of 6")
+    assert "step 6 of 6" not in log.inner_text()
     assert page.locator(".page-head .badge").inner_text() in ("running", "queued")
     console.screenshot("run-detail-live")
-    page.wait_for_function(LOG_HAS, arg="step 5 of 5")
+    page.wait_for_function(LOG_HAS, arg="step 6 of 6")
     page.locator(".page-head .badge", has_text="succeeded").wait_for()
     assert page.get_by_test_id("live-state").inner_text() == "complete"
-    page.get_by_text("counted 5 steps").wait_for()
+    page.get_by_text("counted 6 steps").wait_for()
     console.screenshot("run-detail")
     # A second, shorter run (parameters overridden), so the duration chart has a line.
     with server.api() as client:
