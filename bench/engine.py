@@ -60,6 +60,7 @@ class Sizes:
     # Past its add budget APScheduler's SQLite store is bulk-filled (to measure its start-up)
     # up to this many jobs; at 1,000,000 the fill alone would take minutes.
     fill_aps_sqlite_up_to: int = 100_000
+    pg_many_up_to: int = 100_000  # Tickwork on PostgreSQL in the registered-jobs scenario
     timeout_s: float = 900.0
 
 
@@ -121,8 +122,15 @@ def _postgres() -> Iterator[str | None]:
     try:
         yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for attempt in range(10):  # the server may be restarting (tests/cluster does that)
+            try:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except Exception as exc:
+                if attempt == 9:
+                    print(f"(could not drop the benchmark database {name}: {exc})")
+                time.sleep(2)
         admin.dispose()
 
 
@@ -157,6 +165,10 @@ class Bench:
         s = self.s
         base: dict[str, Any] = {"workers": s.workers, "warmup_s": s.warmup_s, **extra}
         t0 = time.monotonic()
+        if system == "tickwork_postgres" and scenario == "many" and extra["n"] > s.pg_many_up_to:
+            # Not run by default: adding stops at the budget anyway (the 100,000 row shows
+            # PostgreSQL's rate), and the section has to fit in about 25 minutes.
+            return {"skipped": f"PostgreSQL is measured up to {s.pg_many_up_to:,} jobs"}
         if system.startswith("tickwork"):
             url = self._tw_url(system, scenario)
             if url is None:
@@ -344,10 +356,12 @@ def _rows(r: dict[str, Any], sizes: Sizes) -> list[tuple[str, dict[str, Any], bo
     for n in sizes.many:
         sec = f"many_{n}"
         rows.append((f"{n:,} jobs: add s", pick(sec, lambda x: x["add_s"]), True))
-        rows.append(("  add rate jobs/s", pick(sec, lambda x: x["rate_per_s"]), False))
-        rows.append(("  start s (fresh process)", pick(sec, lambda x: x["start_s"]), True))
-        rows.append(("  RSS MB after start", pick(sec, lambda x: x["rss_mb"]), True))
-        rows.append(("  CPU s per idle s", pick(sec, lambda x: x["idle_cpu_s_per_s"]), True))
+        rows.append((f"{n:,} jobs: add rate jobs/s", pick(sec, lambda x: x["rate_per_s"]), False))
+        rows.append((f"{n:,} jobs: start s", pick(sec, lambda x: x["start_s"]), True))
+        rows.append((f"{n:,} jobs: RSS MB", pick(sec, lambda x: x["rss_mb"]), True))
+        rows.append(
+            (f"{n:,} jobs: CPU s per idle s", pick(sec, lambda x: x["idle_cpu_s_per_s"]), True)
+        )
     return rows
 
 
