@@ -6,7 +6,22 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Float,
+    String,
+    Text,
+    and_,
+    bindparam,
+    column,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.exc import IntegrityError
 
 from tickwork.models import ACTIVE_STATUSES, RunStatus
@@ -120,6 +135,8 @@ class RunRepo:
         is no longer this node's active run (reaped as lost meanwhile) is left alone."""
         if not outcomes:
             return set()
+        if self.db.is_postgres:
+            return self._finish_postgres(conn, node_id, outcomes)
         params = [{"rid": o["id"], **{k: v for k, v in o.items() if k != "id"}} for o in outcomes]
         result = conn.execute(
             update(run)
@@ -155,6 +172,60 @@ class RunRepo:
             )
         ).all()
         return {rid for rid, status, fin in rows if wanted[rid] == (status, fin)}
+
+    def _finish_postgres(
+        self, conn: Connection, node_id: str, outcomes: Sequence[dict[str, Any]]
+    ) -> set[int]:
+        """PostgreSQL: one ``UPDATE ... FROM (VALUES ...) RETURNING id`` per batch instead of a
+        statement per run (a 20,000-run burst spent most of its time in the pipelined
+        statements); RETURNING names exactly the runs written."""
+        rows = values(
+            column("rid", BigInteger),
+            column("status", String),
+            column("started_at", BigInteger),
+            column("finished_at", BigInteger),
+            column("duration_s", Float),
+            column("result", Text),
+            column("error", Text),
+            column("traceback", Text),
+            column("log", Text),
+            name="outcome",
+        ).data(
+            [
+                (
+                    o["id"],
+                    o["status"],
+                    o["started_at"],
+                    o["finished_at"],
+                    o["duration_s"],
+                    o["result"],
+                    o["error"],
+                    o["traceback"],
+                    o["log"],
+                )
+                for o in outcomes
+            ]
+        )
+        stmt = (
+            update(run)
+            .where(
+                run.c.id == rows.c.rid,
+                run.c.node_id == node_id,
+                run.c.status.in_([RunStatus.SCHEDULED.value, RunStatus.RUNNING.value]),
+            )
+            .values(
+                status=rows.c.status,
+                started_at=rows.c.started_at,
+                finished_at=rows.c.finished_at,
+                duration_s=rows.c.duration_s,
+                result=rows.c.result,
+                error=rows.c.error,
+                traceback=rows.c.traceback,
+                log=rows.c.log,
+            )
+            .returning(run.c.id)
+        )
+        return {int(rid) for rid in conn.execute(stmt).scalars()}
 
     def mark_lost(
         self, conn: Connection, node_ids: Collection[str], now: int, reason: str
