@@ -133,7 +133,7 @@ def last_runs_in(conn: Any, job_ids: list[str]) -> dict[str, RunRecord]:
         newest = select(func.max(newer.c.id)).where(newer.c.job_id == job.c.id).scalar_subquery()
         query = select(*LIST_COLUMNS).where(run.c.id.in_(select(newest).where(job.c.id.in_(chunk))))
         for row in conn.execute(query).mappings():
-            record = RunRecord.from_row(row)
+            record = RunRecord(**row)  # the list columns are exactly RunRecord's fields
             out[record.job_id] = record
     return out
 
