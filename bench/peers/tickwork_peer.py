@@ -31,7 +31,13 @@ def _tickwork(url: str, workers: int) -> Any:
     from tickwork import Tickwork
     from tickwork.engine.node import NodeOptions
 
-    return Tickwork(url, node_options=NodeOptions(workers={"thread": workers}), timezone="UTC")
+    return Tickwork(
+        url,
+        node_options=NodeOptions(
+            workers={"thread": workers}, switch_interval_s=0.001, gc_freeze=True
+        ),
+        timezone="UTC",
+    )
 
 
 def _window_counts(tw: Any, since_us: int, until_us: int) -> dict[str, Any]:

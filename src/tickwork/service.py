@@ -108,7 +108,11 @@ class Tickwork:
                 self.settings, job_files=(*self.settings.job_files, *map(_path, job_files))
             )
         self.clock: Clock = clock or SystemClock()
-        self.node_options = node_options or NodeOptions(workers=self.settings.workers)
+        self.node_options = node_options or NodeOptions(
+            workers=self.settings.workers,
+            switch_interval_s=self.settings.switch_interval_s,
+            gc_freeze=self.settings.gc_freeze,
+        )
         self.job_defaults = dict(job_defaults or {})
         self.app = app
         self.check_targets = check_targets

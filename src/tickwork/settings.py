@@ -41,6 +41,8 @@ class Settings:
     processes: int = 4
     async_tasks: int = 100
     log_level: str = "INFO"
+    switch_interval_s: float | None = None  # see NodeOptions.switch_interval_s
+    gc_freeze: bool = False  # see NodeOptions.gc_freeze
 
     @property
     def effective_database_url(self) -> str:

@@ -16,7 +16,7 @@ from tickwork.engine.writer import Ended
 from tickwork.executors.base import RunOutcome
 from tickwork.models import RunStatus
 from tickwork.store import Store
-from tickwork.store.claims import ClaimedRun, Plan, claim_due_jobs
+from tickwork.store.claims import ClaimedRun, Plan, RecordCache, claim_due_jobs
 from tickwork.store.records import JobRecord
 from tickwork.store.runs import NewRun
 from tickwork.store.settings_repo import SCHEDULER_PAUSED
@@ -48,6 +48,7 @@ class SchedulerLoop:
         self.poll_s = poll_s
         self.batch = batch
         self.max_outstanding = max_outstanding
+        self._records = RecordCache()  # recently claimed jobs: recurring claims read less
         self.on_error = on_error
         self.paused = False
         self.ticks = 0  # loop iterations, for tests and the readiness probe
@@ -114,6 +115,7 @@ class SchedulerLoop:
                 horizon=horizon,
                 limit=self.batch,
                 plan=lambda jobs: self._plan(jobs, now, horizon),
+                cache=self._records,
             )
             self._hand_over(claimed)
             full = claimed_jobs == self.batch

@@ -3,6 +3,7 @@ started and stopped together. ``tickwork serve`` runs one; so does ``Tickwork.st
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -38,10 +39,17 @@ class NodeOptions:
     batch: int = 500  # jobs per claim transaction
     max_outstanding: int = 20_000  # claimed, unfinished runs held in memory at most
     shutdown_wait_s: float = 30.0  # how long shutdown(wait=True) lets running runs finish
-    # The interpreter's GIL switch interval while a node runs (None: leave Python's 5 ms).
-    # A thread that must start a run on time waits for the GIL up to this long whenever
-    # another thread (a claim, the writer, a job) is busy in Python; 1 ms keeps fires on time.
-    switch_interval_s: float | None = 0.001
+    # The interpreter's GIL switch interval while a node runs (process-wide, only ever
+    # lowered). A thread that must start a run on time waits for the GIL up to this long
+    # whenever another thread (a claim, the writer, a job) is busy in Python; 1 ms keeps fires
+    # on time. None leaves the host application's setting alone (embedded use); `tickwork
+    # serve`, whose process is Tickwork's own, uses 1 ms.
+    switch_interval_s: float | None = None
+    # Move everything alive at start into the collector's permanent generation
+    # (gc.collect() then gc.freeze()), so full collections scan only what the node creates
+    # afterwards: a 50 ms full collection over the application's start-up objects is a 50 ms
+    # late fire. Process-wide, so off for embedded use; `tickwork serve` turns it on.
+    gc_freeze: bool = False
 
 
 class SchedulerNode:
@@ -110,6 +118,9 @@ class SchedulerNode:
                 except Exception:
                     log.exception("could not start the %s executor", name)
             self._tighten_switch_interval()
+            if self.options.gc_freeze:
+                gc.collect()
+                gc.freeze()
             self.writer.start()
             self.dispatcher.start()
             self.loop.start()

@@ -69,6 +69,12 @@ class Database:
         self._write_turn = threading.RLock() if self.is_sqlite else None
         # Row locks that other claimers skip: PostgreSQL 9.5+, MySQL 8, MariaDB 10.6+.
         self.skip_locked = not self.is_sqlite
+        # The driver's placeholder, for the few hot statements sent as plain SQL.
+        self.mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+
+    def marks(self, n: int) -> str:
+        """``n`` comma-separated placeholders of the driver."""
+        return ", ".join([self.mark] * n)
 
     @property
     def display_url(self) -> str:
