@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from tickwork.errors import Conflict
 from tickwork.models import RunStatus
 from tickwork.store import JobFilter, RunFilter, Store
-from tickwork.store.claims import Plan, claim_due_jobs
+from tickwork.store.claims import Due, Plan, claim_due_jobs
 from tickwork.store.migrate import VERSION_TABLE, current_revision, head_revision
 from tickwork.store.records import JobRecord
 from tickwork.store.runs import NewRun
@@ -272,8 +272,8 @@ def test_claims_record_runs_and_move_jobs_in_one_transaction(store: Store) -> No
     with store.db.write() as conn:
         store.jobs.insert_many(conn, [job("a"), job("b", next_fire_at=T0 + 60 * SEC)])
 
-    def plan(jobs: list[JobRecord]) -> Plan:
-        assert [j.id for j in jobs] == ["a"]
+    def plan(due: list[Due]) -> Plan:
+        assert [(j.id, version, first) for j, version, first in due] == [("a", 1, T0)]
         return Plan([fire("a", T0)], {"a": T0 + 60 * SEC})
 
     count, claimed = claim_due_jobs(
@@ -288,7 +288,7 @@ def test_claims_record_runs_and_move_jobs_in_one_transaction(store: Store) -> No
         assert a.version == 2
         assert store.runs.count(conn) == 1
 
-    def failing(jobs: list[JobRecord]) -> Plan:
+    def failing(due: list[Due]) -> Plan:
         raise RuntimeError("planner crashed")
 
     with pytest.raises(RuntimeError):
@@ -306,9 +306,10 @@ def test_concurrent_claimers_take_disjoint_jobs(store: Store) -> None:
     barrier = threading.Barrier(2)
 
     def claimer(name: str) -> None:
-        def plan(jobs: list[JobRecord]) -> Plan:
+        def plan(due: list[Due]) -> Plan:
             barrier.wait(timeout=10)  # both hold their locks at the same time
-            return Plan([fire(j.id, T0, node_id=name) for j in jobs], {j.id: None for j in jobs})
+            ids = [j.id for j, _, _ in due]
+            return Plan([fire(i, T0, node_id=name) for i in ids], dict.fromkeys(ids))
 
         _, runs = claim_due_jobs(store.db, store.runs, now=T0, horizon=T0, limit=100, plan=plan)
         claimed[name] = [r.job.id for r in runs]
@@ -329,3 +330,38 @@ def test_cluster_settings_round_trip(store: Store) -> None:
         store.settings.put(conn, "scheduler_paused", True, T0, "alice")  # unchanged value
     with store.db.read() as conn:
         assert store.settings.get(conn, "scheduler_paused") is True
+
+
+def test_claims_reuse_cached_records_only_while_the_row_is_unchanged(store: Store) -> None:
+    from tickwork.store.claims import RecordCache
+
+    with store.db.write() as conn:
+        store.jobs.insert(conn, job("a"))
+    cache = RecordCache()
+    seen: list[JobRecord] = []
+
+    def claim(at: int) -> None:
+        def plan(due: list[Due]) -> Plan:
+            seen.extend(j for j, _, _ in due)
+            return Plan(
+                [fire(j.id, first) for j, _, first in due],
+                {j.id: first + 60 * SEC for j, _, first in due},
+            )
+
+        claim_due_jobs(store.db, store.runs, now=at, horizon=at, limit=10, plan=plan, cache=cache)
+
+    claim(T0)
+    claim(T0 + 60 * SEC)
+    assert seen[1] is seen[0]  # unchanged row: the cached record, not a re-read
+    with store.db.write() as conn:
+        current = store.jobs.get(conn, "a")
+        assert current is not None
+        store.jobs.update(conn, replace(current, name="Renamed"), current.version)
+    claim(T0 + 120 * SEC)
+    assert seen[2].name == "Renamed"  # a changed row (new version) is read again
+    with store.db.read() as conn:
+        assert [r.scheduled_for for r in store.runs.page(conn)] == [
+            T0 + 120 * SEC,
+            T0 + 60 * SEC,
+            T0,
+        ]

@@ -16,7 +16,7 @@ from tickwork.engine.writer import Ended
 from tickwork.executors.base import RunOutcome
 from tickwork.models import RunStatus
 from tickwork.store import Store
-from tickwork.store.claims import ClaimedRun, Plan, RecordCache, claim_due_jobs
+from tickwork.store.claims import ClaimedRun, Due, Plan, RecordCache, claim_due_jobs
 from tickwork.store.records import JobRecord
 from tickwork.store.runs import NewRun
 from tickwork.store.settings_repo import SCHEDULER_PAUSED
@@ -137,17 +137,19 @@ class SchedulerLoop:
         wake_at = min(candidates) - self.lookahead_us // 2
         return max(0.0, min(self.poll_s, (wake_at - self.clock.now_us()) / 1e6))
 
-    def _plan(self, jobs: list[JobRecord], now: int, horizon: int) -> Plan:
+    def _plan(self, due: list[Due], now: int, horizon: int) -> Plan:
         runs: list[NewRun] = []
         next_fire: dict[str, int | None] = {}
-        for job in jobs:
+        for job, _, first in due:
             try:
                 trigger = trigger_of(job.trigger)
             except Exception:
                 log.exception("job %r has a trigger that no longer parses; parking it", job.id)
                 next_fire[job.id] = None
                 continue
-            planned = plan_fires(job, trigger, now=now, horizon=horizon, node_id=self.node_id)
+            planned = plan_fires(
+                job, trigger, now=now, horizon=horizon, node_id=self.node_id, first=first
+            )
             runs.extend(planned.runs)
             next_fire[job.id] = planned.next_fire_at
         return Plan(runs, next_fire)

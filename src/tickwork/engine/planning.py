@@ -20,7 +20,7 @@ LATE_AFTER_US = 1_000_000  # the loop's own tolerance: a fire claimed within 1 s
 MAX_FIRES_PER_CLAIM = 10_000  # long backlogs are recorded over several claims
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FirePlan:
     runs: list[NewRun]
     next_fire_at: int | None
@@ -35,10 +35,12 @@ def plan_fires(
     node_id: str,
     late_after_us: int = LATE_AFTER_US,
     max_fires: int = MAX_FIRES_PER_CLAIM,
+    first: int | None = None,
 ) -> FirePlan:
-    """Enumerate the job's fires from its ``next_fire_at`` up to ``horizon`` and decide each."""
+    """Enumerate the job's fires from ``first`` (default: its ``next_fire_at``) up to
+    ``horizon`` and decide each."""
     fires: list[int] = []
-    nxt = job.next_fire_at
+    nxt = job.next_fire_at if first is None else first
     while nxt is not None and nxt <= horizon and len(fires) < max_fires:
         fires.append(nxt)
         nxt = trigger.next_fire_us(nxt)

@@ -95,13 +95,17 @@ class OutcomeWriter:
         self._thread.start()
 
     # Called from executor threads: cheap, never blocks on the database.
+    # Setting an Event takes its lock and notifies; a set one needs nothing. The loop clears
+    # the event before it drains, so an item appended while it is set is always drained.
     def started(self, run_id: int, started_us: int) -> None:
         self._started.append((run_id, started_us))
-        self._wake.set()
+        if not self._wake.is_set():
+            self._wake.set()
 
     def ended(self, item: Ended) -> None:
         self._ended.append(item)
-        self._wake.set()
+        if not self._wake.is_set():
+            self._wake.set()
 
     def pending(self) -> int:
         return len(self._started) + len(self._ended) + self._in_flight

@@ -9,7 +9,7 @@ recorded twice whatever else goes wrong.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -29,35 +29,39 @@ class Plan:
     next_fire: Mapping[str, int | None]  # job id -> its new next_fire_at
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClaimedRun:
     run_id: int
     new: NewRun
     job: JobRecord
 
 
-Planner = Callable[[list[JobRecord]], Plan]
+# A due job as the claim sees it: its record (the definition) and, apart, the schedule state
+# its row holds now: (record, version, next_fire_at). Cached records keep their definition;
+# their own version/next_fire_at fields may be older than the row's.
+Due = tuple[JobRecord, int, int]
+Planner = Callable[[list[Due]], Plan]
 
 
 class RecordCache:
-    """Job records this node claimed recently, by id, as they are after its claim.
+    """Job records this node claimed recently, with the version its claim left them at.
 
-    A recurring job is claimed again and again; when its version is still the one this node
-    wrote, its row has not changed (every write bumps the version) and the claim reads three
-    columns instead of thirty. Bounded: the oldest entries go first."""
+    A recurring job is claimed again and again; while its row's version is still the one this
+    node wrote, the row has not changed (every write bumps the version), so the claim reads
+    its key columns only and reuses the record. Bounded: the oldest entries go first."""
 
     def __init__(self, size: int = 20_000) -> None:
         self.size = size
-        self._records: dict[str, JobRecord] = {}
+        self._records: dict[str, tuple[JobRecord, int]] = {}
 
     def get(self, job_id: str, version: int) -> JobRecord | None:
-        record = self._records.get(job_id)
-        return record if record is not None and record.version == version else None
+        entry = self._records.get(job_id)
+        return entry[0] if entry is not None and entry[1] == version else None
 
-    def put(self, record: JobRecord) -> None:
+    def put(self, record: JobRecord, version: int) -> None:
         records = self._records
         records.pop(record.id, None)
-        records[record.id] = record
+        records[record.id] = (record, version)
         if len(records) > self.size:
             del records[next(iter(records))]
 
@@ -82,38 +86,44 @@ def claim_due_jobs(
         decided = plan(jobs)
         ids = runs.insert_many(conn, decided.runs, now)
         m = db.mark
+        next_fire = decided.next_fire
+        moves = [(next_fire[j.id], j.id, v) for j, v, _ in jobs if j.id in next_fire]
         moved = conn.exec_driver_sql(  # plain SQL: no per-row work in SQLAlchemy
             f"UPDATE tw_job SET next_fire_at = {m}, version = version + 1 "
             f"WHERE id = {m} AND version = {m}",
-            [(decided.next_fire[j.id], j.id, j.version) for j in jobs if j.id in decided.next_fire],
+            moves,
         )
-        expected = sum(1 for j in jobs if j.id in decided.next_fire)
+        expected = len(moves)
         if moved.rowcount != expected:
             # Someone changed a job between our read and our write: undo the whole claim.
             raise Conflict("version", "a due job changed during the claim; retrying")
-        by_id = {j.id: j for j in jobs}
+        by_id = {j.id: j for j, _, _ in jobs}
         claimed = [
             ClaimedRun(rid, new, by_id[new.job_id])
             for rid, new in zip(ids, decided.runs, strict=True)
             if rid is not None
         ]
-    if cache.size:  # committed: remember each job as this claim left it
-        for j in jobs:
-            if j.id in decided.next_fire:
-                cache.put(replace(j, version=j.version + 1, next_fire_at=decided.next_fire[j.id]))
+    if cache.size:  # committed: remember each recurring job at the version this claim wrote
+        for j, v, _ in jobs:
+            if next_fire.get(j.id) is not None:
+                cache.put(j, v + 1)
     return len(jobs), claimed
 
 
 def _lock_due(
     conn: Connection, db: Database, horizon: int, limit: int, cache: RecordCache
-) -> list[JobRecord]:
+) -> list[Due]:
     """Lock (where the dialect locks rows) and read up to ``limit`` jobs due by ``horizon``,
     in next_fire_at order. Only the key columns are read with the lock (through the
     next_fire_at index: selecting whole rows lets MySQL choose a scan plus filesort that
     locks every due row); whole rows only for jobs the cache does not know at that version.
     JSON columns come as text and are decoded through a cache: the jobs of a claim mostly
     share their target, tags and secret keys."""
-    key_columns = (job.c.id,) if db.is_mysql else (job.c.id, job.c.version)
+    key_columns = (
+        (job.c.id, job.c.next_fire_at)
+        if db.is_mysql
+        else (job.c.id, job.c.next_fire_at, job.c.version)
+    )
     query = (
         select(*key_columns)
         .where(job.c.next_fire_at <= horizon)
@@ -125,16 +135,16 @@ def _lock_due(
     keys: list[tuple[Any, ...]] = [tuple(k) for k in conn.execute(query).all()]
     if not keys:
         return []
-    if db.is_mysql:  # the id alone is in the index; read the versions of the locked rows
+    if db.is_mysql:  # id and next_fire_at are in the index; read the locked rows' versions
         versions = dict(
             conn.execute(
                 select(job.c.id, job.c.version).where(job.c.id.in_([k[0] for k in keys]))
             ).all()
         )
-        keys = [(k[0], versions[k[0]]) for k in keys if k[0] in versions]
+        keys = [(k[0], k[1], versions[k[0]]) for k in keys if k[0] in versions]
     found: dict[str, JobRecord] = {}
     missing: list[str] = []
-    for job_id, version in keys:
+    for job_id, _, version in keys:
         record = cache.get(job_id, version)
         if record is None:
             missing.append(job_id)
@@ -146,6 +156,6 @@ def _lock_due(
         for row in rows.all():
             record = job_from_raw(row)
             found[record.id] = record
-    jobs = [found[job_id] for job_id, _ in keys if job_id in found]
-    jobs.sort(key=lambda j: (j.next_fire_at or 0, j.id))
-    return jobs
+    due = [(found[i], v, nf) for i, nf, v in keys if i in found]
+    due.sort(key=lambda d: (d[2], d[0].id))
+    return due

@@ -50,7 +50,7 @@ class RunFilter:
     node_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: the claim builds one per fire (frozen __init__ is slower)
 class NewRun:
     """A run to record. ``node_id`` set means claimed by that node already."""
 
