@@ -32,7 +32,8 @@ $(CONSOLE_OUT): $(CONSOLE_DEPS) $(CONSOLE_SRC)
 	cd console && npm run build
 	touch $@
 
-## run Tickwork: a scheduler node on the embedded SQLite database (./.tickwork), with demo jobs
+## run Tickwork: a node (scheduler, API, console on :8080) on the embedded SQLite database
+## in ./.tickwork, with demo jobs
 run: venv console
 	TICKWORK_DATA_DIR=$${TICKWORK_DATA_DIR:-$(CURDIR)/.tickwork} $(BIN)/tickwork serve --demo
 
@@ -41,7 +42,7 @@ test: venv console
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## side-by-side benchmarks against the peers; prints a table and a JSON line
-bench: venv
+bench: venv console
 	$(BIN)/python -m bench
 
 lint: venv
