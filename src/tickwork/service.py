@@ -703,14 +703,19 @@ class Tickwork:
         text: str | None = None,
         after: str | None = None,
         limit: int = 100,
+        sort: str = "id",
+        after_key: tuple[Any, str] | None = None,
     ) -> tuple[list[JobRecord], dict[str, RunRecord]]:
-        """A page of stored jobs (by id, after the cursor ``after``) and the newest run of
-        each, read in one transaction (what the API's job list shows)."""
+        """A page of stored jobs and the newest run of each, read in one transaction (what
+        the API's job list shows). Ordered by ``sort`` (see ``JobRepo.page``); the cursor is
+        ``after`` (an id) for the id order, ``after_key`` (sort value, id) for the others."""
         from tickwork.stats import last_runs_in
 
         flt = JobFilter(group=group, tag=tag, state=state, text=text)
         with self.store.db.read() as conn:
-            records = self.store.jobs.page(conn, flt, after_id=after, limit=limit)
+            records = self.store.jobs.page(
+                conn, flt, after_id=after, limit=limit, sort=sort, after=after_key
+            )
             return records, last_runs_in(conn, [r.id for r in records])
 
     def last_runs(self, job_ids: Sequence[str]) -> dict[str, RunRecord]:

@@ -348,3 +348,62 @@ def test_job_file_sync_is_audited(lite_api: Api, tmp_path: Any) -> None:
     assert events[0].detail == {"sync": "config", "owner_ref": "/etc/jobs.yaml"}
     assert events[0].before is not None
     assert events[0].before["id"] == "from-file"
+
+
+def test_sorted_lists_page_with_keyset_cursors(api: Api) -> None:
+    """Every order pages through all jobs exactly once, ties broken by id, jobs without a
+    next fire last in both directions."""
+    admin = api.client("admin")
+    names = ["delta", "alpha", "charlie", "alpha", "bravo", "echo", "bravo"]
+    crons = [
+        "0 2 * * *",
+        "30 1 * * *",
+        "0 3 * * *",
+        "0 2 * * *",
+        "15 0 * * *",
+        "0 4 * * *",
+        "0 5 * * *",
+    ]
+    for i, (name, expr) in enumerate(zip(names, crons, strict=True)):
+        body = job_body(
+            f"job-{i}", name=name, group=f"g{i % 3}", trigger={"kind": "cron", "expr": expr}
+        )
+        assert admin.post("/api/jobs", json=body).status_code == 201
+    admin.post("/api/jobs/job-3/pause")  # no next fire: it sorts last
+    admin.post("/api/jobs/job-6/pause")
+    jobs = {j["id"]: j for j in admin.get("/api/jobs", params={"limit": 100}).json()["items"]}
+
+    def walk(sort: str) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 2, "sort": sort}
+            if cursor:
+                params["cursor"] = cursor
+            response = api.client("viewer").get("/api/jobs", params=params)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            seen += [j["id"] for j in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return seen
+
+    def expected(key: str, desc: bool) -> list[str]:
+        def value(job_id: str) -> Any:
+            return jobs[job_id][key]
+
+        present = [i for i in jobs if value(i) is not None]
+        absent = sorted(i for i in jobs if value(i) is None)
+        ordered = sorted(present, key=lambda i: (value(i), i), reverse=desc)
+        return ordered + (sorted(absent, reverse=True) if desc else absent)
+
+    for key in ("name", "group", "next_fire_at"):
+        assert walk(key) == expected(key, False), key
+        assert walk(f"-{key}") == expected(key, True), key
+    assert walk("-id") == sorted(jobs, reverse=True)
+    bad = admin.get("/api/jobs", params={"sort": "colour"})
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "sort"
+    wrong = admin.get("/api/jobs", params={"sort": "name", "cursor": "am9iLTE"})  # an id cursor
+    assert wrong.status_code == 422
+    assert wrong.json()["field"] == "cursor"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -62,6 +63,24 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not text:
         raise InvalidInput("cursor", "is not a cursor this API returned")
     return text
+
+
+def encode_key_cursor(value: Any, last_id: str) -> str:
+    """The cursor of a page in a non-id order: the last row's sort value and id."""
+    return encode_cursor(json.dumps([value, last_id], separators=(",", ":")))
+
+
+def decode_key_cursor(cursor: str | None) -> tuple[Any, str] | None:
+    text = decode_cursor(cursor)
+    if text is None:
+        return None
+    try:
+        value, last_id = json.loads(text)
+    except (ValueError, TypeError):
+        raise InvalidInput("cursor", "is not a cursor of this sort order") from None
+    if not isinstance(last_id, str) or not isinstance(value, str | int | None):
+        raise InvalidInput("cursor", "is not a cursor of this sort order")
+    return value, last_id
 
 
 def decode_int_cursor(cursor: str | None) -> int | None:

@@ -9,6 +9,8 @@ from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 JobState = Literal["scheduled", "paused", "completed"]
+# The orders of the job list; a leading "-" reverses (jobs without a next fire stay last).
+JobSort = Literal["id", "-id", "name", "-name", "group", "-group", "next_fire_at", "-next_fire_at"]
 RunStatusName = Literal[
     "scheduled",
     "running",

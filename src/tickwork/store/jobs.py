@@ -101,11 +101,34 @@ class JobRepo:
         *,
         after_id: str | None = None,
         limit: int = 100,
+        sort: str = "id",
+        after: tuple[Any, str] | None = None,
     ) -> list[JobRecord]:
-        """A page of jobs ordered by id, starting after ``after_id`` (the cursor)."""
-        query = select(job).where(*self._conditions(flt)).order_by(job.c.id).limit(limit)
-        if after_id is not None:
-            query = query.where(job.c.id > after_id)
+        """A page of jobs in ``sort`` order (``id``, ``name``, ``group``, ``next_fire_at``; a
+        leading ``-`` reverses it), after the cursor: ``after_id`` for the id order, else
+        ``after`` = (the last row's sort value, its id). Ties break on id; jobs without a
+        next fire come last in both directions."""
+        desc = sort.startswith("-")
+        column = SORT_COLUMNS[sort.lstrip("-")]
+        query = select(job).where(*self._conditions(flt)).limit(limit)
+        if column is job.c.id:
+            query = query.order_by(job.c.id.desc() if desc else job.c.id)
+            if after_id is not None:
+                query = query.where(job.c.id < after_id if desc else job.c.id > after_id)
+            return [JobRecord.from_row(r) for r in conn.execute(query).mappings()]
+        is_null = case((column.is_(None), 1), else_=0)
+        ordered = (column.desc(), job.c.id.desc()) if desc else (column, job.c.id)
+        query = query.order_by(is_null, *ordered)
+        if after is not None:
+            value, last_id = after
+            before = job.c.id < last_id if desc else job.c.id > last_id
+            if value is None:
+                query = query.where(column.is_(None), before)
+            else:
+                beyond = column < value if desc else column > value
+                query = query.where(
+                    or_(beyond, and_(column == value, before), column.is_(None))
+                )
         return [JobRecord.from_row(r) for r in conn.execute(query).mappings()]
 
     def count(self, conn: Connection, flt: JobFilter = JobFilter()) -> int:
@@ -159,6 +182,15 @@ class JobRepo:
         if flt.owner_ref is not None:
             conds.append(job.c.owner_ref == flt.owner_ref)
         return conds
+
+
+# The orders a job list can be read in (the API's ``sort``), by name.
+SORT_COLUMNS: dict[str, Any] = {
+    "id": job.c.id,
+    "name": job.c.name,
+    "group": job.c.group_name,
+    "next_fire_at": job.c.next_fire_at,
+}
 
 
 def _state_expression() -> ColumnElement[Any]:

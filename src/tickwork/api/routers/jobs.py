@@ -62,17 +62,35 @@ def list_jobs(
     text: Annotated[str | None, Query(max_length=200, description="in id or name")] = None,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    sort: Annotated[s.JobSort, Query(description="order; '-' reverses")] = "id",
 ) -> Response:
-    """Jobs ordered by id, a page at a time (pass ``next_cursor`` back as ``cursor``)."""
-    after = convert.decode_cursor(cursor)
+    """Jobs in ``sort`` order (id by default), a page at a time (pass ``next_cursor`` back as
+    ``cursor``, with the same ``sort``)."""
+    by_id = sort.lstrip("-") == "id"
+    after = convert.decode_cursor(cursor) if by_id else None
+    after_key = None if by_id else convert.decode_key_cursor(cursor)
     records, last = tw.job_page(
-        group=group, tag=tag, state=state, text=text, after=after, limit=limit + 1
+        group=group,
+        tag=tag,
+        state=state,
+        text=text,
+        after=after,
+        limit=limit + 1,
+        sort=sort,
+        after_key=after_key,
     )
     more = len(records) > limit
     records = records[:limit]
+    next_cursor = None
+    if more and records:
+        tail = records[-1]
+        next_cursor = (
+            convert.encode_cursor(tail.id)
+            if by_id
+            else convert.encode_key_cursor(_sort_value(tail, sort), tail.id)
+        )
     page = s.JobPage(
-        items=[convert.job_out(r, last.get(r.id)) for r in records],
-        next_cursor=convert.encode_cursor(records[-1].id) if more and records else None,
+        items=[convert.job_out(r, last.get(r.id)) for r in records], next_cursor=next_cursor
     )
     return convert.json_response(page)
 
@@ -239,3 +257,8 @@ def pause_group(tw: TW, me: Me, group: s.GroupPath) -> s.GroupResult:
 def resume_group(tw: TW, me: Me, group: s.GroupPath) -> s.GroupResult:
     """Resume every job of a group."""
     return s.GroupResult(group=group, jobs=tw.resume_group(group, by=me.actor))
+
+
+def _sort_value(record: JobRecord, sort: str) -> str | int | None:
+    key = sort.lstrip("-")
+    return record.next_fire_at if key == "next_fire_at" else getattr(record, key)
