@@ -126,9 +126,7 @@ class JobRepo:
                 query = query.where(column.is_(None), before)
             else:
                 beyond = column < value if desc else column > value
-                query = query.where(
-                    or_(beyond, and_(column == value, before), column.is_(None))
-                )
+                query = query.where(or_(beyond, and_(column == value, before), column.is_(None)))
         return [JobRecord.from_row(r) for r in conn.execute(query).mappings()]
 
     def count(self, conn: Connection, flt: JobFilter = JobFilter()) -> int:
