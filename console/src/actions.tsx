@@ -16,7 +16,7 @@ interface Props {
 }
 
 export function JobActions({ job, onChanged, onError, compact }: Props) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const can = useCan();
   const [busy, setBusy] = useState(false);
   const [deleting, setDeleting] = useState(false);
@@ -28,7 +28,7 @@ export function JobActions({ job, onChanged, onError, compact }: Props) {
     try {
       await what();
     } catch (err) {
-      onError(`${job.id}: ${errorText(t, err)}`);
+      onError(`${job.id}: ${errorText(t, err, lang)}`);
     } finally {
       setBusy(false);
     }

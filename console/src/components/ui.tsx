@@ -4,7 +4,8 @@ import { useEffect, useRef } from "preact/hooks";
 import { ApiError } from "../api";
 import { formatTime, relative, timeTitle } from "../format";
 import { useI18n } from "../i18n";
-import type { MessageKey, T } from "../i18n";
+import type { Lang, MessageKey, T } from "../i18n";
+import { localProblem } from "../i18n/problems";
 import { linkClick } from "../router";
 import type { JobState, RunStatus } from "../types";
 
@@ -65,23 +66,23 @@ export function stateLabel(t: T, state: JobState): string {
   return t(STATE_KEY[state]);
 }
 
-export function errorText(t: T, error: unknown): string {
+export function errorText(t: T, error: unknown, lang: Lang = "en"): string {
   if (error instanceof ApiError) {
     if (error.status === 0) return t("error.network");
     if (error.status === 403) return `${t("error.forbidden")} (${error.message})`;
     if (error.status === 404) return `${t("error.notFound")} (${error.message})`;
     if (error.status === 429) return t("error.rateLimited", { s: error.retryAfter ?? 60 });
-    return error.field ? `${error.field}: ${error.message}` : error.message;
+    return localProblem(lang, error.field, error.message);
   }
   return error instanceof Error ? error.message : String(error);
 }
 
 export function ErrorBox(props: { error: unknown }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   if (!props.error) return null;
   return (
     <div class="alert error" role="alert">
-      {errorText(t, props.error)}
+      {errorText(t, props.error, lang)}
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { Card, ErrorBox, Field, Link, Loading, value } from "../components/ui";
 import { browserZone, formatTime, timeZones } from "../format";
 import { useDebounced } from "../hooks";
 import { useI18n } from "../i18n";
+import { localProblem, localReason } from "../i18n/problems";
 import type { MessageKey } from "../i18n";
 import { navigate } from "../router";
 import { useCan } from "../session";
@@ -166,7 +167,13 @@ export function JobEditorPage(props: { jobId: string | null }) {
       .catch((err: unknown) => {
         if (mine !== seq.current) return;
         setPreview(null);
-        setPreviewError(err instanceof ApiError ? (err.field === "timezone" ? `${t("editor.timezone")}: ${err.message}` : err.message) : String(err));
+        setPreviewError(
+          err instanceof ApiError
+            ? err.field === "timezone"
+              ? `${t("editor.timezone")}: ${localReason(lang, err.message)}`
+              : localProblem(lang, err.field === "expr" ? null : err.field, err.message)
+            : String(err),
+        );
       });
   }, [expr, zone]);
 
@@ -259,7 +266,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && err.field) {
         const name = fieldOf(err.field);
-        setErrors({ [name]: err.message });
+        setErrors({ [name]: localProblem(lang, err.field === name ? null : err.field, err.message) });
         const known = ["id", "name", "description", "target", "trigger", "timezone", "args", "kwargs", "group", "tags", ...Object.keys(EMPTY)];
         if (!known.includes(name)) setFormError(err);
       } else if (err instanceof ApiError && err.status === 409) {

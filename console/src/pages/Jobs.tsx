@@ -1,5 +1,6 @@
-// The jobs list: search and filters (kept in the URL), sort, status, next run, last result,
-// actions per job, pause/resume of a whole group, cursor pagination, live refresh.
+// The jobs list: search, filters and sort order (kept in the URL; the API sorts, so the order
+// holds across pages), status, next run, last result, actions per job, pause/resume of a
+// whole group, cursor pagination, live refresh.
 import { useMemo, useRef, useState } from "preact/hooks";
 import { JobActions } from "../actions";
 import { api, enc } from "../api";
@@ -11,7 +12,14 @@ import { setQuery, useLocation } from "../router";
 import { useCan } from "../session";
 import type { Job, JobState, Page } from "../types";
 
-type SortKey = "id" | "name" | "group" | "next" | "last";
+type SortKey = "id" | "name" | "group" | "next_fire_at";
+const SORT_KEYS: SortKey[] = ["id", "name", "group", "next_fire_at"];
+
+function parseSort(raw: string | null): { key: SortKey; desc: boolean } {
+  const desc = raw?.startsWith("-") ?? false;
+  const key = (raw ?? "id").replace(/^-/, "") as SortKey;
+  return SORT_KEYS.includes(key) ? { key, desc } : { key: "id", desc: false };
+}
 const PAGE = 50;
 
 export function JobsPage() {
@@ -22,7 +30,7 @@ export function JobsPage() {
   const [group, setGroup] = useState(query.get("group") ?? "");
   const [tag, setTag] = useState(query.get("tag") ?? "");
   const [state, setState] = useState<JobState | "">((query.get("state") as JobState | null) ?? "");
-  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: "id", desc: false });
+  const [sort, setSort] = useState(parseSort(query.get("sort")));
   const [jobs, setJobs] = useState<Job[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -35,12 +43,13 @@ export function JobsPage() {
   const q = useDebounced(text.trim(), 250);
   const g = useDebounced(group.trim(), 250);
   const tg = useDebounced(tag.trim(), 250);
-  const filters = { text: q, group: g, tag: tg, state };
+  const order = `${sort.desc ? "-" : ""}${sort.key}`;
+  const filters = { text: q, group: g, tag: tg, state, sort: order };
   const key = JSON.stringify(filters);
 
   // The first load and every refresh ask for as many rows as are shown, from the start.
   const load = async (reset: boolean) => {
-    setQuery({ q, group: g, tag: tg, state });
+    setQuery({ q, group: g, tag: tg, state, sort: order === "id" ? null : order });
     const limit = reset ? PAGE : Math.min(500, Math.max(PAGE, jobs?.length ?? 0));
     const page = await api.get<Page<Job>>("/api/jobs", { ...filters, limit });
     setJobs(page.items);
@@ -76,27 +85,6 @@ export function JobsPage() {
       setBusy(false);
     }
   };
-
-  const sorted = useMemo(() => {
-    if (!jobs) return [];
-    const list = [...jobs];
-    const val = (j: Job): string => {
-      switch (sort.key) {
-        case "name":
-          return j.name.toLowerCase();
-        case "group":
-          return j.group.toLowerCase();
-        case "next":
-          return j.next_fire_at ? new Date(j.next_fire_at).toISOString() : "~";
-        case "last":
-          return j.last_run?.status ?? "~";
-        default:
-          return j.id;
-      }
-    };
-    list.sort((a, b) => (val(a) < val(b) ? -1 : val(a) > val(b) ? 1 : 0) * (sort.desc ? -1 : 1));
-    return list;
-  }, [jobs, sort]);
 
   const groups = useMemo(() => [...new Set((jobs ?? []).map((j) => j.group))].sort(), [jobs]);
   useMarkOnce("tw:list-rendered", jobs !== null);
@@ -202,13 +190,13 @@ export function JobsPage() {
               {header("group", t("jobs.group"))}
               <th>{t("jobs.schedule")}</th>
               <th>{t("jobs.state")}</th>
-              {header("next", t("jobs.nextRun"))}
-              {header("last", t("jobs.lastResult"))}
+              {header("next_fire_at", t("jobs.nextRun"))}
+              <th>{t("jobs.lastResult")}</th>
               <th class="right">{t("jobs.actions")}</th>
             </tr>
           </thead>
           <tbody>
-            {sorted.map((job) => (
+            {jobs.map((job) => (
               <tr key={job.id} data-job={job.id}>
                 <td class="name-cell">
                   <Link href={`/jobs/${enc(job.id)}`} class="job-name">
