@@ -159,7 +159,7 @@ def serve(url: str) -> Iterator[tuple[str, str]]:
     import subprocess
     import sys
 
-    import httpx
+    import httpx2 as httpx
 
     from tickwork.accounts.records import Principal
     from tickwork.accounts.roles import Role
@@ -206,7 +206,7 @@ def serve(url: str) -> Iterator[tuple[str, str]]:
 
 def measure(base: str, token: str, jobs: int, runs: int) -> dict[str, list[float]]:
     """Milliseconds per request, by kind of request."""
-    import httpx
+    import httpx2 as httpx
 
     from tickwork.api.convert import encode_cursor
 

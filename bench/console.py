@@ -107,7 +107,7 @@ def _free_port() -> int:
 @contextmanager
 def serve(data_dir: Path) -> Iterator[str]:
     """``tickwork serve --no-scheduler`` over the data directory's SQLite; yields its URL."""
-    import httpx
+    import httpx2 as httpx
 
     from tickwork.service import Tickwork
     from tickwork.settings import Settings

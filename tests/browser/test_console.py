@@ -37,7 +37,7 @@ def make_job(server: Server, job_id: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_headers_and_deep_links(server: Server) -> None:
-    import httpx
+    import httpx2 as httpx
 
     for path in ("/", "/jobs", "/jobs/some-job", "/runs/12", "/login"):
         response = httpx.get(server.url + path)
