@@ -14,21 +14,16 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
+from bench.scratch import free_port, scratch_postgres
 
-PG_ADMIN = os.environ.get(
-    "TICKWORK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 KEY = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 T0 = 1_800_000_000_000_000  # epoch microseconds
 PAGE = 50
@@ -42,28 +37,8 @@ def _sqlite() -> Iterator[str]:
         yield f"sqlite:///{Path(tmp) / 'tickwork.db'}"
 
 
-@contextmanager
-def _postgres() -> Iterator[str | None]:
-    from sqlalchemy.engine import make_url
-
-    name = f"tw_bench_api_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(
-        PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        print(f"PostgreSQL not reachable ({type(exc).__name__}); skipping it")
-        admin.dispose()
-        yield None
-        return
-    try:
-        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def _postgres() -> AbstractContextManager[str | None]:
+    return scratch_postgres("tw_bench_api")
 
 
 _JOB_COLUMNS = (
@@ -146,12 +121,6 @@ def fill(url: str, jobs: int, runs: int) -> float:
     return time.perf_counter() - start
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve(url: str) -> Iterator[tuple[str, str]]:
     """``tickwork serve --no-scheduler`` (an API node, in its own process as in production)
@@ -175,7 +144,7 @@ def serve(url: str) -> Iterator[tuple[str, str]]:
             user = tw.accounts.create_user("bench", "bench password 1", "viewer", by="bench")
             principal = Principal(user.id, "bench", Role.VIEWER, "bench")
             token = tw.accounts.create_token(principal, "bench")[0]
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "TICKWORK_DATABASE_URL": url, "TICKWORK_SECRET_KEY": KEY,
                "TICKWORK_DATA_DIR": tmp, "TICKWORK_LOG_LEVEL": "WARNING"}  # fmt: skip
         server = subprocess.Popen(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench.scratch import free_port
 
 KEY = "bench-console-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 USER = ("bench", "bench password 42")
@@ -98,12 +99,6 @@ def fill(url: str, jobs: int, runs: int) -> float:
     return time.perf_counter() - start
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve(data_dir: Path) -> Iterator[str]:
     """``tickwork serve --no-scheduler`` over the data directory's SQLite; yields its URL."""
@@ -119,7 +114,7 @@ def serve(data_dir: Path) -> Iterator[str]:
     ) as tw:
         tw.accounts.set_secret_key(KEY)
         tw.accounts.create_user(USER[0], USER[1], "viewer", by="bench")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "TICKWORK_DATABASE_URL": url, "TICKWORK_SECRET_KEY": KEY,
            "TICKWORK_DATA_DIR": str(data_dir), "TICKWORK_LOG_LEVEL": "WARNING"}  # fmt: skip
     log = (data_dir / "serve.log").open("wb")

@@ -31,16 +31,13 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-PG_ADMIN = os.environ.get(
-    "TICKWORK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from bench.scratch import scratch_postgres
+
 SYSTEMS = ["tickwork_sqlite", "tickwork_postgres", "apscheduler_memory", "apscheduler_sqlite",
            "celery_beat"]  # fmt: skip
 PEERS = SYSTEMS[2:]
@@ -99,40 +96,6 @@ def _worker(params: dict[str, Any], timeout_s: float) -> dict[str, Any]:
             return out
     sys.stderr.write(proc.stderr[-3000:])
     return {"error": f"no result (exit {proc.returncode})"}
-
-
-@contextmanager
-def _postgres() -> Iterator[str | None]:
-    """A fresh database tw_bench_* on the local server, dropped afterwards (None if the
-    server is not reachable: the PostgreSQL columns are then null)."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
-
-    name = f"tw_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(
-        PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        print(f"(PostgreSQL not measured: {type(exc).__name__}: {str(exc).splitlines()[0][:100]})")
-        admin.dispose()
-        yield None
-        return
-    try:
-        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        for attempt in range(10):  # the server may be restarting (tests/cluster does that)
-            try:
-                with admin.connect() as conn:
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                break
-            except Exception as exc:
-                if attempt == 9:
-                    print(f"(could not drop the benchmark database {name}: {exc})")
-                time.sleep(2)
-        admin.dispose()
 
 
 class Bench:
@@ -432,7 +395,7 @@ def run(quick: bool = False, sizes: Sizes | None = None, detail: bool = False) -
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="tw_bench_"))
     try:
-        with _postgres() as pg:
+        with scratch_postgres("tw_bench") as pg:
             only = os.environ.get("TICKWORK_BENCH_ONLY")  # e.g. "lateness,aligned"
             results = Bench(sizes, workdir, pg).run(set(only.split(",")) if only else None)
     finally:
