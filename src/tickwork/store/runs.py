@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +32,11 @@ from tickwork.store.records import RunRecord
 from tickwork.store.tables import run
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
+# The columns an outcome sets, in one order for both finish statements (the hot write path).
+_OUTCOME_FIELDS = (
+    "status", "started_at", "finished_at", "duration_s", "result", "error", "traceback", "log",
+)  # fmt: skip
+_outcome_values = itemgetter(*_OUTCOME_FIELDS)
 _MAX_RUN_ID = "SELECT COALESCE(MAX(id), 0) FROM tw_run"
 _SQLITE_INSERT_RUNS = (
     "INSERT OR IGNORE INTO tw_run (id, job_id, scheduled_for, due_at, attempt, retry_of, "
@@ -178,25 +184,11 @@ class RunRepo:
             return self._finish_postgres(conn, node_id, outcomes)
         m = self.db.mark
         # Plain SQL through the driver's executemany: the outcome writer's hot statement.
+        assigns = ", ".join(f"{name} = {m}" for name in _OUTCOME_FIELDS)
         result = conn.exec_driver_sql(
-            f"UPDATE tw_run SET status = {m}, started_at = {m}, finished_at = {m}, "
-            f"duration_s = {m}, result = {m}, error = {m}, traceback = {m}, log = {m} "
+            f"UPDATE tw_run SET {assigns} "
             f"WHERE id = {m} AND node_id = {m} AND status IN ('scheduled', 'running')",
-            [
-                (
-                    o["status"],
-                    o["started_at"],
-                    o["finished_at"],
-                    o["duration_s"],
-                    o["result"],
-                    o["error"],
-                    o["traceback"],
-                    o["log"],
-                    o["id"],
-                    node_id,
-                )
-                for o in outcomes
-            ],
+            [(*_outcome_values(o), o["id"], node_id) for o in outcomes],
         )
         ids = {o["id"] for o in outcomes}
         if result.rowcount == len(ids):
@@ -227,22 +219,7 @@ class RunRepo:
             column("traceback", Text),
             column("log", Text),
             name="outcome",
-        ).data(
-            [
-                (
-                    o["id"],
-                    o["status"],
-                    o["started_at"],
-                    o["finished_at"],
-                    o["duration_s"],
-                    o["result"],
-                    o["error"],
-                    o["traceback"],
-                    o["log"],
-                )
-                for o in outcomes
-            ]
-        )
+        ).data([(o["id"], *_outcome_values(o)) for o in outcomes])
         stmt = (
             update(run)
             .where(
