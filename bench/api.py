@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.scratch import free_port, scratch_postgres
+from bench.scratch import JOB_COLUMNS, RUN_COLUMNS, free_port, scratch_postgres
 
 KEY = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 T0 = 1_800_000_000_000_000  # epoch microseconds
@@ -41,18 +41,6 @@ def _postgres() -> AbstractContextManager[str | None]:
     return scratch_postgres("tw_bench_api")
 
 
-_JOB_COLUMNS = (
-    "id, name, description, group_name, tags, target_kind, target, trigger_kind, trigger, "
-    "timezone, executor, misfire_policy, misfire_grace_s, max_catchup, concurrency_policy, "
-    "max_instances, timeout_s, retries, retry_backoff_s, retry_backoff_max_s, secret_keys, "
-    "paused, owner, owner_ref, version, next_fire_at, created_at, created_by, updated_at, "
-    "updated_by"
-)
-_RUN_COLUMNS = (
-    "job_id, scheduled_for, due_at, attempt, retry_of, reason, status, node_id, "
-    "cancel_requested, created_at, started_at, finished_at, duration_s, result, error, "
-    "traceback, log, params, triggered_by"
-)
 _TARGET = '{"ref": "bench.engine_tasks:noop", "args": [], "kwargs": {}}'
 _TRIGGERS = [
     '{"kind": "cron", "expr": "0 2 * * *", "tz": "UTC"}',
@@ -78,7 +66,7 @@ def fill(url: str, jobs: int, runs: int) -> float:
         if store.db.is_sqlite:
             trig = "CASE i % 4 " + " ".join(f"WHEN {k} THEN '{t}'" for k, t in enumerate(_TRIGGERS))
             conn.exec_driver_sql(
-                f"INSERT INTO tw_job ({_JOB_COLUMNS}) "
+                f"INSERT INTO tw_job ({JOB_COLUMNS}) "
                 f"{_numbers(jobs)} "
                 f"SELECT printf('job-%07d', i), printf('Job %d', i), '', "
                 f"printf('group-%d', i % 100), '[]', 'python', '{_TARGET}', 'cron', {trig} END, "
@@ -87,7 +75,7 @@ def fill(url: str, jobs: int, runs: int) -> float:
                 f"{T0} + i * 1000000, {T0}, 'bench', {T0}, 'bench' FROM c"
             )
             conn.exec_driver_sql(
-                f"INSERT INTO tw_run ({_RUN_COLUMNS}) "
+                f"INSERT INTO tw_run ({RUN_COLUMNS}) "
                 f"{_numbers(runs)} "
                 f"SELECT printf('job-%07d', i % {jobs}), {T0} + i * 1000000, "
                 f"{T0} + i * 1000000, 1, NULL, "
@@ -99,7 +87,7 @@ def fill(url: str, jobs: int, runs: int) -> float:
             trig = "CASE i % 4 " + " ".join(f"WHEN {k} THEN '{t}'" for k, t in enumerate(_TRIGGERS))
             pg = conn.exec_driver_sql  # psycopg: a literal % is written %%
             pg(
-                f"INSERT INTO tw_job ({_JOB_COLUMNS}) "
+                f"INSERT INTO tw_job ({JOB_COLUMNS}) "
                 f"SELECT 'job-' || lpad(i::text, 7, '0'), 'Job ' || i, '', 'group-' || (i % 100), "
                 f"'[]'::json, 'python', '{_TARGET}'::json, 'cron', ({trig} END)::json, 'UTC', "
                 f"'thread', 'run_once', NULL, 100, 'allow', 1, NULL, 0, 10.0, 600.0, '[]'::json, "
@@ -107,7 +95,7 @@ def fill(url: str, jobs: int, runs: int) -> float:
                 f"FROM generate_series(0, {jobs - 1}) AS i".replace("%", "%%")
             )
             pg(
-                f"INSERT INTO tw_run ({_RUN_COLUMNS}) "
+                f"INSERT INTO tw_run ({RUN_COLUMNS}) "
                 f"SELECT 'job-' || lpad((i % {jobs})::text, 7, '0'), {T0} + i::bigint * 1000000, "
                 f"{T0} + i::bigint * 1000000, 1, NULL, 'schedule', "
                 f"CASE WHEN i % 10 = 7 THEN 'failed' ELSE 'succeeded' END, 'bench', false, "

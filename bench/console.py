@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.scratch import free_port
+from bench.scratch import JOB_COLUMNS, RUN_COLUMNS, free_port
 
 KEY = "bench-console-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 USER = ("bench", "bench password 42")
@@ -45,18 +45,6 @@ class Sizes:
 
 QUICK = Sizes(jobs=200, runs=2_000, rounds=2)
 
-_JOB_COLUMNS = (
-    "id, name, description, group_name, tags, target_kind, target, trigger_kind, trigger, "
-    "timezone, executor, misfire_policy, misfire_grace_s, max_catchup, concurrency_policy, "
-    "max_instances, timeout_s, retries, retry_backoff_s, retry_backoff_max_s, secret_keys, "
-    "paused, owner, owner_ref, version, next_fire_at, created_at, created_by, updated_at, "
-    "updated_by"
-)
-_RUN_COLUMNS = (
-    "job_id, scheduled_for, due_at, attempt, retry_of, reason, status, node_id, "
-    "cancel_requested, created_at, started_at, finished_at, duration_s, result, error, "
-    "traceback, log, params, triggered_by"
-)
 _TRIGGERS = [
     '{"kind": "cron", "expr": "0 2 * * *", "tz": "UTC"}',
     '{"kind": "cron", "expr": "*/15 * * * *", "tz": "UTC"}',
@@ -77,7 +65,7 @@ def fill(url: str, jobs: int, runs: int) -> float:
     count = "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < {n})"
     with store.db.write() as conn:
         conn.exec_driver_sql(
-            f"INSERT INTO tw_job ({_JOB_COLUMNS}) {count.format(n=jobs - 1)} "
+            f"INSERT INTO tw_job ({JOB_COLUMNS}) {count.format(n=jobs - 1)} "
             "SELECT printf('job-%07d', i), printf('Job %d', i), '', printf('group-%d', i % 100), "
             f"'[]', 'python', '{target}', 'cron', {trig} END, 'UTC', 'thread', 'run_once', NULL, "
             "100, 'allow', 1, NULL, 0, 10.0, 600.0, '[]', i % 7 = 3, 'api', NULL, 1, "
@@ -85,7 +73,7 @@ def fill(url: str, jobs: int, runs: int) -> float:
             "'bench' FROM c"
         )
         conn.exec_driver_sql(
-            f"INSERT INTO tw_run ({_RUN_COLUMNS}) {count.format(n=runs - 1)} "
+            f"INSERT INTO tw_run ({RUN_COLUMNS}) {count.format(n=runs - 1)} "
             f"SELECT printf('job-%07d', i % {jobs}), {T0} - i * 1000000, {T0} - i * 1000000, 1, "
             "NULL, 'schedule', CASE WHEN i % 10 = 7 THEN 'failed' ELSE 'succeeded' END, "
             f"'bench', 0, {T0} - i * 1000000, {T0} - i * 1000000 + 1000, "

@@ -10,6 +10,19 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+# Column lists of the bench fills' INSERT ... SELECT statements (in their SELECT order).
+JOB_COLUMNS = (
+    "id, name, description, group_name, tags, target_kind, target, trigger_kind, trigger, "
+    "timezone, executor, misfire_policy, misfire_grace_s, max_catchup, concurrency_policy, "
+    "max_instances, timeout_s, retries, retry_backoff_s, retry_backoff_max_s, secret_keys, "
+    "paused, owner, owner_ref, version, next_fire_at, created_at, created_by, updated_at, "
+    "updated_by"
+)
+RUN_COLUMNS = (
+    "job_id, scheduled_for, due_at, attempt, retry_of, reason, status, node_id, "
+    "cancel_requested, created_at, started_at, finished_at, duration_s, result, error, "
+    "traceback, log, params, triggered_by"
+)
 PG_ADMIN = os.environ.get(
     "TICKWORK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
