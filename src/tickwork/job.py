@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tickwork.clock import us_to_datetime
 from tickwork.engine.trigger_cache import trigger_of
@@ -13,14 +13,22 @@ from tickwork.store.records import JobRecord
 from tickwork.targets import resolve
 from tickwork.triggers import Trigger
 
-if TYPE_CHECKING:
-    from tickwork.service import Tickwork
+
+class JobOwner(Protocol):
+    """What a Job calls back: the facade (``tickwork.Tickwork``), without importing it."""
+
+    def modify_job(self, job_id: str, /, **changes: Any) -> Job: ...
+    def reschedule_job(self, job_id: str, trigger: Any = ..., /, **trigger_args: Any) -> Job: ...
+    def pause_job(self, job_id: str, /) -> Job: ...
+    def resume_job(self, job_id: str, /) -> Job: ...
+    def remove_job(self, job_id: str, /) -> None: ...
+    def run_job(self, job_id: str, /) -> int: ...
 
 
 class Job:
     """A scheduled job. Reading attributes never touches the database; methods do."""
 
-    def __init__(self, scheduler: Tickwork, record: JobRecord, *, pending: bool = False) -> None:
+    def __init__(self, scheduler: JobOwner, record: JobRecord, *, pending: bool = False) -> None:
         self._scheduler = scheduler
         self.record = record
         self.pending = pending  # declared in code, written to the database at start()

@@ -21,18 +21,15 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from tickwork.errors import InvalidInput
 from tickwork.jobspec import UNSET, JobSpec, build_record, from_apscheduler
 from tickwork.store.records import JobRecord
-
-if TYPE_CHECKING:
-    from tickwork.service import Tickwork
 
 _LIST_KEYS = ("jobs", "default_tasks", "JOBS", "tasks")
 _NATIVE_OPTIONS = {
@@ -65,21 +62,16 @@ _APS_JOB_KEYS = {
 }  # fmt: skip
 
 
-def sync_job_files(tw: Tickwork, paths: Iterable[Path | str]) -> dict[str, dict[str, int]]:
-    """Validate every file, then sync each one; returns counts per file."""
-    loaded = [(source, load_job_file(tw, source)) for source in map(str, paths)]
-    return {
-        source: tw.sync_owned("config", owner_ref(source), records) for source, records in loaded
-    }
-
-
 def owner_ref(source: str) -> str:
     """How jobs remember the file that owns them: an absolute path or a Python reference."""
     return source if _is_python_ref(source) else str(Path(source).resolve())
 
 
-def load_job_file(tw: Tickwork, source: str) -> list[JobRecord]:
-    """Parse and validate one file; raises InvalidInput naming the file, the job, the field."""
+def load_job_file(
+    source: str, *, now_us: int, default_tz: str, check_targets: bool = True
+) -> list[JobRecord]:
+    """Parse and validate one file; raises InvalidInput naming the file, the job, the field.
+    The facade syncs what this returns (``Tickwork.sync_job_files``)."""
     label = Path(source).name if not _is_python_ref(source) else source
     data = _read(source, label)
     module = None
@@ -95,7 +87,6 @@ def load_job_file(tw: Tickwork, source: str) -> list[JobRecord]:
         raise InvalidInput(label, "expected a list of job entries")
     records: list[JobRecord] = []
     seen: set[str] = set()
-    now = tw.clock.now_us()
     for index, entry in enumerate(data):
         where = f"{label}: job #{index + 1}"
         if not isinstance(entry, Mapping):
@@ -105,9 +96,9 @@ def load_job_file(tw: Tickwork, source: str) -> list[JobRecord]:
             where = f"{label}: job {job_id!r}"
         try:
             spec = entry_to_spec(entry, module=module)
-            spec.check_target = tw.check_targets
+            spec.check_target = check_targets
             spec.owner, spec.owner_ref = "config", owner_ref(source)
-            record = build_record(spec, now_us=now, default_tz=tw.settings.timezone, by="config")
+            record = build_record(spec, now_us=now_us, default_tz=default_tz, by="config")
         except InvalidInput as exc:
             raise InvalidInput(f"{where}: {exc.field}", exc.reason) from None
         if record.id in seen:

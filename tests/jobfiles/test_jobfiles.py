@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tickwork import InvalidInput, Tickwork
-from tickwork.jobfiles import sync_job_files
 
 Make = Callable[..., Tickwork]
 
@@ -80,7 +79,7 @@ def write(path: Path, text: str) -> str:
 
 def test_seed_004_default_tasks(make_tw: Make, tmp_path: Path) -> None:
     tw = make_tw(timezone="Asia/Shanghai")
-    counts = sync_job_files(tw, [write(tmp_path / "scheduler_tasks.yaml", SEED_004)])
+    counts = tw.sync_job_files([write(tmp_path / "scheduler_tasks.yaml", SEED_004)])
     assert next(iter(counts.values())) == {"created": 2, "updated": 0, "removed": 0, "unchanged": 0}
     sync = tw.get_job("sync_accounts")
     sizes = tw.get_job("collect_database_sizes")
@@ -101,7 +100,7 @@ def test_seed_002_task_config_json(make_tw: Make, tmp_path: Path) -> None:
     tw = make_tw()
     path = tmp_path / "tasks.json"
     path.write_text(json.dumps(SEED_002, ensure_ascii=False), encoding="utf-8")
-    sync_job_files(tw, [str(path)])
+    tw.sync_job_files([str(path)])
     cleanup = tw.get_job("daily_cleanup")
     health = tw.get_job("health_check")
     assert cleanup is not None
@@ -113,7 +112,7 @@ def test_seed_002_task_config_json(make_tw: Make, tmp_path: Path) -> None:
 
 def test_flask_apscheduler_jobs_from_a_config_class(make_tw: Make) -> None:
     tw = make_tw()
-    sync_job_files(tw, ["tests.jobfiles.flask_config:Config.JOBS"])
+    tw.sync_job_files(["tests.jobfiles.flask_config:Config.JOBS"])
     health = tw.get_job("db_health_check")
     assert health is not None
     assert (health.misfire_grace_time, health.trigger.to_spec()["minutes"]) == (30, 3)
@@ -126,7 +125,7 @@ def test_native_format_and_declarative_sync(make_tw: Make, tmp_path: Path) -> No
     tw.add_job(
         "tests.service.seed_tasks:daily_cleanup_task", "@daily", id="made-elsewhere", owner="api"
     )
-    sync_job_files(tw, [source])
+    tw.sync_job_files([source])
     nightly = tw.get_job("nightly")
     assert nightly is not None
     assert (nightly.group, nightly.tags, nightly.record.retries, nightly.record.timeout_s) == (
@@ -140,7 +139,7 @@ def test_native_format_and_declarative_sync(make_tw: Make, tmp_path: Path) -> No
     edited = NATIVE.replace('cron: "0 2 * * *"', 'cron: "30 2 * * *"').split(
         "  - id: keyword-form"
     )[0]
-    counts = sync_job_files(tw, [write(tmp_path / "jobs.yaml", edited)])
+    counts = tw.sync_job_files([write(tmp_path / "jobs.yaml", edited)])
     assert next(iter(counts.values())) == {"created": 0, "updated": 1, "removed": 1, "unchanged": 1}
     assert tw.get_job("keyword-form") is None
     assert tw.get_job("made-elsewhere") is not None  # never touched by the file
@@ -185,14 +184,14 @@ def test_errors_name_the_file_the_job_and_the_field(
     tw = make_tw(check_targets=False)
     good = write(tmp_path / "good.yaml", "jobs:\n  - id: ok\n    target: m:f\n    cron: '@daily'\n")
     with pytest.raises(InvalidInput) as info:
-        sync_job_files(tw, [good, write(tmp_path / "jobs.yaml", text)])
+        tw.sync_job_files([good, write(tmp_path / "jobs.yaml", text)])
     assert str(info.value).startswith(message)
     assert tw.get_jobs() == []  # nothing half-written: not even the good file's job
 
 
 def test_a_missing_file_is_an_error(make_tw: Make, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=r"nope\.yaml: cannot read"):
-        sync_job_files(make_tw(), [str(tmp_path / "nope.yaml")])
+        make_tw().sync_job_files([str(tmp_path / "nope.yaml")])
 
 
 def test_job_files_given_to_tickwork_are_synced_at_start(make_tw: Make, tmp_path: Path) -> None:

@@ -1,0 +1,81 @@
+"""What every part of the facade shares: settings, the store, the clock, the event bus, the
+audit log and the node this process may run. The concerns (jobs, runs, control, sync, queries)
+are mixins over this base; ``tickwork.service.facade.Tickwork`` puts them together."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tickwork.audit import AuditLog, local_actor
+from tickwork.clock import Clock, SystemClock
+from tickwork.engine.events import EventBus, JobEvent, SchedulerEvent
+from tickwork.engine.node import NodeOptions, SchedulerNode
+from tickwork.job import Job
+from tickwork.jobspec import JobSpec, build_record
+from tickwork.settings import Settings
+from tickwork.store import Store
+from tickwork.store.records import JobRecord
+
+
+class FacadeBase:
+    """Scheduler facade. Without ``start()`` it is a client of the shared database (what the
+    CLI and the REST API use); ``start()`` also runs a scheduler node in background threads."""
+
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        settings: Settings | None = None,
+        timezone: str | None = None,
+        clock: Clock | None = None,
+        node_options: NodeOptions | None = None,
+        job_defaults: Mapping[str, Any] | None = None,
+        app: str = "default",
+        job_files: Iterable[str] = (),
+        check_targets: bool = True,
+    ) -> None:
+        base = settings or Settings.from_env()
+        self.settings = base.with_overrides(database_url=database_url, timezone=timezone)
+        if job_files:
+            self.settings = replace(
+                self.settings, job_files=(*self.settings.job_files, *map(Path, job_files))
+            )
+        self.clock: Clock = clock or SystemClock()
+        self.node_options = node_options or NodeOptions(
+            workers=self.settings.workers,
+            switch_interval_s=self.settings.switch_interval_s,
+            gc_freeze=self.settings.gc_freeze,
+        )
+        self.job_defaults = dict(job_defaults or {})
+        self.app = app
+        self.check_targets = check_targets
+        self.bus = EventBus()
+        self.store = Store(self.settings.effective_database_url)
+        self.store.upgrade()
+        self.audit = AuditLog(self.store.db)
+        self.actor = local_actor()  # who the audit names when a call gives no ``by``
+        self._accounts: Any = None
+        self.node: SchedulerNode | None = None
+        self._declared: dict[str, JobRecord] = {}  # code jobs declared before start()
+        self._lock = threading.RLock()
+        self._stopped = threading.Event()
+
+    def _build(self, spec: JobSpec, *, by: str | None) -> JobRecord:
+        return build_record(
+            spec, now_us=self.clock.now_us(), default_tz=self.settings.timezone, by=by
+        )
+
+    def _job(self, record: JobRecord, *, pending: bool = False) -> Job:
+        return Job(self, record, pending=pending)  # type: ignore[arg-type]  # a mixin of it
+
+    def _publish(self, event: JobEvent | SchedulerEvent) -> None:
+        self.bus.publish(event)
+
+    def _changed(self) -> None:
+        """Something the loop should look at changed: wake this process's node."""
+        if self.node is not None:
+            self.node.wake()

@@ -1,0 +1,120 @@
+"""The scheduler as a whole: its nodes, pause and resume of every node, listeners, and the
+life cycle of this process's node (start, shutdown, run_forever, the asyncio entry)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from typing import Self
+
+from tickwork.engine.events import (
+    EVENT_ALL,
+    EVENT_SCHEDULER_PAUSED,
+    EVENT_SCHEDULER_RESUMED,
+    EVENT_SCHEDULER_SHUTDOWN,
+    EVENT_SCHEDULER_STARTED,
+    Listener,
+    SchedulerEvent,
+)
+from tickwork.engine.node import SchedulerNode
+from tickwork.errors import TickworkError
+from tickwork.service.sync import SyncMixin
+from tickwork.store.nodes import NodeRecord
+from tickwork.store.settings_repo import SCHEDULER_PAUSED
+
+
+class ControlMixin(SyncMixin):
+    def nodes(self) -> list[NodeRecord]:
+        with self.store.db.read() as conn:
+            return self.store.nodes.all(conn)
+
+    @property
+    def running(self) -> bool:
+        """True while this process runs a scheduler node (APScheduler's ``running``)."""
+        return self.node is not None and self.node.started
+
+    def is_paused(self) -> bool:
+        with self.store.db.read() as conn:
+            return bool(self.store.settings.get(conn, SCHEDULER_PAUSED, False))
+
+    def pause(self, *, by: str | None = None) -> None:
+        """Pause job processing on every node sharing the database (fires that fall due
+        meanwhile follow each job's misfire policy on resume)."""
+        with self.store.db.write() as conn:
+            now = self.clock.now_us()
+            self.store.settings.put(conn, SCHEDULER_PAUSED, True, now, by)
+            self.audit.record(conn, at=now, actor=by or self.actor, action="scheduler.pause")
+        self._publish(SchedulerEvent(EVENT_SCHEDULER_PAUSED))
+        self._changed()
+
+    def resume(self, *, by: str | None = None) -> None:
+        with self.store.db.write() as conn:
+            now = self.clock.now_us()
+            self.store.settings.put(conn, SCHEDULER_PAUSED, False, now, by)
+            self.audit.record(conn, at=now, actor=by or self.actor, action="scheduler.resume")
+        self._publish(SchedulerEvent(EVENT_SCHEDULER_RESUMED))
+        self._changed()
+
+    def add_listener(self, callback: Listener, mask: int = EVENT_ALL) -> None:
+        self.bus.add_listener(callback, mask)
+
+    def remove_listener(self, callback: Listener) -> None:
+        self.bus.remove_listener(callback)
+
+    def start(self, paused: bool = False) -> None:
+        """Sync declared jobs and job files, then run a scheduler node in background threads."""
+        if self.node is not None:
+            raise TickworkError("this Tickwork instance is already started")
+        self.sync_declared()
+        if self.settings.job_files:
+            self.sync_job_files(self.settings.job_files)
+        if paused:
+            self.pause()
+        node = SchedulerNode(self.store, self.clock, self.bus, self.node_options)
+        node.start()
+        self.node = node
+        self._stopped.clear()
+        self._publish(SchedulerEvent(EVENT_SCHEDULER_STARTED))
+
+    def shutdown(self, wait: bool = True, *, timeout_s: float | None = None) -> None:
+        """Stop the node: running runs may finish (up to the node's bound when ``wait``),
+        what is cut off is recorded as cancelled; unstarted claimed runs go back to the queue."""
+        node, self.node = self.node, None
+        if node is not None:
+            node.stop(wait=wait, timeout_s=timeout_s)
+            self._publish(SchedulerEvent(EVENT_SCHEDULER_SHUTDOWN))
+        self.bus.close()
+        self._stopped.set()
+
+    def close(self) -> None:
+        """Shut down if started and release database connections."""
+        self.shutdown(wait=False)
+        self.store.close()
+
+    def run_forever(self) -> None:
+        """Start, and block until SIGINT/SIGTERM (or ``shutdown()`` from another thread)."""
+        if self.node is None:
+            self.start()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: self._stopped.set())
+        try:
+            self._stopped.wait()
+        finally:
+            self.shutdown(wait=True)
+
+    async def run_async(self) -> None:
+        """The asyncio entry point: start, run until cancelled, then shut down gracefully."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.start)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await loop.run_in_executor(None, self.shutdown)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

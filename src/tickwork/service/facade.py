@@ -1,0 +1,27 @@
+"""The Tickwork facade: the one Python API that every face (code, CLI, REST API, console,
+job files) calls. Validation happens here, once; the engine runs when ``start()`` is called.
+
+APScheduler 3 calls work unchanged::
+
+    tw = Tickwork()
+    tw.add_job(cleanup, "cron", hour=2, minute=0, id="cleanup", replace_existing=True)
+    tw.start()
+"""
+
+from __future__ import annotations
+
+from tickwork.service.control import ControlMixin
+from tickwork.service.jobs import JobsMixin
+from tickwork.service.pausing import PausingMixin
+from tickwork.service.queries import QueriesMixin
+from tickwork.service.runs import RunsMixin
+
+
+class Tickwork(JobsMixin, PausingMixin, RunsMixin, ControlMixin, QueriesMixin):
+    """Scheduler facade. Without ``start()`` it is a client of the shared database (what the
+    CLI and the REST API use); ``start()`` also runs a scheduler node in background threads.
+
+    Jobs: ``add_job``, ``get_job(s)``, ``modify_job``, ``reschedule_job``, ``pause_job``,
+    ``resume_job``, ``remove_job``; runs: ``run_job``, ``get_run(s)``, ``cancel_run``; the
+    scheduler: ``start``, ``shutdown``, ``pause``, ``resume``, listeners; views: ``stats``,
+    ``job_page``, ``nodes``. Each concern lives in its own module of ``tickwork.service``."""
