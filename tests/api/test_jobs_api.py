@@ -407,3 +407,25 @@ def test_sorted_lists_page_with_keyset_cursors(api: Api) -> None:
     wrong = admin.get("/api/jobs", params={"sort": "name", "cursor": "am9iLTE"})  # an id cursor
     assert wrong.status_code == 422
     assert wrong.json()["field"] == "cursor"
+
+
+def test_a_job_defined_in_a_job_file_is_read_only_through_the_api(lite_api: Api) -> None:
+    from tickwork.jobspec import JobSpec
+
+    tw = lite_api.tw
+    spec = JobSpec(target="tests.api.tasks:noop", trigger="0 3 * * *", id="from-file",
+                   check_target=False)  # fmt: skip
+    tw.sync_owned("config", "/etc/tickwork/jobs.yaml", [tw._build(spec, by=None)])
+    admin = lite_api.client("admin")
+    for method, body in (("PATCH", {"name": "x"}), ("PUT", job_body("from-file")),
+                         ("DELETE", None)):  # fmt: skip
+        response = admin.request(method, "/api/jobs/from-file", json=body)
+        assert response.status_code == 409, (method, response.text)
+        assert "defined by the job file /etc/tickwork/jobs.yaml" in response.json()["detail"]
+    job = admin.get("/api/jobs/from-file").json()
+    assert (job["owner"], job["owner_ref"], job["name"]) == (
+        "config", "/etc/tickwork/jobs.yaml", "noop",
+    )  # fmt: skip
+    operator = lite_api.client("operator")
+    assert operator.post("/api/jobs/from-file/pause").status_code == 200
+    assert operator.post("/api/jobs/from-file/resume").status_code == 200

@@ -452,3 +452,27 @@ def test_submitted_events_and_the_asyncio_entry_point(make_tw: Make, clock: Fake
     assert not tw.running  # cancelling the task shut the node down
     assert statuses(tw) == [(60, "succeeded", "schedule")]
     wait_for(lambda: submitted == ["s"])
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, ("succeeded", "catch-up", 1)),  # run_once (the default): it runs at once
+        ({"misfire_policy": "skip"}, ("missed", "schedule", 0)),
+        ({"misfire_grace_time": 60}, ("missed", "schedule", 0)),  # 5 minutes late > 60 s
+        ({"misfire_grace_time": 600}, ("succeeded", "catch-up", 1)),
+    ],
+)
+def test_a_one_off_job_created_after_its_time_is_owed_its_fire(
+    make_tw: Make, clock: FakeClock, options: dict[str, object], expected: tuple[str, str, int]
+) -> None:
+    tw = make_tw()
+    tw.start()
+    past = "2026-01-05 09:55:00"  # five minutes before the clock's now
+    job = tw.add_job("tests.engine.tasks:ok", "date", run_date=past, id="late", **options)
+    assert job.record.next_fire_at == T0 - 5 * MIN  # not "completed" with nothing recorded
+    wait_for(finished(tw, 1), what="the late fire recorded")
+    (run,) = tw.get_runs("late")
+    assert (run.status, run.reason, len(tasks.calls["ok"])) == expected
+    assert run.scheduled_for == T0 - 5 * MIN
+    assert tw.get_job("late").next_run_time is None  # type: ignore[union-attr]

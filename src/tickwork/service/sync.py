@@ -75,7 +75,14 @@ class SyncMixin(FacadeBase):
                         f"job {record.id!r} already exists and belongs to {old.owner}"
                         f"{' ' + old.owner_ref if old.owner_ref else ''}; choose another id",
                     )
-                new = carry_schedule(old, record)
+                # Pausing is operating state, not definition: a sync keeps it (the file's
+                # ``paused`` is the state a new job starts in).
+                kept = replace(
+                    record,
+                    paused=old.paused,
+                    next_fire_at=None if old.paused else record.next_fire_at,
+                )
+                new = carry_schedule(old, kept)
                 if definition(new) == definition(old):
                     counts["unchanged"] += 1
                     continue
