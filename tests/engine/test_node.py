@@ -56,6 +56,30 @@ def accounted(tw: Tickwork, job_id: str) -> list[int]:
     return sorted(out)
 
 
+def settled(tw: Tickwork, job_id: str, now: int) -> bool:
+    """Every fire of the job due by ``now`` is accounted for, and those records are
+    finished."""
+    trigger = trigger_of(tw.get_job(job_id).record.trigger)  # type: ignore[union-attr]
+    due: list[int] = []
+    fire = trigger.next_fire_us(T0)  # the jobs were added at T0: their fires come after
+    while fire is not None and fire <= now:
+        due.append(fire)
+        fire = trigger.next_fire_us(fire)
+    runs = [r for r in tw.get_runs(job_id, limit=10_000) if r.scheduled_for <= now]
+    done = all(r.status not in ("scheduled", "running") for r in runs)
+    return done and [f for f in accounted(tw, job_id) if f <= now] == due
+
+
+def watched(tw: Tickwork, clock: FakeClock, seconds: int) -> None:
+    """Move the clock in heartbeat steps, each one seen by a pass of the node's watchman."""
+    watchman = tw.node.watchman  # type: ignore[union-attr]
+    wait_for(lambda: watchman.passes >= 1, what="the first heartbeat pass")
+    for _ in range(seconds // 5):
+        done = watchman.passes
+        clock.advance(5)
+        wait_for(lambda done=done: watchman.passes > done, what="a heartbeat pass")  # type: ignore[misc]
+
+
 def finished(tw: Tickwork, n: int, job_id: str | None = None) -> Callable[[], bool]:
     def check() -> bool:
         runs = tw.get_runs(job_id, limit=10_000)
@@ -121,7 +145,12 @@ def test_every_due_fire_becomes_exactly_one_record(make_tw: Make, clock: FakeClo
     tw.start()
     for seconds in (5, 13, 2, 40, 1, 1, 29, 60):
         clock.advance(seconds)
-        wait_for(lambda: tw.node.dispatcher.outstanding() == 0 or True)  # type: ignore[union-attr]
+        now = clock.now_us()
+        # every fire due so far is recorded and finished before the clock moves again
+        wait_for(
+            lambda now=now: settled(tw, "seven", now) and settled(tw, "eleven", now),  # type: ignore[misc]
+            what=f"fires up to {now} settled",
+        )
     tw.shutdown()
     clock.advance(100)
     tw2 = make_tw()
@@ -195,18 +224,23 @@ def test_replace_cancels_the_running_instance(make_tw: Make, clock: FakeClock) -
 
 
 def test_a_timeout_ends_the_run_timed_out(make_tw: Make, clock: FakeClock) -> None:
+    # The target blocks on a gate the test never opens (for up to 60 s): only the job's
+    # 0.2 s timeout, measured in real time by the executor, can end it.
     tw = make_tw()
     tw.add_job(
-        "tests.engine.tasks:sleep", "* * * * *", id="s", args=[1.0], timeout=0.2, owner="python"
-    )
+        "tests.engine.tasks:block", "* * * * *", id="s", kwargs={"timeout": 60.0},
+        timeout=0.2, owner="python",
+    )  # fmt: skip
     errors: list[str] = []
     tw.add_listener(lambda e: errors.append(e.status), EVENT_JOB_ERROR)
     tw.start()
     step(clock, tw, 60, 1)
     run = tw.get_runs()[0]
     assert run.status == "timed_out"
-    assert run.duration_s is not None
-    assert run.duration_s < 0.9
+    assert run.error is not None
+    assert "0.2 s" in run.error
+    assert not tasks.gates["block"].is_set()  # it ended while the target was still blocked
+    assert len(tasks.calls["block"]) == 1
     wait_for(lambda: errors == ["timed_out"])
 
 
@@ -350,7 +384,10 @@ def test_a_dead_nodes_started_runs_end_lost_and_its_claims_are_handed_over(
         assert started is not None
         assert claimed is not None
         assert tw.store.runs.start(conn, "ghost", [(started, T0 - 30 * SEC)]) == {started}
-    tw.start()  # its watchman reaps at once
+    tw.start()
+    # The new node judges the ghost only after watching it stay silent for the whole bound
+    # (20 s) itself; on SQLite the new scheduler on the file settles the old one at once.
+    watched(tw, clock, 25)
     wait_for(lambda: tw.get_run(started).status == "lost", what="the ghost's started run lost")
     clock.advance(2)
     wait_for(finished(tw, 3))

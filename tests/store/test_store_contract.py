@@ -287,7 +287,7 @@ def test_queued_runs_are_claimed_once_and_cancel_requests_reach_the_node(store: 
         assert store.runs.request_cancel(conn, later.id, T0, "stop") == "cancelled"
         assert store.runs.request_cancel(conn, 10**9, T0, "stop") is None
     with store.db.read() as conn:
-        assert store.runs.cancel_requests(conn, "n1") == [queued[0]]
+        assert store.runs.cancel_requests(conn, "n1") == [(queued[0], "stop")]
         assert store.runs.cancel_requests(conn, "n2") == []
         counts = store.runs.active_counts(conn, ["j0", "j5"], exclude_node="n1")
     assert counts == {"j5": 1}

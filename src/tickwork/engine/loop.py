@@ -115,8 +115,8 @@ class SchedulerLoop:
             self.paused = bool(store.settings.get(conn, SCHEDULER_PAUSED, False))
             running = self.dispatcher.running_ids()
             cancels = store.runs.cancel_requests(conn, self.node_id) if running else []
-        for run_id in cancels:
-            self.dispatcher.cancel(run_id, "cancelled on request")
+        for run_id, reason in cancels:
+            self.dispatcher.cancel(run_id, reason)
         if self.paused:
             return self.poll_s
 

@@ -203,6 +203,7 @@ class SchedulerNode:
             self.node_id = new_node_id()
             for part in (self.writer, self.dispatcher, self.loop, self.watchman):
                 part.node_id = self.node_id
+            self.watchman.last_heartbeat_us = self.watchman.first_heartbeat_us = 0
             with self.store.db.write() as conn:
                 self.store.nodes.register(
                     conn, self.node_id, self.options.roles, self.clock.now_us()

@@ -57,6 +57,8 @@ class Watchman:
         self.on_retry_recorded = on_retry_recorded
         self.reaps = reaps  # API-only nodes beat but leave reaping to scheduler nodes
         self.last_heartbeat_us = 0
+        self.first_heartbeat_us = 0  # when this identity began to watch the others
+        self.passes = 0  # heartbeat/reaper passes done (tests wait on it)
         self.own_silence_us = 0  # between this node's last two heartbeats that reached the db
         self._rnd = random.Random()
         self._stop = threading.Event()
@@ -76,13 +78,18 @@ class Watchman:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            began = self.clock.now_us()
             try:
                 self.beat()
                 if self.reaps:
                     self.reap()
             except Exception as exc:
                 log.warning("heartbeat/reaper pass failed: %s", exc)
-            self.clock.wait(self._stop, self.heartbeat_s)
+            self.passes += 1
+            # A fixed cadence from the start of each pass (a slow pass does not stretch it).
+            left_s = (began + self.heartbeat_us - self.clock.now_us()) / 1e6
+            if left_s > 0:
+                self.clock.wait(self._stop, left_s)
 
     def beat(self) -> None:
         now = self.clock.now_us()
@@ -91,24 +98,34 @@ class Watchman:
         if alive:
             if self.last_heartbeat_us:
                 self.own_silence_us = now - self.last_heartbeat_us
+            else:
+                self.first_heartbeat_us = now
             self.last_heartbeat_us = now
         else:
             log.error("node %s was declared dead by another node; fencing it", self.node_id)
             self.on_fenced()
 
-    def dead_before(self, now: int) -> int:
-        """Nodes whose last heartbeat is older than this are dead. A silence of this node's
-        own (it could not reach the database either) extends the bound by as much."""
+    def dead_before(self, now: int) -> int | None:
+        """Nodes whose last heartbeat is older than this are dead (None: none can be judged
+        yet). A silence of this node's own (it could not reach the database either) extends
+        the bound by as much, and a node judges others only after watching them for the
+        whole bound itself: a silence it did not witness is no evidence."""
         own_gap = max(0, self.own_silence_us - self.heartbeat_us)
-        return now - self.dead_after_us - own_gap
+        bound = self.dead_after_us + own_gap
+        if not self.first_heartbeat_us or now - self.first_heartbeat_us <= bound:
+            return None
+        return now - bound
 
     def reap(self) -> int:
         """Declare silent nodes dead and settle the runs of nodes that are gone; returns the
         number of runs that ended lost."""
         now = self.clock.now_us()
         with self.store.db.write() as conn:
-            dead = self.store.nodes.claim_dead(
-                conn, self.dead_before(now), now, reaper=self.node_id
+            before = self.dead_before(now)
+            dead = (
+                []
+                if before is None
+                else self.store.nodes.claim_dead(conn, before, now, reaper=self.node_id)
             )
             stopped = {
                 n: why

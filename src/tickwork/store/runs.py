@@ -389,7 +389,13 @@ class RunRepo:
             )
             return RunStatus.CANCELLED.value
         if status in _ACTIVE:
-            conn.execute(update(run).where(run.c.id == run_id).values(cancel_requested=True))
+            # The reason travels in the error column to the run's node (its outcome then
+            # writes the final error).
+            conn.execute(
+                update(run)
+                .where(run.c.id == run_id, run.c.status.in_(_ACTIVE))
+                .values(cancel_requested=True, error=reason)
+            )
         return str(status)
 
     # -- claims of queued runs ----------------------------------------------------------------
@@ -464,11 +470,12 @@ class RunRepo:
         )
         return conn.execute(query).scalar_one()  # type: ignore[no-any-return]
 
-    def cancel_requests(self, conn: Connection, node_id: str) -> list[int]:
-        query = select(run.c.id).where(
+    def cancel_requests(self, conn: Connection, node_id: str) -> list[tuple[int, str]]:
+        """(run id, reason) of this node's runs asked to be cancelled."""
+        query = select(run.c.id, run.c.error).where(
             run.c.node_id == node_id, run.c.status.in_(_ACTIVE), run.c.cancel_requested.is_(True)
         )
-        return list(conn.execute(query).scalars())
+        return [(rid, why or "cancelled on request") for rid, why in conn.execute(query).all()]
 
     def count(self, conn: Connection, flt: RunFilter = RunFilter()) -> int:
         query = select(func.count()).select_from(run).where(*_conditions(flt))
