@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from tests import dbs
+from tests import dbs, services
 from tickwork.clock import FakeClock
 
 BACKENDS = ("sqlite", "postgres", "mysql")
@@ -101,12 +101,51 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
-def service_missing(name: str, reason: str) -> None:
-    """Skip (or, with CI=true, fail) a test whose service is not reachable."""
-    message = f"{name} is not reachable ({reason})"
+def requirement_missing(message: str) -> None:
+    """Skip (or, with CI=true, fail) a test that lacks something it needs; ``message`` names
+    it. CI has everything the tests need, so a skip there would hide a test that never ran."""
     if in_ci():
         pytest.fail(f"{message}; CI=true requires it", pytrace=False)
     pytest.skip(message)
+
+
+def service_missing(name: str, reason: str) -> None:
+    """Skip (or, with CI=true, fail) a test whose service is not reachable."""
+    requirement_missing(f"{name} is not reachable ({reason})")
+
+
+# -- Redis and RabbitMQ ----------------------------------------------------------------------
+# A test that needs one asks for its fixture and is marked ``redis``/``rabbitmq`` for it
+# (pytest -m "not rabbitmq" leaves them out).
+SERVICE_FIXTURES = {"redis_url": "redis", "rabbitmq_url": "rabbitmq"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in SERVICE_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(getattr(pytest.mark, marker))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server's URL (TICKWORK_TEST_REDIS, default redis://127.0.0.1:6379/0), once it
+    answers PING; otherwise the test skips (fails with CI=true) saying why."""
+    problem = services.redis_problem()
+    if problem is not None:
+        service_missing(services.SERVER_NAMES["redis"], problem)
+    return services.REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """The RabbitMQ server's AMQP URL (TICKWORK_TEST_AMQP, default
+    amqp://guest:guest@127.0.0.1:5672//), once it greets as AMQP 0-9-1; otherwise the test
+    skips (fails with CI=true) saying why."""
+    problem = services.rabbitmq_problem()
+    if problem is not None:
+        service_missing(services.SERVER_NAMES["rabbitmq"], problem)
+    return services.AMQP_URL
 
 
 @pytest.fixture(scope="session")
