@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests import dbs
-from tests.conftest import service_missing
+from tests.conftest import requirement_missing, service_missing
 from tickwork import Tickwork
 from tickwork.jobspec import JobSpec
 from tickwork.settings import Settings
@@ -236,7 +236,9 @@ def _restart_server(kind: str) -> None:
 
 def test_the_loop_survives_a_database_restart(server_url: str, tmp_path: Path) -> None:
     if not os.path.isdir("/etc/postgresql") and "postgresql" in server_url:
-        pytest.skip("restarting needs the local PostgreSQL cluster tools")
+        requirement_missing(
+            "restarting PostgreSQL needs the local cluster tools (/etc/postgresql, pg_ctlcluster)"
+        )
     kind = "postgres" if server_url.startswith("postgresql") else "mysql"
     log = str(tmp_path / "executions.log")
     tw = client(server_url)
