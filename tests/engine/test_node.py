@@ -513,3 +513,59 @@ def test_a_one_off_job_created_after_its_time_is_owed_its_fire(
     assert (run.status, run.reason, len(tasks.calls["ok"])) == expected
     assert run.scheduled_for == T0 - 5 * MIN
     assert tw.get_job("late").next_run_time is None  # type: ignore[union-attr]
+
+
+def test_runs_a_stopped_node_left_unfinished_are_settled(make_tw: Make, clock: FakeClock) -> None:
+    """A node that stopped while the database could not take its outcomes leaves runs
+    `running` and claims `scheduled`: the reaper covers stopped nodes too."""
+    tw = make_tw()
+    tw.add_job("tests.engine.tasks:ok", "@yearly", id="left", kwargs={"tag": "left"})
+    with tw.store.db.write() as conn:
+        tw.store.nodes.register(conn, "stopped-one", "scheduler", T0 - 10 * SEC)
+        running, claimed = tw.store.runs.insert_many(
+            conn,
+            [
+                NewRun(
+                    job_id="left",
+                    scheduled_for=T0 - 9 * SEC,
+                    due_at=T0 - 9 * SEC,
+                    reason="schedule",
+                    status="scheduled",
+                    node_id="stopped-one",
+                ),
+                NewRun(
+                    job_id="left",
+                    scheduled_for=T0 + 300_000,
+                    due_at=T0 + 300_000,
+                    reason="schedule",
+                    status="scheduled",
+                    node_id="stopped-one",
+                ),
+            ],
+            T0,
+        )
+        tw.store.runs.start(conn, "stopped-one", [(running, T0 - 9 * SEC)])  # type: ignore[list-item]
+        tw.store.nodes.stop(conn, "stopped-one", T0 - 5 * SEC, "shutdown")
+    tw.start()
+    clock.advance(1)
+    wait_for(finished(tw, 2), what="both settled")
+    assert tw.get_run(running).status == "lost"  # type: ignore[arg-type]
+    assert "stopped-one shutdown with the run unfinished" in (tw.get_run(running).error or "")  # type: ignore[arg-type]
+    assert tw.get_run(claimed).status == "succeeded"  # type: ignore[arg-type]
+    assert len(tasks.calls["left"]) == 1
+
+
+def test_a_long_downtime_is_one_counted_record_and_one_log_line(
+    make_tw: Make, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    tw = make_tw()
+    tw.add_job("tests.engine.tasks:ok", "*/5 * * * * *", id="five", owner="python")
+    clock.advance(13 * 60 + 2)  # down for 13 minutes: 156 fires of a 5-second job, all late
+    caplog.set_level("WARNING", logger="tickwork")
+    tw.start()
+    wait_for(finished(tw, 2), what="the downtime's records")
+    assert statuses(tw) == [(5, "missed x155", "schedule"), (780, "succeeded", "catch-up")]
+    assert accounted(tw, "five") == [T0 + 5 * SEC * i for i in range(1, 157)]
+    about = [r for r in caplog.records if r.name.startswith("tickwork") and "five" in r.message]
+    assert len(about) == 1, [r.message for r in about]
+    assert "missed 155 fire(s)" in about[0].message
