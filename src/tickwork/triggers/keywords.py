@@ -221,7 +221,9 @@ def _fields_cached(given: tuple[tuple[str, str], ...], seed: str) -> tuple[CronF
         years=None if texts["year"] == "*" else frozenset(parsed["year"].values),
         weeks=None if texts["week"] == "*" else frozenset(parsed["week"].values),
         day_or=False,
-        wildcard_hour=texts["hour"].strip().startswith("*"),
+        # Vixie's rule on the texts after defaulting: an unset minute or hour above the
+        # least significant given field is "*", so minute=5 alone is a wildcard job.
+        wildcard=texts["minute"].strip().startswith("*") or texts["hour"].strip().startswith("*"),
     )
     return fields, any(f.uses_h for f in parsed.values())
 
