@@ -179,6 +179,17 @@ class CronTrigger(TriggerBase):
 
         return describe_cron(self, check_lang(lang))
 
+    def __str__(self) -> str:
+        """APScheduler 3's form for keywords (``cron[hour='2', minute='0']``: the given fields
+        in its order); ``cron[expr='0 2 * * *', tz='Asia/Shanghai']`` for a cron string."""
+        if self._expr is not None:
+            return f"cron[expr={self._expr!r}, tz={self._tz_text()!r}]"
+        from tickwork.triggers.keywords import FIELD_ORDER, apscheduler_field_text
+
+        given = dict(self._keywords or ())
+        shown = [f"{n}='{apscheduler_field_text(n, given[n])}'" for n in FIELD_ORDER if n in given]
+        return f"cron[{', '.join(shown)}]"
+
     def to_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"kind": "cron"}
         if self._expr is not None:
