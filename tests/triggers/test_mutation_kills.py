@@ -1,0 +1,269 @@
+"""Behaviour that mutation testing found unpinned (docs/testing.md, "Mutation testing").
+
+Each test says what it pins; a mutant of the code under it (an operator, a constant, a dropped
+argument) changes an outcome asserted here. Values that come from the stable hash are pinned:
+changing them would move every deployed job, as in test_cron_parse's H tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+import pytest
+
+from tickwork.engine.policies import retry_delay_s
+from tickwork.triggers import TriggerError, cron, date, from_keywords, interval
+from tickwork.triggers.base import to_us
+from tickwork.triggers.schedule import CronFields
+
+
+def kw_fields(seed: str, **kw: Any) -> CronFields:
+    return from_keywords("cron", seed=seed, **kw).fields  # type: ignore[attr-defined, no-any-return]
+
+
+# -- H in the keyword form ------------------------------------------------------------------
+
+
+def test_keyword_h_values_are_pinned() -> None:
+    f = kw_fields("job-1", minute="H")
+    assert f.minutes == {52}
+    assert kw_fields("job-2", minute="H").minutes == {2}
+    assert kw_fields("job-1", minute="H/15").minutes == {4, 19, 34, 49}
+    assert kw_fields("job-2", minute="H/15").minutes == {13, 28, 43, 58}
+    assert kw_fields("job-1", hour="H(1-4)").hours == {4}
+    assert kw_fields("job-1", hour="H(8-17)/3").hours == {10, 13, 16}
+    assert kw_fields("job-2", hour="H(8-17)/3").hours == {9, 12, 15}
+    assert kw_fields("job-1", day="H").dom == {6}
+    assert kw_fields("job-2", day="H").dom == {27}
+    assert kw_fields("job-1", day="H/10").dom == {3, 13, 23}
+    assert kw_fields("job-2", day="H/10").dom == {7, 17, 27}
+    # Case does not matter; the field and the item's position do.
+    assert kw_fields("job-1", minute="h").minutes == {52}
+    assert len(kw_fields("job-1", minute="H,H").minutes) == 2
+
+
+SEEDS = [f"job-{i}" for i in range(60)]
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "lo", "hi", "step"),
+    [
+        ("minute", "H", 0, 59, None),
+        ("hour", "H", 0, 23, None),
+        ("hour", "H(1-4)", 1, 4, None),
+        ("day", "H", 1, 28, None),  # a day every month has
+        ("day_of_week", "H", 0, 6, None),
+        ("month", "H", 1, 12, None),
+        ("minute", "H/15", 0, 59, 15),
+        ("hour", "H(8-17)/3", 8, 17, 3),
+        ("day", "H/10", 1, 31, 10),
+        ("second", "H(0-10)/4", 0, 10, 4),
+    ],
+)
+def test_keyword_h_spreads_over_its_range(
+    field: str, text: str, lo: int, hi: int, step: int | None
+) -> None:
+    attr = {
+        "minute": "minutes",
+        "hour": "hours",
+        "day": "dom",
+        "day_of_week": "dow",
+        "month": "months",
+        "second": "seconds",
+    }[field]
+    starts: set[int] = set()
+    for seed in SEEDS:
+        values = sorted(getattr(kw_fields(seed, **{field: text}), attr))
+        assert values, seed
+        assert lo <= values[0], (seed, values)
+        assert values[-1] <= hi, (seed, values)
+        if step is None:
+            assert len(values) == 1
+        else:
+            assert values[0] - lo < step  # starts in the first step
+            assert values[-1] + step > hi  # and runs to the end
+            assert all(b - a == step for a, b in itertools.pairwise(values))
+        starts.add(values[0])
+    # Sixty seeds reach both ends of a small range and spread over a large one.
+    span = (hi - lo + 1) if step is None else min(step, hi - lo + 1)
+    if span <= 15:
+        assert starts == set(range(lo, lo + span)), sorted(starts)
+    else:
+        assert len(starts) >= span // 2, sorted(starts)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"hour": "H(5-2)"}, "hour: reversed range 5-2"),
+        ({"hour": "H(0-24)"}, "hour: 24 is out of range 0-23"),
+        ({"minute": "H(60-61)"}, "minute: 60 is out of range 0-59"),
+        ({"minute": "H/0"}, "minute: step 0 in 'H/0' is not allowed"),
+        ({"minute": "H/61"}, "minute: step 61 in 'H/61' is larger than its range (60)"),
+        ({"day": "xyz"}, "day: cannot parse 'xyz'"),
+        ({"day": "6th fri"}, "day: unknown position '6th'"),
+        ({"minute": "*/60"}, "minute: step 60 in '*/60' is larger than its range (59)"),
+    ],
+)
+def test_keyword_errors(kw: dict[str, str], message: str) -> None:
+    with pytest.raises(TriggerError) as info:
+        from_keywords("cron", seed="s", **kw)
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_keyword_h_step_as_wide_as_the_range_is_allowed() -> None:
+    assert len(kw_fields("s", minute="H/60").minutes) == 1
+    assert kw_fields("s", minute="*/59").minutes == {0, 59}  # as wide as 0-59: allowed
+
+
+# -- retry backoff ------------------------------------------------------------------------------
+
+
+def test_retry_delay_covers_the_whole_jitter_window() -> None:
+    # "Equal jitter": uniform over [base/2, base]; 400 draws come close to both ends.
+    rnd = random.Random(11)
+    for attempt, base in [(1, 10.0), (3, 40.0), (12, 600.0)]:
+        delays = [retry_delay_s(attempt, 10, 600, rnd) for _ in range(400)]
+        assert base / 2 <= min(delays) < base / 2 + base * 0.02
+        assert base - base * 0.02 < max(delays) <= base
+
+
+# -- trigger objects ----------------------------------------------------------------------------
+
+
+class _Anonymous(tzinfo):
+    """A zone without a name: specs cannot store it, str() and repr() still work."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(hours=3)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "ANON"
+
+    def __str__(self) -> str:
+        return "anonymous+03"
+
+
+def test_repr_and_str_without_a_zone_name() -> None:
+    t = cron("0 2 * * *", _Anonymous())
+    assert str(t) == "cron[expr='0 2 * * *', tz='anonymous+03']"
+    assert repr(t).startswith("<CronTrigger ('CronTrigger', '0 2 * * *', None, <")
+
+
+def test_repr_keeps_non_ascii_text() -> None:
+    assert repr(cron("H 2 * * *", seed="任务-1")) == (
+        '<CronTrigger {"expr": "H 2 * * *", "kind": "cron", "seed": "任务-1", "tz": "UTC"}>'
+    )
+
+
+def test_immutable_and_hashed_by_spec() -> None:
+    t = cron("0 2 * * *")
+    with pytest.raises(AttributeError, match=r"^CronTrigger is immutable$"):
+        del t._expr  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match=r"^CronTrigger is immutable$"):
+        t._expr = "x"  # type: ignore[misc]
+    assert len({hash(cron(f"{m} * * * *")) for m in range(60)}) > 50
+    assert hash(cron("0 2 * * *")) == hash(cron("0  2 * * *"))
+
+
+def test_microseconds_survive_next_fire_after_at_the_end_of_time() -> None:
+    # Near year 9999 a float has no microseconds left: the instant must not move a second.
+    at = datetime(9999, 12, 27, 23, 59, 59, 999_999, tzinfo=UTC)
+    t = date(at)
+    fire = t.next_fire_after(datetime(2026, 1, 1, tzinfo=UTC))
+    assert fire == at
+    assert fire is not None
+    assert to_us(fire) == to_us(at)
+
+
+# -- descriptions: ranges, lists and joins in both languages ----------------------------------
+
+DESCRIPTIONS = [
+    ("0 0 1-3 * *", "At 00:00 on days 1 through 3 of the month", "每月 1 日至 3 日 00:00"),
+    ("0 0 1,2 * *", "At 00:00 on days 1 and 2 of the month", "每月 1 日、2 日 00:00"),
+    (
+        "0 0 1,15,20 * *",
+        "At 00:00 on days 1, 15 and 20 of the month",
+        "每月 1 日、15 日、20 日 00:00",
+    ),
+    (
+        "0 0 1-31/5 * *",
+        "At 00:00 on every 5th day from day 1 through 31 of the month",
+        "每月 1 日至 31 日中每 5 天 00:00",
+    ),
+    (
+        "0 0 1-5,10-12,20 * *",
+        "At 00:00 on days 1 through 5, 10 through 12 and 20 of the month",
+        "每月 1 日至 5 日、10 日至 12 日、20 日 00:00",
+    ),
+    ("0 0 LW * *", "At 00:00 on the last weekday of the month", "每月最后一个工作日 00:00"),
+    ("0 0 L-2 * *", "At 00:00 on the 3rd-to-last day of the month", "每月倒数第 3 天 00:00"),
+    (
+        "0 0 1,LW * *",
+        "At 00:00 on day 1 and the last weekday of the month",
+        "每月 1 日和最后一个工作日 00:00",
+    ),
+    (
+        "0 0 1 JAN-MAR *",
+        "At 00:00 on day 1 of the month, only in January through March",
+        "1 月至 3 月，每月 1 日 00:00",
+    ),
+    (
+        "0 0 1 JAN,FEB *",
+        "At 00:00 on day 1 of the month, only in January and February",
+        "1 月、2 月，每月 1 日 00:00",
+    ),
+    (
+        "0 0 1 JAN-APR,JUN-JUL,DEC *",
+        "At 00:00 on day 1 of the month, only in January through April, June, July and December",
+        "1 月至 4 月、6 月、7 月、12 月，每月 1 日 00:00",
+    ),
+    ("5-7 * * * *", "At minutes 5 through 7", "每小时的第 5 至 7 分钟"),
+    ("5,6 * * * *", "At minutes 5 and 6", "每小时的第 5、6 分钟"),
+    (
+        "0 0 1-3,5 * MON",
+        "At 00:00 on days 1 through 3 and 5 of the month or on Monday",
+        "每月 1 日至 3 日、5 日或每周一 00:00",
+    ),
+]
+
+
+@pytest.mark.parametrize(("expr", "en", "zh"), DESCRIPTIONS)
+def test_descriptions(expr: str, en: str, zh: str) -> None:
+    t = cron(expr)
+    assert (t.describe("en"), t.describe("zh")) == (en, zh)
+
+
+@pytest.mark.parametrize(
+    ("kw", "en", "zh"),
+    [
+        ({"seconds": 90}, "Every 90 seconds", "每 90 秒"),
+        ({"seconds": 1.5}, "Every 1.5 seconds", "每 1.5 秒"),
+        ({"minutes": 90}, "Every 90 minutes", "每 90 分钟"),
+        ({"weeks": 2}, "Every 2 weeks", "每 2 周"),
+        (
+            {"hours": 1, "seconds": 0.5},
+            "Every 3600.5 seconds (counted from the Unix epoch)",
+            "每 3600.5 秒（从 Unix 纪元起算）",
+        ),
+    ],
+)
+def test_interval_descriptions(kw: dict[str, float], en: str, zh: str) -> None:
+    t = interval(**kw)
+    assert (t.describe("en"), t.describe("zh")) == (en, zh)
+
+
+def test_date_description_with_jitter() -> None:
+    t = date("2026-12-05 05:22:18", "Asia/Shanghai", jitter=5, seed="x")
+    assert t.describe("en") == (
+        "Once at 2026-12-05 05:22:18 (Asia/Shanghai), plus up to 5 s of deterministic jitter"
+    )
+    assert t.describe("zh") == (
+        "在 2026-12-05 05:22:18（Asia/Shanghai）执行一次，另加最多 5 秒的确定性延迟"
+    )
