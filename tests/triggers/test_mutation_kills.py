@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from tickwork.engine.policies import retry_delay_s
-from tickwork.triggers import TriggerError, cron, date, from_keywords, interval
+from tickwork.triggers import TriggerError, cron, date, from_keywords, from_spec, interval
 from tickwork.triggers.base import to_us
+from tickwork.triggers.jitter import jitter_delay
 from tickwork.triggers.schedule import CronFields
 
 
@@ -267,3 +268,140 @@ def test_date_description_with_jitter() -> None:
     assert t.describe("zh") == (
         "在 2026-12-05 05:22:18（Asia/Shanghai）执行一次，另加最多 5 秒的确定性延迟"
     )
+
+
+# -- specs, intervals, dates ---------------------------------------------------------------------
+
+
+def test_from_spec_defaults_and_errors() -> None:
+    assert from_spec({"kind": "cron", "expr": "0 2 * * *"}).tz is UTC
+    every = {"kind": "interval", "weeks": 1, "days": 2, "hours": 3, "minutes": 4, "seconds": 5}
+    assert from_spec(every) == interval(weeks=1, days=2, hours=3, minutes=4, seconds=5)
+    cases: list[tuple[Any, str]] = [
+        ([], "spec: expected a mapping, got list"),
+        ({"kind": "cron", "fields": "hour=2"}, "fields: expected a mapping of APScheduler cron"),
+        ({"kind": "cron", "fields": {"timezone": "UTC"}}, "timezone: is not a cron field"),
+        ({"kind": "cron", "fields": {"tz": "UTC"}}, "tz: is not a cron field"),
+        ({"kind": "interval", "hour": 1}, "hour: unknown key in a interval spec"),
+    ]
+    for spec, message in cases:
+        with pytest.raises(TriggerError) as info:
+            from_spec(spec)
+        assert str(info.value).startswith(message), str(info.value)
+
+
+def test_interval_periods_and_their_specs() -> None:
+    assert interval(hours=1).to_spec() == {"kind": "interval", "hours": 1, "tz": "UTC"}
+    assert interval(seconds=1.5).to_spec()["seconds"] == 1.5
+    assert interval(seconds=2.0).to_spec()["seconds"] == 2
+    assert interval(hours=1.5, minutes=0.5).period_us == 5_430_000_000  # fractions add up
+    assert interval(seconds=0.000001).period_us == 1  # one microsecond is a period
+    with pytest.raises(TriggerError, match=r"^interval: the period must be positive"):
+        interval(seconds=0.0000001)
+
+
+def test_interval_and_date_functions_keep_jitter_and_seed() -> None:
+    jittered = interval(minutes=1, jitter=30, seed="a")
+    assert jittered.to_spec()["jitter"] == 30
+    assert jittered.to_spec()["seed"] == "a"
+    assert jittered.next_fire_us(0) != interval(minutes=1, jitter=30, seed="b").next_fire_us(0)
+    once = date("2026-01-01 00:00", jitter=30, seed="a")
+    assert (once.jitter, once.seed) == (30, "a")
+    assert once.next_fire_us(0) != date("2026-01-01 00:00").next_fire_us(0)
+
+
+def test_microseconds_at_the_end_of_time_in_specs() -> None:
+    spec = date("9999-12-27 23:59:59.999999").to_spec()
+    assert spec["run_date"] == "9999-12-27T23:59:59.999999+00:00"
+
+
+def test_check_lang_names_the_language() -> None:
+    with pytest.raises(
+        TriggerError, match=r"^lang: unsupported language 'fr' \(use 'en' or 'zh'\)"
+    ):
+        cron("0 2 * * *").describe("fr")  # type: ignore[arg-type]
+
+
+# -- jitter --------------------------------------------------------------------------------------
+
+
+def test_jitter_delay_reaches_both_ends_of_its_span() -> None:
+    assert {jitter_delay("s", b, 3) for b in range(400)} == {0, 1, 2, 3}
+    assert {jitter_delay("s", b, 0) for b in range(50)} == {0}
+
+
+def test_unseeded_jitter_is_the_empty_seed() -> None:
+    assert interval(seconds=10, jitter=5).next_fire_us(0) == 1_998_642
+    assert interval(seconds=10, jitter=5, seed="").next_fire_us(0) == 1_998_642
+
+
+def test_jittered_fires_match_a_brute_force_reference() -> None:
+    # Every 10 s with up to 25 s of jitter: base k fires at base + its delay, the delay capped
+    # below the next base. next_fire_us(x) is the first of those fires after x, from anywhere.
+    period, cap = 10_000_000, 10_000_000 - 1
+    t = interval(seconds=10, jitter=25, seed="bf", end_date=datetime(1970, 1, 1, 0, 10, tzinfo=UTC))
+    end = 600_000_000  # a jittered fire never passes end_date: the last one is clamped to it
+    fires = [min(b + jitter_delay("bf", b, cap), end) for b in range(0, end + 1, period)]
+    assert fires == sorted(set(fires))
+    probes = {0, 599_999_999, 600_000_000, 650_000_000}
+    for f in fires:
+        probes |= {f - 1, f, f + 1, f - f % period, f - f % period - 1}
+    for x in sorted(probes):
+        later = [f for f in fires if f > x]
+        assert t.next_fire_us(x) == (later[0] if later else None), x
+
+
+def test_jitter_never_reaches_the_next_base_of_a_dense_schedule() -> None:
+    t = interval(seconds=0.000002, jitter=1, seed="d")  # bases 2 µs apart, 1 s of jitter
+    fires = [t.next_fire_us(0)]
+    for _ in range(300):
+        nxt = t.next_fire_us(fires[-1])
+        assert nxt is not None
+        fires.append(nxt)
+    assert [f // 2 for f in fires] == list(range(fires[0] // 2, fires[0] // 2 + 301))
+
+
+# -- day-of-month extensions ----------------------------------------------------------------------
+
+
+def test_day_of_month_extension_edges() -> None:
+    def first(expr: str, after: datetime) -> datetime | None:
+        return cron(expr).next_fire_after(after)
+
+    aug = datetime(2026, 8, 1, tzinfo=UTC)  # Saturday
+    assert first("0 0 15W * *", aug) == datetime(2026, 8, 14, tzinfo=UTC)  # Sat 15th -> Fri
+    assert first("0 0 1W * *", datetime(2026, 7, 31, tzinfo=UTC)) == datetime(
+        2026, 8, 3, tzinfo=UTC
+    )  # Sat 1st -> Mon 3rd
+    jan2 = datetime(2026, 1, 2, tzinfo=UTC)
+    assert first("0 0 L-30 * *", jan2) == datetime(2026, 3, 1, tzinfo=UTC)  # day 1 of 31-day months
+    assert first("0 0 L-0 * *", jan2) == datetime(2026, 1, 31, tzinfo=UTC)
+    assert first("0 0 L-27 2 *", jan2) == datetime(2026, 2, 1, tzinfo=UTC)  # Feb 2026: 28 days
+
+
+# -- APScheduler's str() of what it cannot parse, and keyword values ------------------------------
+
+
+def test_str_of_lists_and_h_items() -> None:
+    def text(**kw: Any) -> str:
+        return str(from_keywords("cron", seed="s", **kw))
+
+    assert text(minute="*/5,7") == "cron[minute='*/5,7']"
+    assert text(day="last,15") == "cron[day='last,15']"
+    assert text(day="1st mon,last") == "cron[day='1st mon,last']"
+    assert text(minute="H", hour="H(1-4)") == "cron[hour='H(1-4)', minute='H']"
+    assert text(day="H") == "cron[day='H']"
+
+
+def test_negative_keyword_values_name_the_range() -> None:
+    with pytest.raises(TriggerError, match=r"^hour: -1 is out of range 0-23$"):
+        from_keywords("cron", hour=-1)
+    with pytest.raises(TriggerError, match=r"^day: -1 is out of range 1-31$"):
+        from_keywords("cron", day=-1)
+
+
+def test_jittered_fires_are_strictly_after_even_with_no_room_to_jitter() -> None:
+    # Bases every microsecond, one microsecond of jitter: no room, every delay is 0, and the
+    # answer from a base is the next base, never the base itself.
+    t = interval(seconds=0.000001, jitter=0.000001, seed="z")
+    assert [t.next_fire_us(x) for x in range(1000, 1010)] == list(range(1001, 1011))
