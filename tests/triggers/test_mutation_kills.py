@@ -405,3 +405,138 @@ def test_jittered_fires_are_strictly_after_even_with_no_room_to_jitter() -> None
     # answer from a base is the next base, never the base itself.
     t = interval(seconds=0.000001, jitter=0.000001, seed="z")
     assert [t.next_fire_us(x) for x in range(1000, 1010)] == list(range(1001, 1011))
+
+
+MORE_DESCRIPTIONS = [
+    ("*/15 * * * * *", "Every 15 seconds", "每 15 秒"),
+    ("30 * * * * *", "At second 30 of every minute", "每分钟的第 30 秒"),
+    ("0,30 * * * * *", "Every 30 seconds", "每 30 秒"),
+    ("10-20 * * * * *", "At seconds 10 through 20 of every minute", "每分钟的第 10 至 20 秒"),
+    (
+        "0 */5 9-17 * * *",
+        "Every 5 minutes, between 09:00 and 17:59",
+        "09:00 至 17:59 之间每 5 分钟",
+    ),
+    ("0 0 */3 * * *", "Every 3 hours", "每 3 小时"),
+    ("5 */2 * * *", "Every 2 hours, at minute 5", "每 2 小时的第 5 分钟"),
+    (
+        "0 9-17 * * MON-FRI",
+        "At minute 0, between 09:00 and 17:59, Monday through Friday",
+        "周一至周五 09:00 至 17:59 之间每小时的第 0 分钟",
+    ),
+    (
+        "*/10 9-17 * * *",
+        "Every 10 minutes, between 09:00 and 17:59",
+        "09:00 至 17:59 之间每 10 分钟",
+    ),
+    ("* 9 * * *", "Every minute, between 09:00 and 09:59", "09:00 至 09:59 之间每分钟"),
+    ("*/5 9,17 * * *", "Every 5 minutes, during hours 9 and 17", "9、17 点中每 5 分钟"),
+    ("0 0 * * 1#1", "At 00:00 on the first Monday of the month", "每月第一个周一 00:00"),
+    ("0 0 * * 5#2", "At 00:00 on the second Friday of the month", "每月第二个周五 00:00"),
+    ("0 0 * * 5#3", "At 00:00 on the third Friday of the month", "每月第三个周五 00:00"),
+    ("0 0 * * 3#4", "At 00:00 on the fourth Wednesday of the month", "每月第四个周三 00:00"),
+    ("0 0 * * 1#5", "At 00:00 on the fifth Monday of the month", "每月第五个周一 00:00"),
+    ("0 0 * * 5L", "At 00:00 on the last Friday of the month", "每月最后一个周五 00:00"),
+    ("0 0 13 * 5", "At 00:00 on day 13 of the month or on Friday", "每月 13 日或每周五 00:00"),
+    ("0 0 * * SAT,SUN", "At 00:00, only on Saturday and Sunday", "每周六和周日 00:00"),
+    (
+        "0 0 * * 1-3,5",
+        "At 00:00, only on Monday, Tuesday, Wednesday and Friday",
+        "每周一、周二、周三和周五 00:00",
+    ),
+    ("0 0 L-10 * *", "At 00:00 on the 11th-to-last day of the month", "每月倒数第 11 天 00:00"),
+    ("0 0 L-20 * *", "At 00:00 on the 21st-to-last day of the month", "每月倒数第 21 天 00:00"),
+    ("0 0 L-21 * *", "At 00:00 on the 22nd-to-last day of the month", "每月倒数第 22 天 00:00"),
+    ("0 0 L-22 * *", "At 00:00 on the 23rd-to-last day of the month", "每月倒数第 23 天 00:00"),
+    ("0 0 L-11 * *", "At 00:00 on the 12th-to-last day of the month", "每月倒数第 12 天 00:00"),
+    ("0 0 L-12 * *", "At 00:00 on the 13th-to-last day of the month", "每月倒数第 13 天 00:00"),
+    ("0 12 25 12 *", "At 12:00 on December 25", "每年 12 月 25 日 12:00"),
+    ("0 0 12 29 2 ? 2028", "At 12:00 on February 29, in 2028", "2028 年 2 月 29 日 12:00"),
+    (
+        "0 0 0 1 1 ? 2027-2029",
+        "At 00:00 on January 1, in 2027 through 2029",
+        "2027 至 2029 年 1 月 1 日 00:00",
+    ),
+    (
+        "0 0 0 1 * ? 2026,2030",
+        "At 00:00 on day 1 of the month, in 2026 and 2030",
+        "2026、2030 年，每月 1 日 00:00",
+    ),
+    ("15 10 * * *", "At 10:15", "每天 10:15"),
+    ("15 10,14 * * *", "At 10:15 and 14:15", "每天 10:15 和 14:15"),
+    (
+        "0 0 1,15 * 1#1",
+        "At 00:00 on days 1 and 15 of the month or on the first Monday of the month",
+        "每月 1 日、15 日或每月第一个周一 00:00",
+    ),
+    (
+        "0 0 L * 5L",
+        "At 00:00 on the last day of the month or on the last Friday of the month",
+        "每月最后一天或每月最后一个周五 00:00",
+    ),
+    ("H H * * *", "At 03:09; H values spread by seed 's'", "每天 03:09；H 取值由种子 's' 决定"),
+    ("0 0 12 * * 1-5", "At 12:00, Monday through Friday", "周一至周五 12:00"),
+    ("1-5/2 * * * *", "At every 2nd minute from 1 through 5", "每小时的第 1 至 5 分钟中每 2 分钟"),
+    ("*/7 * * * *", "At every 7th minute from 0 through 56", "每小时的第 0 至 56 分钟中每 7 分钟"),
+    ("0 */7 * * *", "At 00:00, 07:00, 14:00 and 21:00", "每天 00:00、07:00、14:00 和 21:00"),
+    (
+        "0 1-23/2 * * *",
+        "At minute 0, during hours 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21 and 23",
+        "1、3、5、7、9、11、13、15、17、19、21、23 点中每小时的第 0 分钟",
+    ),
+]
+
+
+@pytest.mark.parametrize(("expr", "en", "zh"), MORE_DESCRIPTIONS)
+def test_more_descriptions(expr: str, en: str, zh: str) -> None:
+    t = cron(expr, seed="s")
+    assert (t.describe("en"), t.describe("zh")) == (en, zh)
+
+
+KEYWORD_DESCRIPTIONS: list[tuple[dict[str, Any], str, str]] = [
+    (
+        {"year": 2026, "week": 10},
+        "At 00:00, in ISO week 10, in 2026",
+        "2026 年，第 10 周（ISO 周），每天 00:00",
+    ),
+    (
+        {"week": "1-10", "day_of_week": "mon"},
+        "At 00:00, only on Monday, in ISO weeks 1 through 10",
+        "第 1 至 10 周（ISO 周），每周一 00:00",
+    ),
+    ({"day": "last fri"}, "At 00:00 on the last Friday of the month", "每月最后一个周五 00:00"),
+    (
+        {"day": "2nd wed", "hour": 9},
+        "At 09:00 on the second Wednesday of the month",
+        "每月第二个周三 09:00",
+    ),
+    ({"second": "*/10"}, "Every 10 seconds", "每 10 秒"),
+    ({"minute": 5, "hour": "*/3"}, "Every 3 hours, at minute 5", "每 3 小时的第 5 分钟"),
+]
+
+
+@pytest.mark.parametrize(("kw", "en", "zh"), KEYWORD_DESCRIPTIONS)
+def test_keyword_descriptions(kw: dict[str, Any], en: str, zh: str) -> None:
+    t = from_keywords("cron", **kw)
+    assert (t.describe("en"), t.describe("zh")) == (en, zh)
+
+
+def test_descriptions_with_zone_and_bounds() -> None:
+    t = cron(
+        "0 9 * * *",
+        "Asia/Shanghai",
+        start_date="2026-01-01",
+        end_date="2026-12-31 23:00",
+        jitter=1.5,
+        seed="x",
+    )
+    assert t.describe("en") == (
+        "At 09:00 (Asia/Shanghai), from 2026-01-01 00:00:00, until 2026-12-31 23:00:00, "
+        "plus up to 1.5 s of deterministic jitter"
+    )
+    assert t.describe("zh") == (
+        "每天 09:00（Asia/Shanghai），自 2026-01-01 00:00:00 起，至 2026-12-31 23:00:00 止，"
+        "另加最多 1.5 秒的确定性延迟"
+    )
+    assert cron("0 9 * * *", "+08:00").describe("en") == "At 09:00 (+08:00)"
+    assert cron("0 9 * * *", "+08:00").describe("zh") == "每天 09:00（+08:00）"
