@@ -193,3 +193,28 @@ def db_url(backend: str, tmp_path: Path, server_database: object) -> Iterator[st
     dbs.empty_tables(store)
     store.close()
     return url
+
+
+@pytest.fixture(autouse=True)
+def _cold_trigger_caches_under_mutmut() -> None:
+    """Under mutmut only (it sets MUTANT_UNDER_TEST): each test starts with empty trigger caches.
+
+    Parses, schedules, day plans and zone tables are interned process-wide, so otherwise only
+    the first test to build an expression runs the code behind it: mutmut would attribute that
+    code to one test, and a cache warmed before the mutant was switched on would hide it.
+    """
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return
+    from tickwork.engine import trigger_cache
+    from tickwork.triggers import cron_parse, keywords, schedule, zones
+
+    for cached in (
+        cron_parse._parse_cached,
+        cron_parse._field_template,
+        keywords._fields_cached,
+        trigger_cache._compile,
+    ):
+        cached.cache_clear()
+    for interned in (schedule._SCHEDULES, schedule._DAY_PLANS, zones._TABLES):
+        interned.clear()
+    trigger_cache._by_items.clear()
