@@ -30,3 +30,11 @@ def slow_logger(lines: int = 4, pause_s: float = 0.6) -> str:
 
 def noop() -> None:
     return None
+
+
+def record_pid(out: str) -> int:
+    """Writes the id of the process it runs in, so a test can tell which process ran it."""
+    import os
+
+    Path(out).write_text(str(os.getpid()), encoding="utf-8")
+    return os.getpid()

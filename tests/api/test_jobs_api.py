@@ -165,7 +165,14 @@ def test_pause_resume_run_delete_and_groups(api: Api) -> None:
     admin = api.client("admin")
     operator = api.client("operator")
     for name in ("g1", "g2", "other"):
-        admin.post("/api/jobs", json=job_body(name, group="batch" if name != "other" else "x"))
+        admin.post(
+            "/api/jobs",
+            json=job_body(
+                name,
+                group="batch" if name != "other" else "x",
+                parameters=[{"name": "x", "type": "integer"}],  # what a run may set
+            ),
+        )
     paused = operator.post("/api/jobs/g1/pause").json()
     assert (paused["state"], paused["next_fire_at"]) == ("paused", None)
     resumed = operator.post("/api/jobs/g1/resume").json()
@@ -327,7 +334,7 @@ def test_the_api_never_imports_user_code(lite_api: Api) -> None:
     assert admin.post("/api/jobs/sentinel/run").status_code == 202
     assert admin.get("/api/jobs/sentinel").status_code == 200
     assert "tests.api.import_sentinel" not in sys.modules
-    missing = job_body("ghost", target={"ref": "no.such.module:func"})
+    missing = job_body("ghost", target={"ref": "tests.no.such.module:func"})
     assert admin.post("/api/jobs", json=missing).status_code == 201  # form checked only
 
 

@@ -14,7 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def tickwork(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TICKWORK_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "TICKWORK_DATA_DIR": str(data_dir),
+        "PYTHONPATH": str(ROOT),
+        "TICKWORK_ALLOWED_TARGETS": "tests",  # what `jobs add` may target
+    }
     env.pop("TICKWORK_DATABASE_URL", None)
     result = subprocess.run(
         [sys.executable, "-m", "tickwork.cli", *args],

@@ -1,5 +1,7 @@
 """``tickwork serve``: run a node: the REST API (and the console, when built) on --host/--port,
-and, unless --no-scheduler, a scheduler node in the same process."""
+and, unless --no-scheduler, a scheduler node in a supervised child process (``--no-api``), so
+the API server never runs job bodies (``tickwork.cli.scheduler_process``). ``--no-api`` runs
+a scheduler node alone; ``--in-process`` keeps it inside the API server (development)."""
 
 from __future__ import annotations
 
@@ -50,6 +52,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="serve the API only; scheduler nodes elsewhere run the jobs",
     )
+    serve.add_argument(
+        "--no-api",
+        action="store_true",
+        help="run a scheduler node only (no API, no secret key needed): a scheduler node of "
+        "a deployment",
+    )
+    serve.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the scheduler node inside the API server's process, so job bodies run in "
+        "the server (development only; env TICKWORK_SCHEDULER_IN_PROCESS=1)",
+    )
     serve.set_defaults(handler=_serve)
 
 
@@ -58,8 +72,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     from tickwork.accounts.keys import ENV, create_key_file
     from tickwork.api import ApiSettings, create_app
+    from tickwork.cli import scheduler_process as sp
     from tickwork.errors import InvalidInput
     from tickwork.service import Tickwork
+
+    if args.no_api and args.no_scheduler:
+        print("error: --no-api and --no-scheduler leave nothing to run", file=sys.stderr)
+        return 2
+    in_process = args.in_process or sp.in_process_requested()
 
     # This process is ours: a 1 ms GIL switch interval and a frozen start-up heap keep fires
     # on time (see NodeOptions).
@@ -80,6 +100,18 @@ def _serve(args: argparse.Namespace) -> int:
         path, created = create_key_file(settings.data_dir)
         if created:
             log.info("demo: created the secret key %s (mode 0600)", path)
+    files = [Path(p) for p in args.jobs]
+    if args.demo:
+        files.append(Path(str(resources.files("tickwork.demo") / "jobs.yaml")))
+    if args.no_api:  # a scheduler node alone: no API, no accounts
+        tw = Tickwork(settings=settings, job_files=[str(f) for f in files])
+        try:
+            if not args.quiet:
+                _log_runs(tw)
+            log.info("database: %s", tw.store.db.display_url)
+            return sp.run_scheduler(tw)
+        finally:
+            tw.close()
     try:
         api_settings = ApiSettings.from_env(settings.data_dir)
     except InvalidInput as exc:
@@ -91,23 +123,20 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    files = [Path(p) for p in args.jobs]
-    if args.demo:
-        files.append(Path(str(resources.files("tickwork.demo") / "jobs.yaml")))
-    tw = Tickwork(settings=settings, job_files=[str(f) for f in files])
+    # The API process syncs no job files and imports no job code: the scheduler node does.
+    run_here = in_process and not args.no_scheduler
+    tw = Tickwork(settings=settings, job_files=[str(f) for f in files] if run_here else [])
+    child: sp.SchedulerProcess | None = None
     try:
         _first_admin(tw, demo=args.demo, url=f"http://{args.host}:{args.port}/")
-        if not args.quiet:
-            tw.add_listener(
-                _log_run,
-                EVENT_JOB_EXECUTED
-                | EVENT_JOB_ERROR
-                | EVENT_JOB_MISSED
-                | EVENT_JOB_SKIPPED
-                | EVENT_JOB_LOST,
-            )
+        if not args.quiet and run_here:
+            _log_runs(tw)
         log.info("database: %s", tw.store.db.display_url)
-        if not args.no_scheduler:
+        if run_here:
+            log.warning(
+                "the scheduler node runs inside the API server (--in-process): job bodies run "
+                "in this process; deploy API and scheduler nodes apart in production"
+            )
             tw.start()
             for job in tw.get_jobs(limit=20):
                 log.info(
@@ -117,22 +146,48 @@ def _serve(args: argparse.Namespace) -> int:
                     job.next_run_time,
                 )
         app = create_app(tw, api_settings)
+        if not args.no_scheduler and not run_here:
+            child = sp.SchedulerProcess(sp.child_argv(args), dict(os.environ))
+            child.start()
+            app.state.scheduler_process = child
         config = uvicorn.Config(
             app,
             host=args.host,
             port=args.port,
             log_config=None,
             access_log=not args.quiet,
-            proxy_headers=True,
+            # X-Forwarded-* only from the configured proxies (none by default): any local
+            # process could otherwise pose as any address to the login throttle.
+            proxy_headers=bool(api_settings.trusted_proxies),
+            forwarded_allow_ips=list(api_settings.trusted_proxies) or None,
             server_header=False,
         )
-        role = "API only" if args.no_scheduler else "API and scheduler"
+        role = (
+            "API only"
+            if args.no_scheduler
+            else "API and scheduler in one process"
+            if run_here
+            else f"API; scheduler node in process {child.pid if child else '?'}"
+        )
         log.info("serving (%s) on http://%s:%d/ ; Ctrl+C stops", role, args.host, args.port)
         _server_class()(config).run()
     finally:
+        if child is not None:
+            child.stop()
         tw.shutdown(wait=True)
         tw.close()
     return 0
+
+
+def _log_runs(tw: Any) -> None:
+    tw.add_listener(
+        _log_run,
+        EVENT_JOB_EXECUTED
+        | EVENT_JOB_ERROR
+        | EVENT_JOB_MISSED
+        | EVENT_JOB_SKIPPED
+        | EVENT_JOB_LOST,
+    )
 
 
 def _server_class() -> Any:

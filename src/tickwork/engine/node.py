@@ -189,3 +189,20 @@ class SchedulerNode:
             len(dropped),
             self.node_id,
         )
+
+    def thread_health(self) -> dict[str, bool]:
+        """Whether each thread of the node is alive: the loop (claims), the dispatcher
+        (starts), the writer (outcomes), the watchman (heartbeats, reaping) and every started
+        executor's control threads (timeouts, cancels). /readyz reports a dead one."""
+        health = {
+            "loop": self.loop.alive,
+            "dispatcher": self.dispatcher._thread.is_alive(),
+            "writer": self.writer._thread.is_alive(),
+            "watchman": self.watchman._thread.is_alive(),
+        }
+        with self._executors_lock:
+            executors = dict(self._executors)
+        for name, executor in sorted(executors.items()):
+            for part, alive in executor.health().items():
+                health[f"{name} executor {part}"] = alive
+        return health

@@ -14,11 +14,19 @@ from tickwork.audit import AuditLog, local_actor
 from tickwork.clock import Clock, SystemClock
 from tickwork.engine.events import EventBus, JobEvent, SchedulerEvent
 from tickwork.engine.node import NodeOptions, SchedulerNode
+from tickwork.errors import InvalidInput
 from tickwork.job import Job
 from tickwork.jobspec import JobSpec, build_record
 from tickwork.settings import Settings
 from tickwork.store import Store
 from tickwork.store.records import JobRecord
+from tickwork.targets.policy import BUILTIN_PREFIXES, check_target, denied_reason, module_of
+
+# Owners whose jobs the deployment declares itself (code, job files, built-ins): their
+# targets are trusted and make the default allowlist. Jobs of the others (api, cli) are
+# checked against it.
+TRUSTED_OWNERS = ("code", "python", "config", "builtin")
+RESTRICTED_OWNERS = ("api", "cli")
 
 
 class FacadeBase:
@@ -68,6 +76,31 @@ class FacadeBase:
         return build_record(
             spec, now_us=self.clock.now_us(), default_tz=self.settings.timezone, by=by
         )
+
+    # -- which targets the API, console and CLI may name (tickwork.targets.policy) -----------
+    def allowed_targets(self) -> tuple[str, ...]:
+        """The module prefixes jobs created through the API, console or CLI may target:
+        the ``allowed_targets`` setting, else the modules of the jobs declared in code and
+        job files (stored or pending in this process) plus Tickwork's built-ins."""
+        if self.settings.allowed_targets is not None:
+            return self.settings.allowed_targets
+        with self.store.db.read() as conn:
+            refs = self.store.jobs.refs_by_owner(conn, TRUSTED_OWNERS)
+        with self._lock:
+            refs.extend(str(r.target.get("ref")) for r in self._declared.values())
+        modules = {m for m in map(module_of, refs) if m is not None}
+        return (*BUILTIN_PREFIXES, *sorted(modules))
+
+    def _check_restricted(self, record: JobRecord, old: JobRecord | None) -> None:
+        """A job written through the API, console or CLI: its target must not be denied and,
+        when it is new or changed, must be allowed. Refused with InvalidInput("target")."""
+        ref = str(record.target.get("ref"))
+        reason = denied_reason(ref)
+        if reason is not None:
+            raise InvalidInput("target", reason)
+        if old is not None and str(old.target.get("ref")) == ref:
+            return  # unchanged: a later, narrower allowlist does not block other edits
+        check_target(ref, self.allowed_targets())
 
     def _job(self, record: JobRecord, *, pending: bool = False) -> Job:
         return Job(self, record, pending=pending)  # type: ignore[arg-type]  # a mixin of it

@@ -18,7 +18,7 @@ from tickwork.engine.events import (
 from tickwork.errors import Conflict, InvalidInput, NotFound
 from tickwork.job import Job
 from tickwork.jobspec import UNSET, JobSpec, build_record
-from tickwork.service.base import FacadeBase
+from tickwork.service.base import RESTRICTED_OWNERS, FacadeBase
 from tickwork.service.specs import (
     JOB_KEYS,
     MODIFIABLE,
@@ -30,6 +30,7 @@ from tickwork.service.specs import (
 )
 from tickwork.store import JobFilter
 from tickwork.store.records import JobRecord
+from tickwork.targets.policy import check_target
 
 
 class JobsMixin(FacadeBase):
@@ -91,6 +92,15 @@ class JobsMixin(FacadeBase):
         records = [
             build_record(s, now_us=now, default_tz=self.settings.timezone, by=by) for s in specs
         ]
+        if any(r.owner in RESTRICTED_OWNERS for r in records):
+            allowed = self.allowed_targets()
+            for r in records:
+                if r.owner in RESTRICTED_OWNERS:
+                    ref = str(r.target.get("ref"))
+                    try:
+                        check_target(ref, allowed)
+                    except InvalidInput as exc:
+                        raise InvalidInput(f"jobs[{r.id}].target", exc.reason) from None
         actor = by or self.actor
         with self.store.db.write() as conn:
             for start in range(0, len(records), 5_000):
@@ -280,7 +290,9 @@ class JobsMixin(FacadeBase):
                 spec.next_run_time = keep_next(old.next_fire_at)
             return spec
 
-        return self._rewrite(job_id, change, expected_version=expected_version, by=by)
+        return self._rewrite(
+            job_id, change, expected_version=expected_version, by=by, restricted=True
+        )
 
     def _save(
         self, record: JobRecord, *, replace_existing: bool, by: str | None = None
@@ -289,6 +301,8 @@ class JobsMixin(FacadeBase):
             old = (
                 self.store.jobs.get(conn, record.id, for_update=True) if replace_existing else None
             )
+            if record.owner in RESTRICTED_OWNERS:
+                self._check_restricted(record, old)
             if old is None:
                 self.store.jobs.insert(conn, record)
                 saved, code = record, EVENT_JOB_ADDED
@@ -330,7 +344,11 @@ class JobsMixin(FacadeBase):
         expected_version: int | None,
         by: str | None,
         action: str = "job.update",
+        restricted: bool = False,
     ) -> Job:
+        """Rebuild a job through ``change``. ``restricted``: the change comes through the
+        API or console (update_job), so the target rules apply (as they do to any change of
+        a job created there)."""
         declared = self._declared.get(job_id) if self.node is None else None
         now = self.clock.now_us()
         with self.store.db.write() as conn:
@@ -356,6 +374,8 @@ class JobsMixin(FacadeBase):
                 owner=old.owner,
                 owner_ref=old.owner_ref,
             )
+            if restricted or old.owner in RESTRICTED_OWNERS:
+                self._check_restricted(record, old)
             saved = self.store.jobs.update(conn, record, old.version)
             self.audit.record(
                 conn,

@@ -68,6 +68,11 @@ class JobRepo:
         self._write_tags(conn, record.id, record.tags)
         return new
 
+    def refs_by_owner(self, conn: Connection, owners: Sequence[str]) -> list[str]:
+        """The target refs of the jobs of these owners (the default target allowlist)."""
+        rows = conn.execute(select(job.c.target).where(job.c.owner.in_(list(owners))))
+        return [str(t.get("ref")) for (t,) in rows if isinstance(t, dict) and t.get("ref")]
+
     def delete(self, conn: Connection, job_id: str) -> bool:
         conn.execute(delete(job_tag).where(job_tag.c.job_id == job_id))
         return conn.execute(delete(job).where(job.c.id == job_id)).rowcount == 1

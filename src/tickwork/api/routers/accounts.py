@@ -146,7 +146,7 @@ def create_token(tw: TW, me: Me, body: s.TokenIn) -> s.TokenCreated:
     """A new API token with a role no higher than yours. The token is in this response
     only: it is stored as a keyed digest and cannot be shown again."""
     token, info = tw.accounts.create_token(
-        me, body.name, body.role, expires_at=convert.micros(body.expires_at)
+        me, body.name, body.role, expires_at=convert.micros(body.expires_at, "expires_at")
     )
     return s.TokenCreated(token=token, info=convert.token_out(info, tw.clock.now_us()))
 

@@ -68,7 +68,7 @@ def list_jobs(
     ``cursor``, with the same ``sort``)."""
     by_id = sort.lstrip("-") == "id"
     after = convert.decode_cursor(cursor) if by_id else None
-    after_key = None if by_id else convert.decode_key_cursor(cursor)
+    after_key = None if by_id else convert.decode_key_cursor(cursor, sort)
     records, last = tw.job_page(
         group=group,
         tag=tag,
@@ -209,7 +209,10 @@ def job_stats(
     """Runs of one job scheduled in [since, until): count, success rate, durations, slow runs."""
     record = _record(tw, job_id)
     report = tw.stats(
-        job_id, since=convert.micros(since), until=convert.micros(until), slow_s=slow_s
+        job_id,
+        since=convert.micros(since, "since"),
+        until=convert.micros(until, "until"),
+        slow_s=slow_s,
     )
     return convert.stats_out(report, {job_id: list(record.secret_keys)})
 

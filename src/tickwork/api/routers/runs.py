@@ -54,8 +54,8 @@ def list_runs(
     runs = tw.get_runs(
         job_id,
         status=list(status) if status else None,
-        since=convert.micros(since),
-        until=convert.micros(until),
+        since=convert.micros(since, "since"),
+        until=convert.micros(until, "until"),
         before=before,
         limit=limit + 1,
     )

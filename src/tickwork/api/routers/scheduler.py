@@ -96,7 +96,9 @@ def all_stats(
 ) -> s.StatsOut:
     """Runs scheduled in [since, until) (default: all): totals and one entry per job with
     runs, most runs first."""
-    report = tw.stats(since=convert.micros(since), until=convert.micros(until), slow_s=slow_s)
+    report = tw.stats(
+        since=convert.micros(since, "since"), until=convert.micros(until, "until"), slow_s=slow_s
+    )
     ids = {r.job_id for r in report.total.slowest}
     secrets = {}
     for job_id in ids:
