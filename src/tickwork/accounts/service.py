@@ -1,7 +1,9 @@
 """Accounts behind the facade (``Tickwork.accounts``): users and roles, console sessions,
-API tokens and the login rate limit. Every write is audited in its own transaction.
+API tokens and login throttling (``tickwork.accounts.throttle``). Every write is audited in
+its own transaction.
 
-Login attempts are rows in the shared database, so the limit holds across every API node.
+Disabling a user or resetting their password ends their sessions and revokes their API
+tokens for good: enabling them again brings none back.
 """
 
 from __future__ import annotations
@@ -9,22 +11,23 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tickwork.accounts import keys, passwords
-from tickwork.accounts.errors import AuthenticationFailed, PermissionDenied, RateLimited
+from tickwork.accounts.errors import AuthenticationFailed, PermissionDenied
 from tickwork.accounts.records import ApiToken, Principal, User
 from tickwork.accounts.roles import Role
+from tickwork.accounts.throttle import Throttle, ThrottlePolicy
 from tickwork.audit import AuditLog
 from tickwork.clock import Clock
 from tickwork.errors import Conflict, InvalidInput, NotFound
 from tickwork.settings import Settings
 from tickwork.store.database import Database
-from tickwork.store.tables_auth import api_token, login_attempt, session, user
+from tickwork.store.tables_auth import api_token, session, user
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,99}$")
 TOKEN_PREFIX = "tw_"
@@ -35,10 +38,8 @@ SEC = 1_000_000
 class AccountPolicy:
     session_idle_s: int = 12 * 3600  # a console session unused this long ends
     session_max_s: int = 7 * 86400  # and every session ends after this long
-    login_window_s: int = 15 * 60
-    max_failures_per_account: int = 5  # within the window
-    max_failures_per_address: int = 20
     touch_every_s: int = 60  # how often last-used/expiry columns are written on use
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)  # failed logins
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Accounts:
         self.audit = audit
         self.settings = settings
         self.policy = policy or AccountPolicy()
+        self.throttle = Throttle(db, self.policy.throttle)
         self._key: str | None = None
         self._key_loader: Callable[[], str] = lambda: keys.load_secret_key(settings.data_dir)
 
@@ -110,7 +112,8 @@ class Accounts:
         name = check_username(username)
         role = _role(role)
         passwords.check_password(password, username=name)
-        hashed = passwords.hash_password(password)
+        with passwords.hashing_slot():
+            hashed = passwords.hash_password(password)
         now = self.clock.now_us()
         with self.db.write() as conn:
             if only_if_none and conn.execute(select(func.count()).select_from(user)).scalar_one():
@@ -172,12 +175,13 @@ class Accounts:
                 values["disabled"] = bool(disabled)
             if password is not None:
                 passwords.check_password(password, username=old.username)
-                values["password_hash"] = passwords.hash_password(password)
+                with passwords.hashing_slot():
+                    values["password_hash"] = passwords.hash_password(password)
                 values["password_changed_at"] = now
             conn.execute(update(user).where(user.c.id == user_id).values(**values))
             self._keep_an_admin(conn)
             if password is not None or disabled:
-                conn.execute(delete(session).where(session.c.user_id == user_id))
+                self._end_access(conn, user_id, now)
             new = self._user_for_update(conn, user_id)
             self.audit.record(
                 conn,
@@ -214,17 +218,24 @@ class Accounts:
                 before=old.public(),
             )
 
-    def change_password(self, principal: Principal, current: str, new: str) -> None:
+    def change_password(
+        self, principal: Principal, current: str, new: str, address: str = "unknown"
+    ) -> None:
         """A user changes their own password; every session of theirs ends (the caller
-        logs in again), API tokens stay valid."""
-        with self.db.read() as conn:
-            stored = conn.execute(
-                select(user.c.password_hash).where(user.c.id == principal.user_id)
-            ).scalar()
-        if not passwords.verify_password(stored, current):
-            raise InvalidInput("current_password", "is not your current password")
+        logs in again), API tokens stay valid. The current-password check is throttled like
+        a login (the same account and address keys)."""
         passwords.check_password(new, username=principal.username, field="new_password")
-        hashed = passwords.hash_password(new)
+        address = (address or "unknown")[:64]
+        with passwords.hashing_slot():
+            self.throttle.reserve(principal.username, address, self.clock.now_us())
+            with self.db.read() as conn:
+                stored = conn.execute(
+                    select(user.c.password_hash).where(user.c.id == principal.user_id)
+                ).scalar()
+            if not passwords.verify_password(stored, current):
+                raise InvalidInput("current_password", "is not your current password")
+            self.throttle.succeeded(principal.username, address)
+            hashed = passwords.hash_password(new)
         now = self.clock.now_us()
         with self.db.write() as conn:
             conn.execute(
@@ -241,38 +252,90 @@ class Accounts:
                 subject=principal.username,
             )
 
+    def reset_password(self, username: str, password: str, *, by: str) -> User:
+        """Set a user's password from the command line (a lost admin password): their
+        sessions end and their API tokens are revoked."""
+        found = self.find_user(username)
+        if found is None:
+            raise NotFound("user", username)
+        passwords.check_password(password, username=found.username)
+        with passwords.hashing_slot():
+            hashed = passwords.hash_password(password)
+        now = self.clock.now_us()
+        with self.db.write() as conn:
+            conn.execute(
+                update(user)
+                .where(user.c.id == found.id)
+                .values(password_hash=hashed, password_changed_at=now, updated_at=now)
+            )
+            self._end_access(conn, found.id, now)
+            self.audit.record(
+                conn,
+                at=now,
+                actor=by,
+                action="user.update",
+                subject=found.username,
+                detail={"password_changed": True, "tokens_revoked": True},
+            )
+        return self.get_user(found.id)
+
+    def set_disabled(self, username: str, disabled: bool, *, by: str) -> User:
+        """Disable (sessions end, tokens revoked for good) or enable a user from the command
+        line; the last active admin stays."""
+        found = self.find_user(username)
+        if found is None:
+            raise NotFound("user", username)
+        now = self.clock.now_us()
+        with self.db.write() as conn:
+            conn.execute(
+                update(user).where(user.c.id == found.id).values(disabled=disabled, updated_at=now)
+            )
+            self._keep_an_admin(conn)
+            if disabled:
+                self._end_access(conn, found.id, now)
+            new = self._user_for_update(conn, found.id)
+            self.audit.record(
+                conn,
+                at=now,
+                actor=by,
+                action="user.update",
+                subject=found.username,
+                before=found.public(),
+                after=new.public(),
+            )
+        return new
+
+    @staticmethod
+    def _end_access(conn: Connection, user_id: int, now: int) -> None:
+        """End every session and revoke every API token of a user, for good."""
+        conn.execute(delete(session).where(session.c.user_id == user_id))
+        conn.execute(
+            update(api_token)
+            .where(api_token.c.user_id == user_id, api_token.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
     # -- login and sessions -------------------------------------------------------------------
     def login(self, username: str, password: str, address: str) -> Login:
-        """Check the password (rate-limited per account and per address, across nodes) and
-        open a console session."""
+        """Check the password and open a console session. The attempt is counted before the
+        check (growing delays per account and address, and per address, across nodes), and
+        only a few checks run at once (``passwords.hashing_slot``)."""
         name = (username or "").strip().lower()[:100]
         address = (address or "unknown")[:64]
+        with passwords.hashing_slot():
+            self.throttle.reserve(name, address, self.clock.now_us())
+            with self.db.read() as conn:
+                row = conn.execute(select(user).where(user.c.username == name)).mappings().first()
+            found = User.from_row(row) if row else None
+            ok = passwords.verify_password(row["password_hash"] if row else None, password or "")
+            ok = ok and found is not None and not found.disabled
+            if not ok or found is None:
+                raise AuthenticationFailed("wrong user name or password")  # already counted
+            self.throttle.succeeded(name, address)
+            rehash = row is not None and passwords.needs_rehash(row["password_hash"])
+            new_hash = passwords.hash_password(password) if rehash else None
         now = self.clock.now_us()
-        self._check_rate(name, address, now)
-        with self.db.read() as conn:
-            row = conn.execute(select(user).where(user.c.username == name)).mappings().first()
-        found = User.from_row(row) if row else None
-        ok = passwords.verify_password(row["password_hash"] if row else None, password or "")
-        ok = ok and found is not None and not found.disabled
         with self.db.write() as conn:
-            conn.execute(
-                insert(login_attempt),
-                [{"at": now, "username": name, "address": address, "succeeded": ok}],
-            )
-            window_start = now - self.policy.login_window_s * SEC
-            conn.execute(delete(login_attempt).where(login_attempt.c.at < now - 86_400 * SEC))
-        if not ok or found is None:
-            # Raised after the commit: the failure must count.
-            raise AuthenticationFailed("wrong user name or password")
-        with self.db.write() as conn:
-            # A success clears the account's failures (not the address's).
-            conn.execute(
-                delete(login_attempt).where(
-                    login_attempt.c.username == name,
-                    login_attempt.c.succeeded.is_(False),
-                    login_attempt.c.at >= window_start,
-                )
-            )
             conn.execute(delete(session).where(session.c.expires_at < now))
             token = secrets.token_urlsafe(32)
             expires = now + self.policy.session_idle_s * SEC
@@ -290,12 +353,9 @@ class Accounts:
                     }
                 ],
             )
-        if row is not None and passwords.needs_rehash(row["password_hash"]):
-            with self.db.write() as conn:
+            if new_hash is not None:
                 conn.execute(
-                    update(user)
-                    .where(user.c.id == found.id)
-                    .values(password_hash=passwords.hash_password(password))
+                    update(user).where(user.c.id == found.id).values(password_hash=new_hash)
                 )
         return Login(found, token, self.csrf_token(token), expires)
 
@@ -349,33 +409,6 @@ class Accounts:
         if principal.session_digest:
             with self.db.write() as conn:
                 conn.execute(delete(session).where(session.c.digest == principal.session_digest))
-
-    def _check_rate(self, name: str, address: str, now: int) -> None:
-        since = now - self.policy.login_window_s * SEC
-        window = self.policy.login_window_s * SEC
-        with self.db.read() as conn:
-            for column, value, limit, what in (
-                (login_attempt.c.username, name, self.policy.max_failures_per_account, "account"),
-                (login_attempt.c.address, address, self.policy.max_failures_per_address, "address"),
-            ):
-                ats = list(
-                    conn.execute(
-                        select(login_attempt.c.at)
-                        .where(
-                            column == value,
-                            login_attempt.c.succeeded.is_(False),
-                            login_attempt.c.at >= since,
-                        )
-                        .order_by(login_attempt.c.at.desc())
-                        .limit(limit)
-                    ).scalars()
-                )
-                if len(ats) >= limit:
-                    # Allowed again when the oldest of the last ``limit`` failures expires.
-                    retry = max(1, -(-(ats[-1] + window - now) // SEC))
-                    raise RateLimited(
-                        f"too many failed logins for this {what}; try again later", int(retry)
-                    )
 
     # -- API tokens ---------------------------------------------------------------------------
     def create_token(

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 log = logging.getLogger("tickwork.serve")
@@ -29,6 +29,10 @@ IN_PROCESS_ENV = "TICKWORK_SCHEDULER_IN_PROCESS"
 PARENT_PIPE_ENV = "TICKWORK_PARENT_PIPE"  # set for a supervised child: stdin closes with us
 HEALTH_EVERY_S = 2.0
 EXIT_BROKEN = 3  # a thread of the node died
+EXIT_LOCKED = 4  # another scheduler node runs on this SQLite database
+# Exit statuses of a child that a restart cannot help: bad configuration (2), the SQLite
+# database taken by another scheduler (4). The API server stops with the same status.
+FATAL = (2, EXIT_LOCKED)
 _RESTART_MAX_S = 30.0
 
 
@@ -49,6 +53,7 @@ class SchedulerProcess:
         self._stopping = threading.Event()
         self._last_exit: int | None = None
         self._restarts = 0
+        self.on_fatal: Callable[[int], None] = lambda code: None
         self._thread = threading.Thread(target=self._watch, name="tickwork-supervisor", daemon=True)
 
     @property
@@ -103,6 +108,10 @@ class SchedulerProcess:
             if self._stopping.is_set():
                 return
             self._last_exit = code
+            if code in FATAL:
+                log.error("the scheduler process cannot run (status %s); stopping", code)
+                self.on_fatal(code)
+                return
             started = time.monotonic()
             log.error(
                 "the scheduler process exited with status %s; restarting in %.0f s", code, delay
@@ -146,7 +155,13 @@ def run_scheduler(tw: Any) -> int:
         signal.signal(sig, lambda *_: stop.set())
     if os.environ.get(PARENT_PIPE_ENV) == "stdin":
         threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
-    tw.start()
+    from tickwork.engine.single_node_lock import SchedulerAlreadyRunning
+
+    try:
+        tw.start()
+    except SchedulerAlreadyRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     for job in tw.get_jobs(limit=20):
         log.info("job %-20s %s; next run %s", job.id, job.trigger.describe("en"), job.next_run_time)
     status = 0

@@ -127,6 +127,7 @@ def _serve(args: argparse.Namespace) -> int:
     run_here = in_process and not args.no_scheduler
     tw = Tickwork(settings=settings, job_files=[str(f) for f in files] if run_here else [])
     child: sp.SchedulerProcess | None = None
+    status: list[int] = []  # a fatal exit of the scheduler child stops the server with it
     try:
         _first_admin(tw, demo=args.demo, url=f"http://{args.host}:{args.port}/")
         if not args.quiet and run_here:
@@ -147,6 +148,13 @@ def _serve(args: argparse.Namespace) -> int:
                 )
         app = create_app(tw, api_settings)
         if not args.no_scheduler and not run_here:
+            if tw.store.db.sqlite_path is not None:
+                # One scheduler per SQLite file: refuse now, as an in-process node would.
+                from tickwork.engine.single_node_lock import SingleNodeLock
+
+                probe = SingleNodeLock(tw.store.db.sqlite_path)
+                probe.acquire()
+                probe.release()
             child = sp.SchedulerProcess(sp.child_argv(args), dict(os.environ))
             child.start()
             app.state.scheduler_process = child
@@ -170,13 +178,21 @@ def _serve(args: argparse.Namespace) -> int:
             else f"API; scheduler node in process {child.pid if child else '?'}"
         )
         log.info("serving (%s) on http://%s:%d/ ; Ctrl+C stops", role, args.host, args.port)
-        _server_class()(config).run()
+        server = _server_class()(config)
+        if child is not None:
+
+            def fatal(code: int) -> None:
+                status.append(code)
+                server.should_exit = True
+
+            child.on_fatal = fatal
+        server.run()
     finally:
         if child is not None:
             child.stop()
         tw.shutdown(wait=True)
         tw.close()
-    return 0
+    return status[0] if status else 0
 
 
 def _log_runs(tw: Any) -> None:

@@ -70,8 +70,10 @@ def me(tw: TW, me: Me, request: Request) -> s.MeOut:
 @route(router, "POST", "/api/me/password", role=Role.VIEWER, status_code=HTTP_204_NO_CONTENT)
 def change_password(tw: TW, me: Me, body: s.PasswordChangeIn, request: Request) -> Response:
     """Change your own password. Every console session of yours ends (log in again); API
-    tokens stay valid."""
-    tw.accounts.change_password(me, body.current_password, body.new_password)
+    tokens stay valid. Wrong current passwords are throttled like failed logins (429)."""
+    tw.accounts.change_password(
+        me, body.current_password, body.new_password, client_address(request)
+    )
     response = Response(status_code=HTTP_204_NO_CONTENT)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_cookie_secure(request)
