@@ -38,3 +38,12 @@ def record_pid(out: str) -> int:
 
     Path(out).write_text(str(os.getpid()), encoding="utf-8")
     return os.getpid()
+
+
+def use_nested_secret(creds: dict[str, object], out: str) -> dict[str, object]:
+    """A job whose secret is a mapping: it uses a leaf, prints it, logs it and returns the
+    whole mapping (the executor must mask every leaf everywhere)."""
+    Path(out).write_text(str(creds["password"]), encoding="utf-8")
+    print(f"connecting as {creds['user']} with {creds['password']}")
+    logging.getLogger("tests.api.nested").warning("token list %s", creds["tokens"])
+    return creds

@@ -140,6 +140,7 @@ class Proxy:
         for s in self.sockets:
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
+            s.close()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ systemd, Kubernetes) starts it again; a half-dead node would keep its heartbeat 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -21,12 +22,30 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
+
+from tickwork.clock import us_to_datetime
+from tickwork.engine.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_LOST,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SKIPPED,
+    EventBus,
+    JobExecutionEvent,
+)
 
 log = logging.getLogger("tickwork.serve")
 IN_PROCESS_ENV = "TICKWORK_SCHEDULER_IN_PROCESS"
 PARENT_PIPE_ENV = "TICKWORK_PARENT_PIPE"  # set for a supervised child: stdin closes with us
+EVENT_FD_ENV = "TICKWORK_EVENT_FD"  # the child reports ended runs there (the API's /metrics)
+_RELAYED = (
+    EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_SKIPPED | EVENT_JOB_LOST
+)
+_RELAY_BACKLOG = 100_000  # events waiting for the pipe; beyond it they are dropped, never waited on
 HEALTH_EVERY_S = 2.0
 EXIT_BROKEN = 3  # a thread of the node died
 EXIT_LOCKED = 4  # another scheduler node runs on this SQLite database
@@ -44,10 +63,17 @@ class SchedulerProcess:
     """A supervised ``tickwork serve --no-api`` child: started, restarted when it exits
     while we run, stopped (SIGTERM, then SIGKILL) when we stop."""
 
-    def __init__(self, argv: Sequence[str], env: dict[str, str], grace_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        env: dict[str, str],
+        grace_s: float = 60.0,
+        bus: EventBus | None = None,
+    ) -> None:
         self.argv = list(argv)
         self.env = {**env, PARENT_PIPE_ENV: "stdin"}
         self.grace_s = grace_s
+        self.bus = bus  # the child's ended runs are published here (this process's metrics)
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -93,10 +119,43 @@ class SchedulerProcess:
             self._thread.join(5)
 
     def _spawn(self) -> None:
-        with self._lock:
-            # stdin is a pipe we never write: the child sees EOF when we are gone.
-            self._proc = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.PIPE)
+        read_fd, write_fd = os.pipe()
+        try:
+            with self._lock:
+                # stdin is a pipe we never write: the child sees EOF when we are gone.
+                self._proc = subprocess.Popen(
+                    self.argv,
+                    env={**self.env, EVENT_FD_ENV: str(write_fd)},
+                    stdin=subprocess.PIPE,
+                    pass_fds=(write_fd,),
+                )
+        finally:
+            os.close(write_fd)
+        threading.Thread(
+            target=self._relay_in, args=(read_fd,), name="tickwork-relay", daemon=True
+        ).start()
         log.info("scheduler process started (pid %d)", self._proc.pid)
+
+    def _relay_in(self, fd: int) -> None:
+        """Publish the child's ended runs on our bus, until its end of the pipe closes."""
+        with os.fdopen(fd, "rb") as pipe:
+            for line in pipe:
+                if self.bus is None:
+                    continue
+                try:
+                    data = json.loads(line)
+                    event = JobExecutionEvent(
+                        code=int(data["code"]),
+                        job_id=str(data["job_id"]),
+                        run_id=int(data["run_id"]),
+                        scheduled_run_time=us_to_datetime(int(data["at"])),
+                        status=str(data["status"]),
+                        error=data.get("error"),
+                    )
+                except (ValueError, KeyError, TypeError):
+                    continue
+                if self.bus.wants(event.code):
+                    self.bus.publish(event)
 
     def _watch(self) -> None:
         delay = 1.0
@@ -155,6 +214,8 @@ def run_scheduler(tw: Any) -> int:
         signal.signal(sig, lambda *_: stop.set())
     if os.environ.get(PARENT_PIPE_ENV) == "stdin":
         threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
+    if os.environ.get(EVENT_FD_ENV, "").isdigit():
+        _relay_out(tw, int(os.environ[EVENT_FD_ENV]))
     from tickwork.engine.single_node_lock import SchedulerAlreadyRunning
 
     try:
@@ -180,6 +241,41 @@ def run_scheduler(tw: Any) -> int:
     finally:
         tw.shutdown(wait=True)
     return status
+
+
+def _relay_out(tw: Any, fd: int) -> None:
+    """Report ended runs to the API process through ``fd`` (JSON lines), from a thread of
+    its own: the engine never waits on the pipe; a backlog beyond _RELAY_BACKLOG is dropped
+    (they are metrics, and every run is in the database anyway)."""
+    backlog: deque[bytes] = deque(maxlen=_RELAY_BACKLOG)
+    ready = threading.Event()
+
+    def queue(event: JobExecutionEvent) -> None:
+        when: datetime = event.scheduled_run_time
+        line = {
+            "code": event.code,
+            "job_id": event.job_id,
+            "run_id": event.run_id,
+            "at": int(when.timestamp() * 1_000_000),
+            "status": event.status,
+            "error": event.error,
+        }
+        backlog.append(json.dumps(line).encode() + b"\n")
+        ready.set()
+
+    def write() -> None:
+        with os.fdopen(fd, "wb", buffering=0) as pipe:
+            while True:
+                ready.wait()
+                ready.clear()
+                while backlog:
+                    try:
+                        pipe.write(backlog.popleft())
+                    except OSError:  # the API process is gone
+                        return
+
+    threading.Thread(target=write, name="tickwork-relay", daemon=True).start()
+    tw.add_listener(queue, _RELAYED)
 
 
 def _watch_parent(stop: threading.Event) -> None:

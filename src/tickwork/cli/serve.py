@@ -155,7 +155,7 @@ def _serve(args: argparse.Namespace) -> int:
                 probe = SingleNodeLock(tw.store.db.sqlite_path)
                 probe.acquire()
                 probe.release()
-            child = sp.SchedulerProcess(sp.child_argv(args), dict(os.environ))
+            child = sp.SchedulerProcess(sp.child_argv(args), dict(os.environ), bus=tw.bus)
             child.start()
             app.state.scheduler_process = child
         config = uvicorn.Config(

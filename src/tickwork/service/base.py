@@ -12,6 +12,8 @@ from typing import Any
 
 from tickwork.audit import AuditLog, local_actor
 from tickwork.clock import Clock, SystemClock
+from tickwork.connections.job_secrets import seal_kwargs
+from tickwork.connections.vault import Vault
 from tickwork.engine.events import EventBus, JobEvent, SchedulerEvent
 from tickwork.engine.node import NodeOptions, SchedulerNode
 from tickwork.errors import InvalidInput
@@ -67,6 +69,7 @@ class FacadeBase:
         self.audit = AuditLog(self.store.db)
         self.actor = local_actor()  # who the audit names when a call gives no ``by``
         self._accounts: Any = None
+        self._vault: Vault | None = None
         self.node: SchedulerNode | None = None
         self._declared: dict[str, JobRecord] = {}  # code jobs declared before start()
         self._lock = threading.RLock()
@@ -76,6 +79,26 @@ class FacadeBase:
         return build_record(
             spec, now_us=self.clock.now_us(), default_tz=self.settings.timezone, by=by
         )
+
+    # -- secrets at rest (tickwork.connections) ------------------------------------------------
+    @property
+    def vault(self) -> Vault:
+        """The keyring that seals job secrets (loaded on first use; see
+        ``tickwork.connections.vault``)."""
+        if self._vault is None:
+            self._vault = Vault.load(self.settings.data_dir)
+        return self._vault
+
+    def _seal(self, record: JobRecord, old: JobRecord | None = None) -> JobRecord:
+        """``record`` with its secret kwargs sealed (stored seals kept when unchanged)."""
+        if not record.secret_keys:
+            return record
+        kwargs = record.target.get("kwargs") or {}
+        if not any(kwargs.get(k) not in (None, "") for k in record.secret_keys):
+            return record
+        old_kwargs = old.target.get("kwargs") if old is not None and old.id == record.id else None
+        sealed = seal_kwargs(self.vault, record.id, record.secret_keys, kwargs, old_kwargs)
+        return replace(record, target={**record.target, "kwargs": sealed})
 
     # -- which targets the API, console and CLI may name (tickwork.targets.policy) -----------
     def allowed_targets(self) -> tuple[str, ...]:
@@ -103,6 +126,8 @@ class FacadeBase:
         check_target(ref, self.allowed_targets())
 
     def _job(self, record: JobRecord, *, pending: bool = False) -> Job:
+        if record.secret_keys and self._vault is None:
+            self.vault  # noqa: B018 - loads the keys that open Job.kwargs
         return Job(self, record, pending=pending)  # type: ignore[arg-type]  # a mixin of it
 
     def _publish(self, event: JobEvent | SchedulerEvent) -> None:

@@ -90,7 +90,8 @@ class JobsMixin(FacadeBase):
         """Bulk-add new jobs (ids must not exist yet) in large transactions."""
         now = self.clock.now_us()
         records = [
-            build_record(s, now_us=now, default_tz=self.settings.timezone, by=by) for s in specs
+            self._seal(build_record(s, now_us=now, default_tz=self.settings.timezone, by=by))
+            for s in specs
         ]
         if any(r.owner in RESTRICTED_OWNERS for r in records):
             allowed = self.allowed_targets()
@@ -303,6 +304,7 @@ class JobsMixin(FacadeBase):
             )
             if record.owner in RESTRICTED_OWNERS:
                 self._check_restricted(record, old)
+            record = self._seal(record, old)
             if old is None:
                 self.store.jobs.insert(conn, record)
                 saved, code = record, EVENT_JOB_ADDED
@@ -376,6 +378,7 @@ class JobsMixin(FacadeBase):
             )
             if restricted or old.owner in RESTRICTED_OWNERS:
                 self._check_restricted(record, old)
+            record = self._seal(record, old)
             saved = self.store.jobs.update(conn, record, old.version)
             self.audit.record(
                 conn,

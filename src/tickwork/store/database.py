@@ -53,7 +53,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
         if self.is_sqlite:
             path = Path(self.url.database or "")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(path)
             self.sqlite_path: Path | None = path.resolve()
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             kwargs["pool_size"] = pool_size
@@ -109,6 +109,29 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """The database holds job definitions and run logs: its directory is created 0700 and
+    the file 0600 (SQLite gives its -wal and -shm files the database file's mode), and an
+    existing file readable by others is tightened."""
+    import os
+    import stat
+
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            try:
+                st = name.stat()
+                if stat.S_IMODE(st.st_mode) & 0o077 and st.st_uid == os.getuid():
+                    name.chmod(0o600)
+            except (FileNotFoundError, PermissionError):
+                pass
+    else:
+        os.close(fd)
 
 
 def _configure_sqlite(engine: Engine) -> None:

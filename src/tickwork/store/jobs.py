@@ -147,6 +147,11 @@ class JobRepo:
         query = select(job.c.id).where(*self._conditions(flt)).order_by(job.c.id)
         return list(conn.execute(query).scalars())
 
+    def ids_with_secrets(self, conn: Connection) -> list[str]:
+        """Ids of the jobs that list secret kwargs (for re-encryption under a new key)."""
+        rows = conn.execute(select(job.c.id, job.c.secret_keys).order_by(job.c.id))
+        return [job_id for job_id, keys in rows if keys]
+
     def executors_in_use(self, conn: Connection) -> list[str]:
         query = select(job.c.executor).where(job.c.next_fire_at.is_not(None)).distinct()
         return list(conn.execute(query).scalars())
