@@ -53,7 +53,8 @@ def test_rotate_moves_every_secret_to_a_new_key(tmp_path: Path) -> None:
         old_token = job.record.target["kwargs"]["password"]
     assert SECRET not in stored_kwargs(tmp_path)
     status = cli(tmp_path, "secrets", "status").stdout
-    assert first_key in status and "current" in status
+    assert first_key in status
+    assert "current" in status
     out = cli(tmp_path, "secrets", "rotate").stdout
     assert "re-encrypted 3 secret(s) of 3 job(s)" in out, out
     ring = tmp_path / "vault_keys"
@@ -72,4 +73,5 @@ def test_rotate_moves_every_secret_to_a_new_key(tmp_path: Path) -> None:
     # a seal of the old key (a backup's) still opens in a fresh process
     assert opened_elsewhere(tmp_path, old_token, "job:j0:kwarg:password") == f'"{SECRET}-0"'
     status = cli(tmp_path, "secrets", "status").stdout
-    assert new_key in status and first_key in status
+    assert new_key in status
+    assert first_key in status
