@@ -131,9 +131,11 @@ class FacadeBase:
         return Job(self, record, pending=pending)  # type: ignore[arg-type]  # a mixin of it
 
     def _publish(self, event: JobEvent | SchedulerEvent) -> None:
-        self.bus.publish(event)
+        # inside a unit of work (an API write), only once the change is committed
+        self.store.db.after_commit(lambda: self.bus.publish(event))
 
     def _changed(self) -> None:
         """Something the loop should look at changed: wake this process's node."""
-        if self.node is not None:
-            self.node.wake()
+        node = self.node
+        if node is not None:
+            self.store.db.after_commit(node.wake)

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
+from tickwork.api.atomic import atomic
 from tickwork.api.security import TW, Me, route
 from tickwork.errors import NotFound
 from tickwork.models import FINISHED_STATUSES
@@ -163,6 +164,7 @@ def _sse(event: str, data: object, event_id: int) -> str:
 @route(
     router, "POST", "/api/runs/{run_id}/cancel", role=Role.OPERATOR, response_model=s.CancelResult
 )
+@atomic
 def cancel_run(tw: TW, me: Me, run_id: s.RowId) -> s.CancelResult:
     """Cancel a queued run at once, or ask the node running it to stop it (409 if it ended)."""
     status = tw.cancel_run(run_id, by=me.actor)
