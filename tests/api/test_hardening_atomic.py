@@ -87,7 +87,7 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[Any, str]]] = [
         "/api/users",
         {"username": "newbie", "password": "a long new passphrase", "role": "viewer"},
         (convert, "user_out"),
-    ),  # fmt: skip
+    ),
     ("POST", "/api/tokens", {"name": "t"}, (convert, "token_out")),
 ]
 
