@@ -18,7 +18,7 @@ from typing import Any
 
 from tickwork.errors import InvalidInput, TriggerError
 from tickwork.models import ConcurrencyPolicy, MisfirePolicy
-from tickwork.parameters import check_declarations, check_depth
+from tickwork.parameters import SURROGATE, check_declarations, check_json
 from tickwork.store.records import JobRecord
 from tickwork.targets import is_coroutine_target, ref_of, resolve
 from tickwork.triggers import Trigger, from_keywords, from_spec
@@ -289,6 +289,8 @@ def _text(name: str, value: Any, limit: int) -> str:
         raise InvalidInput(name, f"is {len(value)} characters long; the limit is {limit}")
     if _CONTROL_CHARS.search(value):
         raise InvalidInput(name, "contains control characters")
+    if SURROGATE.search(value):
+        raise InvalidInput(name, "holds a lone UTF-16 surrogate, which is not text")
     return value
 
 
@@ -359,7 +361,7 @@ def _arguments(args: Any, kwargs: Any) -> tuple[list[Any], dict[str, Any]]:
     if not out[0] and not out[1]:
         return out  # nothing to check (most jobs: a million are added in bulk)
     for name, value in (("args", out[0]), ("kwargs", out[1])):
-        check_depth(name, value)
+        check_json(name, value)
         try:
             text = json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as exc:

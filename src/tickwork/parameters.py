@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import keyword
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -34,15 +35,27 @@ _KEYS = frozenset(
 )  # fmt: skip
 
 
+SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: not text any store can keep
+
+
 def json_depth(value: Any, limit: int = MAX_DEPTH) -> int:
     """How deeply ``value`` nests lists and dicts (a scalar is 0), counted without recursion
     and stopping once past ``limit``."""
+    return _walk(value, limit)[0]
+
+
+def _walk(value: Any, limit: int) -> tuple[int, bool]:
+    """(depth, holds a lone surrogate) of a JSON value, without recursion."""
     deepest = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, str):
+            if SURROGATE.search(item):
+                return deepest, True
+            continue
         if isinstance(item, Mapping):
-            children: Iterable[Any] = item.values()
+            children: Iterable[Any] = [*item.keys(), *item.values()]
         elif isinstance(item, list | tuple):
             children = item
         else:
@@ -51,14 +64,18 @@ def json_depth(value: Any, limit: int = MAX_DEPTH) -> int:
         if depth > deepest:
             deepest = depth
             if deepest > limit:
-                return deepest
+                return deepest, False
         stack.extend((child, depth) for child in children)
-    return deepest
+    return deepest, False
 
 
-def check_depth(field: str, value: Any, limit: int = MAX_DEPTH) -> None:
-    if json_depth(value, limit) > limit:
+def check_json(field: str, value: Any, limit: int = MAX_DEPTH) -> None:
+    """Refuse a JSON value nested deeper than ``limit`` or holding a lone surrogate."""
+    depth, surrogate = _walk(value, limit)
+    if depth > limit:
         raise InvalidInput(field, f"is nested more than {limit} levels deep")
+    if surrogate:
+        raise InvalidInput(field, "holds a lone UTF-16 surrogate, which is not text")
 
 
 def _fits(type_: str, value: Any) -> bool:
@@ -182,6 +199,8 @@ def _check_value(field: str, decl: Mapping[str, Any], value: Any) -> Any:
         if high is not None and value > high:
             raise InvalidInput(field, f"{value!r} is above the maximum {high!r}")
     if type_ == "string":
+        if SURROGATE.search(value):
+            raise InvalidInput(field, "holds a lone UTF-16 surrogate, which is not text")
         limit = decl.get("max_length", MAX_STRING)
         if len(value) > limit:
             raise InvalidInput(field, f"is {len(value)} characters long; the limit is {limit}")

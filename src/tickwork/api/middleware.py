@@ -39,6 +39,12 @@ MAX_BODY_DEPTH = 40
 _STRINGS = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
 _BRACKETS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _OTHER = bytes(b for b in range(256) if b not in b"[{]}")
+# A \uD800-\uDFFF escape that is not half of a pair decodes to a string no database, log or
+# response can encode (UTF-8 has no lone surrogates): refused at the door.
+_LONE_SURROGATE = re.compile(
+    rb"(?i:\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})"
+    rb"|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2})"
+)
 
 
 def json_depth(body: bytes) -> int:
@@ -126,17 +132,20 @@ class BodyLimit:
                     return {"type": "http.disconnect"}
                 chunks.append(chunk)
                 if not message.get("more_body", False) and not refused:
-                    depth = json_depth(b"".join(chunks))
-                    if depth > MAX_BODY_DEPTH:
+                    body = b"".join(chunks)
+                    depth = json_depth(body)
+                    why = (
+                        f"the JSON nests {depth} levels deep; the limit is {MAX_BODY_DEPTH}"
+                        if depth > MAX_BODY_DEPTH
+                        else "the JSON holds a lone UTF-16 surrogate (\\uD800-\\uDFFF), "
+                        "which is not text"
+                        if _LONE_SURROGATE.search(body)
+                        else None
+                    )
+                    if why is not None:
                         refused = True
                         if not started:
-                            await _problem(
-                                send,
-                                422,
-                                "Invalid input",
-                                f"the JSON nests {depth} levels deep; the limit is "
-                                f"{MAX_BODY_DEPTH}",
-                            )
+                            await _problem(send, 422, "Invalid input", why)
                         return {"type": "http.disconnect"}
             return message
 
