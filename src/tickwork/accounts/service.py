@@ -18,10 +18,11 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tickwork.accounts import keys, passwords
-from tickwork.accounts.errors import AuthenticationFailed, PermissionDenied
-from tickwork.accounts.records import ApiToken, Principal, User
+from tickwork.accounts.errors import AuthenticationFailed
+from tickwork.accounts.records import Principal, User
 from tickwork.accounts.roles import Role
 from tickwork.accounts.throttle import Throttle, ThrottlePolicy
+from tickwork.accounts.tokens import SEC, TokensMixin, parse_role
 from tickwork.audit import AuditLog
 from tickwork.clock import Clock
 from tickwork.errors import Conflict, InvalidInput, NotFound
@@ -30,8 +31,6 @@ from tickwork.store.database import Database
 from tickwork.store.tables_auth import api_token, session, user
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,99}$")
-TOKEN_PREFIX = "tw_"
-SEC = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +49,7 @@ class Login:
     expires_at: int
 
 
-class Accounts:
+class Accounts(TokensMixin):
     def __init__(
         self,
         db: Database,
@@ -110,7 +109,7 @@ class Accounts:
         """Create a user. With ``only_if_none`` nothing happens (None is returned) when any
         user exists already: how the first admin is made from environment variables."""
         name = check_username(username)
-        role = _role(role)
+        role = parse_role(role)
         passwords.check_password(password, username=name)
         with passwords.hashing_slot():
             hashed = passwords.hash_password(password)
@@ -161,7 +160,7 @@ class Accounts:
         """Change a user's role, disabled flag or password (admins). Nobody changes their own
         role or disables themselves, and the last active admin stays an active admin."""
         now = self.clock.now_us()
-        new_role = None if role is None else _role(role)
+        new_role = None if role is None else parse_role(role)
         with self.db.write() as conn:
             old = self._user_for_update(conn, user_id)
             if user_id == by.user_id and (
@@ -410,145 +409,7 @@ class Accounts:
             with self.db.write() as conn:
                 conn.execute(delete(session).where(session.c.digest == principal.session_digest))
 
-    # -- API tokens ---------------------------------------------------------------------------
-    def create_token(
-        self,
-        principal: Principal,
-        name: str,
-        role: Role | str | None = None,
-        *,
-        expires_at: int | None = None,
-    ) -> tuple[str, ApiToken]:
-        """A new token for the principal's user, with a role no higher than the principal's.
-        Returns the token (shown once; only its digest is stored) and its record."""
-        name = _text("name", name, 100)
-        wanted = principal.role if role is None else _role(role)
-        if not principal.role.covers(wanted):
-            raise PermissionDenied(
-                f"a token's role cannot exceed yours ({principal.role.value}); "
-                f"asked for {wanted.value}"
-            )
-        now = self.clock.now_us()
-        if expires_at is not None and expires_at <= now:
-            raise InvalidInput("expires_at", "must be in the future")
-        token_id = secrets.token_hex(8)
-        token = f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
-        with self.db.write() as conn:
-            conn.execute(
-                insert(api_token),
-                [
-                    {
-                        "id": token_id,
-                        "user_id": principal.user_id,
-                        "name": name,
-                        "digest": keys.digest(self.secret_key, "token", token),
-                        "role": wanted.value,
-                        "created_at": now,
-                        "expires_at": expires_at,
-                        "last_used_at": None,
-                        "revoked_at": None,
-                    }
-                ],
-            )
-            self.audit.record(
-                conn,
-                at=now,
-                actor=principal.actor,
-                action="token.create",
-                subject=token_id,
-                detail={
-                    "name": name,
-                    "role": wanted.value,
-                    "expires_at": expires_at,
-                    "user": principal.username,
-                },
-            )
-        return token, self._token(token_id)
-
-    def list_tokens(self, user_id: int | None = None) -> list[ApiToken]:
-        query = (
-            select(api_token, user.c.username)
-            .join(user, user.c.id == api_token.c.user_id)
-            .order_by(api_token.c.created_at.desc())
-        )
-        if user_id is not None:
-            query = query.where(api_token.c.user_id == user_id)
-        with self.db.read() as conn:
-            return [_token_of(r) for r in conn.execute(query).mappings()]
-
-    def revoke_token(self, token_id: str, principal: Principal) -> ApiToken:
-        """Revoke a token: one's own, or anyone's for an admin."""
-        found = self._token(token_id)
-        if found.user_id != principal.user_id and not principal.role.covers(Role.ADMIN):
-            raise NotFound("token", token_id)  # other users' tokens are not even visible
-        now = self.clock.now_us()
-        with self.db.write() as conn:
-            conn.execute(
-                update(api_token)
-                .where(api_token.c.id == token_id, api_token.c.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
-            self.audit.record(
-                conn,
-                at=now,
-                actor=principal.actor,
-                action="token.revoke",
-                subject=token_id,
-                detail={"name": found.name, "user": found.username},
-            )
-        return self._token(token_id)
-
-    def authenticate_token(self, token: str) -> Principal | None:
-        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-            return None
-        dig = keys.digest(self.secret_key, "token", token)
-        now = self.clock.now_us()
-        with self.db.read() as conn:
-            row = (
-                conn.execute(
-                    select(
-                        api_token, user.c.username, user.c.role.label("user_role"), user.c.disabled
-                    )
-                    .join(user, user.c.id == api_token.c.user_id)
-                    .where(api_token.c.digest == dig)
-                )
-                .mappings()
-                .first()
-            )
-        if row is None or row["disabled"] or row["revoked_at"] is not None:
-            return None
-        if row["expires_at"] is not None and row["expires_at"] <= now:
-            return None
-        last = row["last_used_at"]
-        if last is None or now - last >= self.policy.touch_every_s * SEC:
-            with self.db.write() as conn:
-                conn.execute(
-                    update(api_token).where(api_token.c.id == row["id"]).values(last_used_at=now)
-                )
-        return Principal(
-            user_id=int(row["user_id"]),
-            username=row["username"],
-            role=Role.lowest(Role(row["role"]), Role(row["user_role"])),
-            via="token",
-            token_id=row["id"],
-        )
-
     # -- internals ----------------------------------------------------------------------------
-    def _token(self, token_id: str) -> ApiToken:
-        with self.db.read() as conn:
-            row = (
-                conn.execute(
-                    select(api_token, user.c.username)
-                    .join(user, user.c.id == api_token.c.user_id)
-                    .where(api_token.c.id == token_id)
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound("token", token_id)
-        return _token_of(row)
-
     @staticmethod
     def _user_for_update(conn: Connection, user_id: int) -> User:
         row = conn.execute(select(user).where(user.c.id == user_id)).mappings().first()
@@ -577,34 +438,3 @@ def check_username(value: object) -> str:
             "1-100 characters: letters, digits and _ . @ - (starting with a letter or digit)",
         )
     return name
-
-
-def _role(value: Role | str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise InvalidInput("role", f"{value!r} is not one of viewer, operator, admin") from None
-
-
-def _text(field: str, value: object, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(field, "must be non-empty text")
-    if len(value) > limit:
-        raise InvalidInput(field, f"is {len(value)} characters long; the limit is {limit}")
-    if any(ord(c) < 32 for c in value):
-        raise InvalidInput(field, "contains control characters")
-    return value.strip()
-
-
-def _token_of(row: Any) -> ApiToken:
-    return ApiToken(
-        id=row["id"],
-        user_id=int(row["user_id"]),
-        username=row["username"],
-        name=row["name"],
-        role=Role(row["role"]),
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        last_used_at=row["last_used_at"],
-        revoked_at=row["revoked_at"],
-    )
