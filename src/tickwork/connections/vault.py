@@ -114,9 +114,12 @@ class Vault:
         return token.split(":", 2)[1] if is_sealed(token) and token.count(":") >= 2 else None
 
     @classmethod
-    def load(cls, data_dir: Path, env: Mapping[str, str] | None = None) -> Vault:
+    def load(
+        cls, data_dir: Path, env: Mapping[str, str] | None = None, *, create: bool = True
+    ) -> Vault:
         """The keyring of this deployment (see the module's docstring); its keys join the
-        process's set. Creates ``<data dir>/vault_keys`` when there is no key at all."""
+        process's set. Creates ``<data dir>/vault_keys`` when there is no key at all (unless
+        ``create`` is false: then VaultError)."""
         env = os.environ if env is None else env
         keys: dict[str, bytes] = {}
         current: str | None = None
@@ -129,6 +132,8 @@ class Vault:
             sources.append("the secret key")
         ring = _read_keyring(data_dir, env)
         if ring is None and not keys:
+            if not create:
+                raise VaultError("no vault key: no secret key and no keyring")
             create_keyring(data_dir)
             ring = _read_keyring(data_dir, env)
         if ring is not None:

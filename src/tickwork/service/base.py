@@ -4,6 +4,7 @@ are mixins over this base; ``tickwork.service.facade.Tickwork`` puts them togeth
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -13,7 +14,7 @@ from typing import Any
 from tickwork.audit import AuditLog, local_actor
 from tickwork.clock import Clock, SystemClock
 from tickwork.connections.job_secrets import seal_kwargs
-from tickwork.connections.vault import Vault
+from tickwork.connections.vault import Vault, VaultError
 from tickwork.engine.events import EventBus, JobEvent, SchedulerEvent
 from tickwork.engine.node import NodeOptions, SchedulerNode
 from tickwork.errors import InvalidInput
@@ -23,6 +24,8 @@ from tickwork.settings import Settings
 from tickwork.store import Store
 from tickwork.store.records import JobRecord
 from tickwork.targets.policy import BUILTIN_PREFIXES, check_target, denied_reason, module_of
+
+log = logging.getLogger("tickwork.service")
 
 # Owners whose jobs the deployment declares itself (code, job files, built-ins): their
 # targets are trusted and make the default allowlist. Jobs of the others (api, cli) are
@@ -89,6 +92,18 @@ class FacadeBase:
             self._vault = Vault.load(self.settings.data_dir)
         return self._vault
 
+    def _load_keys(self) -> None:
+        """Load the keys that open stored secrets, if there are any (never creates one: a
+        node or a reader with no key has nothing sealed to open)."""
+        if self._vault is not None:
+            return
+        try:
+            self._vault = Vault.load(self.settings.data_dir, create=False)
+        except VaultError as exc:
+            log.debug("no vault keys: %s", exc)
+        except InvalidInput as exc:  # a key is configured but unusable: runs will say so too
+            log.warning("the vault keys could not be loaded: %s", exc)
+
     def _seal(self, record: JobRecord, old: JobRecord | None = None) -> JobRecord:
         """``record`` with its secret kwargs sealed (stored seals kept when unchanged)."""
         if not record.secret_keys:
@@ -126,8 +141,8 @@ class FacadeBase:
         check_target(ref, self.allowed_targets())
 
     def _job(self, record: JobRecord, *, pending: bool = False) -> Job:
-        if record.secret_keys and self._vault is None:
-            self.vault  # noqa: B018 - loads the keys that open Job.kwargs
+        if record.secret_keys:
+            self._load_keys()  # the keys that open Job.kwargs
         return Job(self, record, pending=pending)  # type: ignore[arg-type]  # a mixin of it
 
     def _publish(self, event: JobEvent | SchedulerEvent) -> None:

@@ -4,7 +4,6 @@ life cycle of this process's node (start, shutdown, run_forever, the asyncio ent
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import threading
 from typing import Self
@@ -23,8 +22,6 @@ from tickwork.errors import TickworkError
 from tickwork.service.sync import SyncMixin
 from tickwork.store.nodes import NodeRecord
 from tickwork.store.settings_repo import SCHEDULER_PAUSED
-
-log = logging.getLogger("tickwork.service")
 
 
 class ControlMixin(SyncMixin):
@@ -74,10 +71,7 @@ class ControlMixin(SyncMixin):
             self.sync_job_files(self.settings.job_files)
         if paused:
             self.pause()
-        try:
-            self.vault  # noqa: B018 - the keys that open job secrets, loaded before any run
-        except Exception as exc:  # runs with secrets will fail, each saying why
-            log.error("could not load the vault keys: %s", exc)
+        self._load_keys()  # the keys that open job secrets, before any run
         node = SchedulerNode(self.store, self.clock, self.bus, self.node_options)
         node.start()
         self.node = node
