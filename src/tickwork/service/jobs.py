@@ -58,6 +58,8 @@ class JobsMixin(FacadeBase):
         synced to the database at start; after it, it is written at once."""
         job_options = {k: v for k, v in options.items() if k in JOB_KEYS}
         trigger_args = {k: v for k, v in options.items() if k not in JOB_KEYS}
+        if job_options.get("owner") in RESTRICTED_OWNERS and isinstance(func, str):
+            check_target(func, self.allowed_targets())  # before build_record imports it
         spec = spec_from_call(
             job_defaults=self.job_defaults,
             node_running=self.node is not None,
