@@ -190,7 +190,10 @@ def _describe(spec: dict[str, Any]) -> str:
 
 
 def _job_dict(record: Any) -> dict[str, Any]:
+    from tickwork.audit import redacted_target
+
     data = asdict(record)
+    data["target"] = redacted_target(record)  # secrets shown as ****** (sealed at rest)
     zone = trigger_of(record.trigger).tz
     data["next_fire_at"] = when(record.next_fire_at, zone)
     for key in ("created_at", "updated_at"):

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tickwork.clock import Clock, us_to_datetime
+from tickwork.connections.job_secrets import VaultError, open_kwargs
 from tickwork.engine.events import EVENT_JOB_SUBMITTED, JobExecutionEvent
 from tickwork.engine.policies import Admission, admit
 from tickwork.engine.writer import Ended, OutcomeWriter
@@ -304,9 +305,13 @@ class Dispatcher:
         if p.params:
             args = p.params.get("args", args)
             kwargs = {**kwargs, **(p.params.get("kwargs") or {})}
-        secrets = tuple(
-            str(kwargs[k]) for k in job.secret_keys if k in kwargs and kwargs[k] not in (None, "")
-        )
+        secrets: tuple[str, ...] = ()
+        if job.secret_keys:  # sealed at rest; opened here, for this run only
+            try:
+                kwargs, secrets = open_kwargs(job.id, job.secret_keys, kwargs)
+            except VaultError as exc:
+                self._end_unstarted(p, RunStatus.FAILED, f"secrets: {exc}")
+                return
         request = RunRequest(
             run_id=p.run_id,
             job_id=job.id,

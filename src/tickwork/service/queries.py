@@ -93,6 +93,13 @@ class QueriesMixin(FacadeBase):
             return {"scheduler": False, "node_id": None, "loop_alive": None}
         return {"scheduler": True, "node_id": node.node_id, "loop_alive": node.loop.alive}
 
+    def node_health(self) -> dict[str, bool] | None:
+        """Which threads of this process's scheduler node are alive (None: no node runs)."""
+        node = self.node
+        if node is None or not node.started:
+            return None
+        return node.thread_health()
+
     def run_timings(self, run_ids: Sequence[int]) -> list[tuple[str, float | None, float | None]]:
         """(job id, duration, lateness) of runs, seconds; lateness = start - scheduled."""
         from tickwork.stats import run_timings

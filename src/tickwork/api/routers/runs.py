@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
+from tickwork.api.atomic import atomic
 from tickwork.api.security import TW, Me, route
 from tickwork.errors import NotFound
 from tickwork.models import FINISHED_STATUSES
@@ -54,8 +55,8 @@ def list_runs(
     runs = tw.get_runs(
         job_id,
         status=list(status) if status else None,
-        since=convert.micros(since),
-        until=convert.micros(until),
+        since=convert.micros(since, "since"),
+        until=convert.micros(until, "until"),
         before=before,
         limit=limit + 1,
     )
@@ -163,6 +164,7 @@ def _sse(event: str, data: object, event_id: int) -> str:
 @route(
     router, "POST", "/api/runs/{run_id}/cancel", role=Role.OPERATOR, response_model=s.CancelResult
 )
+@atomic
 def cancel_run(tw: TW, me: Me, run_id: s.RowId) -> s.CancelResult:
     """Cancel a queued run at once, or ask the node running it to stop it (409 if it ended)."""
     status = tw.cancel_run(run_id, by=me.actor)
