@@ -310,6 +310,8 @@ class Dispatcher:
             try:
                 kwargs, secrets = open_kwargs(job.id, job.secret_keys, kwargs)
             except VaultError as exc:
+                with self._lock:
+                    self._forget(p)
                 self._end_unstarted(p, RunStatus.FAILED, f"secrets: {exc}")
                 return
         request = RunRequest(
