@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from tickwork.clock import Clock
 from tickwork.engine.dispatcher import Dispatcher
 from tickwork.engine.events import EventBus
+from tickwork.engine.hooks import RunHooks
 from tickwork.engine.loop import SchedulerLoop
 from tickwork.engine.single_node_lock import SingleNodeLock
 from tickwork.engine.watchman import Watchman
@@ -57,7 +58,14 @@ class NodeOptions:
 
 
 class SchedulerNode:
-    def __init__(self, store: Store, clock: Clock, bus: EventBus, options: NodeOptions) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        bus: EventBus,
+        options: NodeOptions,
+        hooks: RunHooks | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.bus = bus
@@ -102,6 +110,9 @@ class SchedulerNode:
             on_fenced=self._fenced,
             on_retry_recorded=self._wake_loop,
         )
+        # Subscribers (alerts, workflows) called in the transactions that record runs' ends.
+        self.hooks = hooks if hooks is not None else RunHooks()
+        self.writer.hooks = self.loop.hooks = self.watchman.hooks = self.hooks
         self.started = False
 
     def executor(self, name: str) -> Executor:
