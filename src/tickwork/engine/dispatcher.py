@@ -26,6 +26,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
 from tickwork.clock import Clock, us_to_datetime
 from tickwork.connections.job_secrets import VaultError, open_kwargs
 from tickwork.engine.events import EVENT_JOB_SUBMITTED, JobExecutionEvent
@@ -85,6 +87,7 @@ class Dispatcher:
         self._slot_wait: dict[str, deque[Pending]] = defaultdict(deque)
         self._slot_freed = False
         self._slot_tried = 0.0
+        self._start_conn: Connection | None = None  # PostgreSQL/MySQL: start records
         self._thread = threading.Thread(target=self._loop, name="tickwork-dispatch", daemon=True)
 
     def start(self) -> None:
@@ -156,6 +159,9 @@ class Dispatcher:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(5)
+        if self._start_conn is not None and not self._thread.is_alive():
+            self._start_conn.close()
+            self._start_conn = None
 
     # -- the dispatch thread ------------------------------------------------------------------
     def _loop(self) -> None:
@@ -275,9 +281,9 @@ class Dispatcher:
         while True:
             try:
                 started: set[int] = set()
-                with self.store.db.write(urgent=True) as conn:
-                    for node_id, items in by_node.items():
-                        started |= self.store.runs.start(conn, node_id, items)
+                # One statement per identity (nearly always one).
+                for node_id, items in by_node.items():
+                    started |= self._start_statement(node_id, items)
                 return started
             except Exception as exc:
                 if self._stop.is_set():
@@ -285,6 +291,26 @@ class Dispatcher:
                 log.warning("could not record run starts, retrying in %.2f s: %s", delay, exc)
                 self._stop.wait(delay)
                 delay = min(delay * 2, 2.0)
+
+    def _start_statement(self, node_id: str, items: list[tuple[int, int]]) -> set[int]:
+        """On SQLite: the urgent write turn. On PostgreSQL/MySQL: one autocommitted UPDATE on a
+        connection kept for this purpose (no pool checkout, no ping, one round trip)."""
+        db = self.store.db
+        if db.is_sqlite:
+            with db.write(urgent=True) as conn:
+                return self.store.runs.start(conn, node_id, items)
+        if self._start_conn is None:
+            self._start_conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            return self.store.runs.start(self._start_conn, node_id, items)
+        except Exception:
+            conn, self._start_conn = self._start_conn, None
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:  # the connection is gone with the database
+                pass
+            raise
 
     def _replace_running(self, job_id: str, new_run_id: int) -> None:
         with self._lock:

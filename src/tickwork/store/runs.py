@@ -177,23 +177,35 @@ class RunRepo:
         if not items:
             return set()
         m = self.db.mark
-        if self.db.is_postgres:
+        ids = [rid for rid, _ in items]
+        started_at = {started for _, started in items}
+        if len(started_at) == 1 and self.db.is_postgres:  # one batch, one instant: one statement
             returned = conn.exec_driver_sql(
-                "UPDATE tw_run SET status = 'running', started_at = s.started "
-                "FROM (SELECT unnest(%s::bigint[]) AS rid, unnest(%s::bigint[]) AS started) s "
-                "WHERE tw_run.id = s.rid AND tw_run.node_id = %s AND tw_run.status = 'scheduled' "
-                "RETURNING tw_run.id",
-                ([rid for rid, _ in items], [started for _, started in items], node_id),
+                "UPDATE tw_run SET status = 'running', started_at = %s "
+                "WHERE id = ANY(%s) AND node_id = %s AND status = 'scheduled' RETURNING id",
+                (next(iter(started_at)), ids, node_id),
             )
-            return {int(rid) for (rid,) in returned}
-        result = conn.exec_driver_sql(
-            f"UPDATE tw_run SET status = 'running', started_at = {m} "
-            f"WHERE id = {m} AND node_id = {m} AND status = 'scheduled'",
-            [(started, rid, node_id) for rid, started in items],
-        )
-        ids = {rid for rid, _ in items}
-        if result.rowcount == len(ids):
-            return ids
+            done = {int(rid) for (rid,) in returned}
+            if len(done) == len(set(ids)):
+                return done
+        else:
+            if len(started_at) == 1:
+                result = conn.exec_driver_sql(
+                    f"UPDATE tw_run SET status = 'running', started_at = {m} "
+                    f"WHERE id IN ({self.db.marks(len(ids))}) AND node_id = {m} "
+                    "AND status = 'scheduled'",
+                    (next(iter(started_at)), *ids, node_id),
+                )
+            else:
+                result = conn.exec_driver_sql(
+                    f"UPDATE tw_run SET status = 'running', started_at = {m} "
+                    f"WHERE id = {m} AND node_id = {m} AND status = 'scheduled'",
+                    [(started, rid, node_id) for rid, started in items],
+                )
+            if result.rowcount == len(set(ids)):
+                return set(ids)
+        # Some were not this node's claims any more (or a retried batch was recorded before):
+        # the runs started at this batch's instant are this batch's.
         wanted = dict(items)
         rows = conn.execute(
             select(run.c.id, run.c.started_at).where(
