@@ -20,15 +20,25 @@ def check_password(
     password: object, *, username: str | None = None, field: str = "password"
 ) -> str:
     if not isinstance(password, str):
-        raise InvalidInput(field, "must be text")
+        raise InvalidInput(field, "must be text", code="expected_text", params={"value": ""})
     if len(password) < MIN_LENGTH:
-        raise InvalidInput(field, f"must have at least {MIN_LENGTH} characters")
+        raise InvalidInput(
+            field,
+            f"must have at least {MIN_LENGTH} characters",
+            code="password_too_short",
+            params={"min": MIN_LENGTH},
+        )
     if len(password) > MAX_LENGTH:
-        raise InvalidInput(field, f"must have at most {MAX_LENGTH} characters")
+        raise InvalidInput(
+            field,
+            f"must have at most {MAX_LENGTH} characters",
+            code="password_too_long",
+            params={"max": MAX_LENGTH},
+        )
     if len(set(password)) < 4:
-        raise InvalidInput(field, "is too simple")
+        raise InvalidInput(field, "is too simple", code="password_too_simple")
     if username and password.lower() == username.lower():
-        raise InvalidInput(field, "must not be the user name")
+        raise InvalidInput(field, "must not be the user name", code="password_is_username")
     return password
 
 

@@ -133,7 +133,12 @@ class Accounts:
                         ],
                     )
             except IntegrityError:
-                raise Conflict("username", f"a user named {name!r} already exists") from None
+                raise Conflict(
+                    "username",
+                    f"a user named {name!r} already exists",
+                    code="duplicate_user",
+                    params={"name": name},
+                ) from None
             row = conn.execute(select(user).where(user.c.username == name)).mappings().one()
             created = User.from_row(row)
             self.audit.record(
@@ -164,7 +169,11 @@ class Accounts:
             if user_id == by.user_id and (
                 (new_role is not None and new_role != old.role) or disabled
             ):
-                raise Conflict("role", "you cannot change your own role or disable yourself")
+                raise Conflict(
+                    "role",
+                    "you cannot change your own role or disable yourself",
+                    code="own_role",
+                )
             values: dict[str, Any] = {"updated_at": now}
             if new_role is not None:
                 values["role"] = new_role.value
@@ -196,7 +205,7 @@ class Accounts:
         with self.db.write() as conn:
             old = self._user_for_update(conn, user_id)
             if user_id == by.user_id:
-                raise Conflict("id", "you cannot delete your own account")
+                raise Conflict("id", "you cannot delete your own account", code="own_account")
             conn.execute(delete(session).where(session.c.user_id == user_id))
             conn.execute(
                 update(api_token)
@@ -222,7 +231,9 @@ class Accounts:
                 select(user.c.password_hash).where(user.c.id == principal.user_id)
             ).scalar()
         if not passwords.verify_password(stored, current):
-            raise InvalidInput("current_password", "is not your current password")
+            raise InvalidInput(
+                "current_password", "is not your current password", code="wrong_password"
+            )
         passwords.check_password(new, username=principal.username, field="new_password")
         hashed = passwords.hash_password(new)
         now = self.clock.now_us()
@@ -263,7 +274,7 @@ class Accounts:
             conn.execute(delete(login_attempt).where(login_attempt.c.at < now - 86_400 * SEC))
         if not ok or found is None:
             # Raised after the commit: the failure must count.
-            raise AuthenticationFailed("wrong user name or password")
+            raise AuthenticationFailed("wrong user name or password", code="login_failed")
         with self.db.write() as conn:
             # A success clears the account's failures (not the address's).
             conn.execute(
@@ -374,7 +385,10 @@ class Accounts:
                     # Allowed again when the oldest of the last ``limit`` failures expires.
                     retry = max(1, -(-(ats[-1] + window - now) // SEC))
                     raise RateLimited(
-                        f"too many failed logins for this {what}; try again later", int(retry)
+                        f"too many failed logins for this {what}; try again later",
+                        int(retry),
+                        code="too_many_logins",
+                        params={"what": what},
                     )
 
     # -- API tokens ---------------------------------------------------------------------------
@@ -393,11 +407,13 @@ class Accounts:
         if not principal.role.covers(wanted):
             raise PermissionDenied(
                 f"a token's role cannot exceed yours ({principal.role.value}); "
-                f"asked for {wanted.value}"
+                f"asked for {wanted.value}",
+                code="token_role_too_high",
+                params={"role": principal.role.value, "wanted": wanted.value},
             )
         now = self.clock.now_us()
         if expires_at is not None and expires_at <= now:
-            raise InvalidInput("expires_at", "must be in the future")
+            raise InvalidInput("expires_at", "must be in the future", code="not_in_future")
         token_id = secrets.token_hex(8)
         token = f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
         with self.db.write() as conn:
@@ -531,17 +547,23 @@ class Accounts:
             .where(user.c.role == Role.ADMIN.value, user.c.disabled.is_(False))
         ).scalar_one()
         if not admins:
-            raise Conflict("role", "the last active admin cannot be removed, demoted or disabled")
+            raise Conflict(
+                "role",
+                "the last active admin cannot be removed, demoted or disabled",
+                code="last_admin",
+            )
 
 
 def check_username(value: object) -> str:
     if not isinstance(value, str):
-        raise InvalidInput("username", "must be text")
+        raise InvalidInput("username", "must be text", code="expected_text", params={"value": ""})
     name = value.strip().lower()
     if not USERNAME.match(name):
         raise InvalidInput(
             "username",
             "1-100 characters: letters, digits and _ . @ - (starting with a letter or digit)",
+            code="username_rule",
+            params={"max": 100},
         )
     return name
 
@@ -550,16 +572,26 @@ def _role(value: Role | str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise InvalidInput("role", f"{value!r} is not one of viewer, operator, admin") from None
+        raise InvalidInput(
+            "role",
+            f"{value!r} is not one of viewer, operator, admin",
+            code="not_one_of",
+            params={"value": str(value), "choices": ["viewer", "operator", "admin"]},
+        ) from None
 
 
 def _text(field: str, value: object, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(field, "must be non-empty text")
+        raise InvalidInput(field, "must be non-empty text", code="empty_text")
     if len(value) > limit:
-        raise InvalidInput(field, f"is {len(value)} characters long; the limit is {limit}")
+        raise InvalidInput(
+            field,
+            f"is {len(value)} characters long; the limit is {limit}",
+            code="text_too_long",
+            params={"length": len(value), "max": limit},
+        )
     if any(ord(c) < 32 for c in value):
-        raise InvalidInput(field, "contains control characters")
+        raise InvalidInput(field, "contains control characters", code="control_characters")
     return value.strip()
 
 

@@ -61,7 +61,7 @@ def decode_cursor(cursor: str | None) -> str | None:
     except (binascii.Error, UnicodeError, ValueError):
         text = ""
     if not text:
-        raise InvalidInput("cursor", "is not a cursor this API returned")
+        raise InvalidInput("cursor", "is not a cursor this API returned", code="bad_cursor")
     return text
 
 
@@ -77,9 +77,11 @@ def decode_key_cursor(cursor: str | None) -> tuple[Any, str] | None:
     try:
         value, last_id = json.loads(text)
     except (ValueError, TypeError):
-        raise InvalidInput("cursor", "is not a cursor of this sort order") from None
+        raise InvalidInput(
+            "cursor", "is not a cursor of this sort order", code="bad_cursor"
+        ) from None
     if not isinstance(last_id, str) or not isinstance(value, str | int | None):
-        raise InvalidInput("cursor", "is not a cursor of this sort order")
+        raise InvalidInput("cursor", "is not a cursor of this sort order", code="bad_cursor")
     return value, last_id
 
 
@@ -88,7 +90,7 @@ def decode_int_cursor(cursor: str | None) -> int | None:
     if text is None:
         return None
     if not text.isdigit() or len(text) > 19:
-        raise InvalidInput("cursor", "is not a cursor this API returned")
+        raise InvalidInput("cursor", "is not a cursor this API returned", code="bad_cursor")
     return int(text)
 
 
@@ -181,7 +183,12 @@ def trigger_fields(trigger: s.TriggerIn, timezone: str | None) -> dict[str, Any]
     """JobSpec's ``trigger`` and ``trigger_args`` from the API's trigger shape."""
     given = [name for name in ("expr", "args", "spec") if getattr(trigger, name) is not None]
     if len(given) > 1:
-        raise InvalidInput("trigger", f"give one of expr, args or spec, not {' and '.join(given)}")
+        raise InvalidInput(
+            "trigger",
+            f"give one of expr, args or spec, not {' and '.join(given)}",
+            code="trigger_one_of",
+            params={"given": given},
+        )
     if trigger.spec is not None:
         spec = dict(trigger.spec)
         if timezone:
@@ -189,10 +196,20 @@ def trigger_fields(trigger: s.TriggerIn, timezone: str | None) -> dict[str, Any]
         return {"trigger": spec, "trigger_args": {}}
     if trigger.expr is not None:
         if trigger.kind != "cron":
-            raise InvalidInput("trigger.expr", f"a {trigger.kind} trigger takes args, not expr")
+            raise InvalidInput(
+                "trigger.expr",
+                f"a {trigger.kind} trigger takes args, not expr",
+                code="trigger_takes_args",
+                params={"kind": trigger.kind},
+            )
         return {"trigger": trigger.expr, "trigger_args": {}}
     if trigger.args is None and trigger.kind != "date":
-        raise InvalidInput("trigger", f"a {trigger.kind} trigger needs expr or args")
+        raise InvalidInput(
+            "trigger",
+            f"a {trigger.kind} trigger needs expr or args",
+            code="trigger_needs_args",
+            params={"kind": trigger.kind},
+        )
     return {"trigger": trigger.kind, "trigger_args": dict(trigger.args or {})}
 
 

@@ -75,7 +75,9 @@ class BodyLimit:
             try:
                 size = int(length)
             except ValueError:
-                await _problem(send, 400, "Bad request", "Content-Length is not a number")
+                await _problem(
+                    send, 400, "Bad request", "Content-Length is not a number", code="bad_length"
+                )
                 return
             if size > self.max_bytes:
                 await _too_large(send, self.max_bytes)
@@ -85,7 +87,11 @@ class BodyLimit:
             ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             if ctype not in _JSON_TYPES:
                 await _problem(
-                    send, 415, "Unsupported media type", "send the body as application/json"
+                    send,
+                    415,
+                    "Unsupported media type",
+                    "send the body as application/json",
+                    code="unsupported_media_type",
                 )
                 return
         received = 0
@@ -118,10 +124,25 @@ class BodyLimit:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    await _problem(send, 413, "Request body too large", f"the limit is {limit} bytes")
+    await _problem(
+        send,
+        413,
+        "Request body too large",
+        f"the limit is {limit} bytes",
+        code="body_too_large",
+        params={"max": limit},
+    )
 
 
-async def _problem(send: Send, status: int, title: str, detail: str) -> None:
+async def _problem(
+    send: Send,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str,
+    params: dict[str, int] | None = None,
+) -> None:
     slug = {400: "bad-request", 413: "too-large", 415: "unsupported-media-type"}[status]
     body = json.dumps(
         {
@@ -129,6 +150,8 @@ async def _problem(send: Send, status: int, title: str, detail: str) -> None:
             "title": title,
             "status": status,
             "detail": detail,
+            "code": code,
+            "params": params or {},
             "field": "body",
         }
     ).encode()

@@ -80,7 +80,12 @@ class JobsMixin(FacadeBase):
         if spec.owner == "code" and self.node is None:
             with self._lock:
                 if record.id in self._declared and not replace_existing:
-                    raise Conflict("id", f"job {record.id!r} is already declared")
+                    raise Conflict(
+                        "id",
+                        f"job {record.id!r} is already declared",
+                        code="duplicate_id",
+                        params={"id": record.id},
+                    )
                 self._declared[record.id] = record
             return self._job(record, pending=True)
         return self._job(self._save(record, replace_existing=replace_existing))
@@ -164,7 +169,11 @@ class JobsMixin(FacadeBase):
         coalesce = changes.pop("coalesce", UNSET)
         unknown = set(changes) - set(MODIFIABLE)
         if unknown:
-            raise InvalidInput(sorted(unknown)[0], "is not a job option that can be modified")
+            raise InvalidInput(
+                sorted(unknown)[0],
+                "is not a job option that can be modified",
+                code="unknown_option",
+            )
 
         def change(old: JobRecord, spec: JobSpec) -> JobSpec:
             for key, value in changes.items():
@@ -262,7 +271,9 @@ class JobsMixin(FacadeBase):
         allowed = set(JobSpec.__dataclass_fields__) - {"id", "owner", "owner_ref", "check_target"}
         unknown = set(fields) - allowed
         if unknown:
-            raise InvalidInput(sorted(unknown)[0], "is not a job field that can be changed")
+            raise InvalidInput(
+                sorted(unknown)[0], "is not a job field that can be changed", code="unknown_option"
+            )
         reschedules = bool({"trigger", "trigger_args", "timezone"} & set(fields))
 
         def change(old: JobRecord, spec: JobSpec) -> JobSpec:
@@ -345,7 +356,10 @@ class JobsMixin(FacadeBase):
                 raise NotFound("job", job_id)
             if expected_version is not None and expected_version != old.version:
                 raise Conflict(
-                    "version", f"job {job_id!r} is at version {old.version}, not {expected_version}"
+                    "version",
+                    f"job {job_id!r} is at version {old.version}, not {expected_version}",
+                    code="stale_version",
+                    params={"id": job_id, "version": old.version, "expected": expected_version},
                 )
             spec = change(old, spec_of(old, check_target=False))
             record = build_record(spec, now_us=now, default_tz=self.settings.timezone, by=by)

@@ -101,7 +101,12 @@ class RunsMixin(FacadeBase):
         if status is None:
             raise NotFound("run", run_id)
         if status not in {s.value for s in ACTIVE_STATUSES} | {RunStatus.CANCELLED.value}:
-            raise Conflict("status", f"run {run_id} already ended ({status})")
+            raise Conflict(
+                "status",
+                f"run {run_id} already ended ({status})",
+                code="run_ended",
+                params={"id": run_id, "status": status},
+            )
         if self.node is not None:
             self.node.dispatcher.cancel(run_id, reason)
         return status

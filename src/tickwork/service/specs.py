@@ -173,21 +173,32 @@ def check_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if params is None:
         return None
     if not isinstance(params, Mapping):
-        raise InvalidInput("params", "must be a mapping with 'args' and/or 'kwargs'")
+        raise InvalidInput(
+            "params", "must be a mapping with 'args' and/or 'kwargs'", code="params_shape"
+        )
     unknown = set(params) - {"args", "kwargs"}
     if unknown:
-        raise InvalidInput(f"params.{sorted(unknown)[0]}", "unknown; use args and kwargs")
+        raise InvalidInput(
+            f"params.{sorted(unknown)[0]}", "unknown; use args and kwargs", code="params_shape"
+        )
     out: dict[str, Any] = {}
     if "args" in params:
         if isinstance(params["args"], str) or not isinstance(params["args"], Sequence):
-            raise InvalidInput("params.args", "must be a list")
+            raise InvalidInput("params.args", "must be a list", code="expected_list")
         out["args"] = list(params["args"])
     if "kwargs" in params:
         if not isinstance(params["kwargs"], Mapping):
-            raise InvalidInput("params.kwargs", "must be a mapping")
+            raise InvalidInput(
+                "params.kwargs", "must be a mapping", code="expected_mapping", params={"type": ""}
+            )
         out["kwargs"] = dict(params["kwargs"])
     try:
         json.dumps(out, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput("params", f"must be JSON-serialisable: {exc}") from None
+        raise InvalidInput(
+            "params",
+            f"must be JSON-serialisable: {exc}",
+            code="not_json_serialisable",
+            params={"error": str(exc)},
+        ) from None
     return out

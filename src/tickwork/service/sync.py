@@ -74,6 +74,8 @@ class SyncMixin(FacadeBase):
                         "id",
                         f"job {record.id!r} already exists and belongs to {old.owner}"
                         f"{' ' + old.owner_ref if old.owner_ref else ''}; choose another id",
+                        code="id_owned_elsewhere",
+                        params={"id": record.id, "owner": old.owner, "ref": old.owner_ref},
                     )
                 new = carry_schedule(old, record)
                 if definition(new) == definition(old):
