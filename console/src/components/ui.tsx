@@ -2,10 +2,10 @@
 import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { ApiError } from "../api";
-import { formatTime, relative, timeTitle } from "../format";
+import { formatTime, offsetLabel, relative, timeTitle } from "../format";
 import { useI18n } from "../i18n";
 import type { Lang, MessageKey, T } from "../i18n";
-import { localProblem } from "../i18n/problems";
+import { localProblem, localReason } from "../i18n/problems";
 import { linkClick } from "../router";
 import type { JobState, RunStatus } from "../types";
 
@@ -17,15 +17,29 @@ export function Link(props: { href: string; class?: string; title?: string; chil
   );
 }
 
-/** An instant in the browser's zone; the hover shows it in the job's zone and UTC. */
+/** An instant with its zone: in ``zone`` (a job's own zone, named) when given, else in the
+ * viewer's display zone (labelled by its UTC offset); the hover shows the viewer's zone and UTC. */
 export function Time(props: { iso: string | null | undefined; zone?: string; rel?: boolean }) {
-  const { lang } = useI18n();
+  const { lang, zone: display } = useI18n();
   if (!props.iso) return <span class="muted">–</span>;
+  const label = props.zone ?? offsetLabel(props.iso, display);
   return (
-    <time dateTime={props.iso} title={timeTitle(props.iso, lang, props.zone)}>
-      {formatTime(props.iso, lang)}
+    <time dateTime={props.iso} title={timeTitle(props.iso, lang, display, props.zone)}>
+      {formatTime(props.iso, lang, props.zone ?? display)}{" "}
+      <span class="tz" translate={false}>
+        {label}
+      </span>
       {props.rel ? <span class="muted rel"> ({relative(props.iso, lang)})</span> : null}
     </time>
+  );
+}
+
+/** Text that is data or an identifier (job ids, user names, zones): never translated. */
+export function Raw(props: { children: ComponentChildren; class?: string }) {
+  return (
+    <span class={props.class} translate={false}>
+      {props.children}
+    </span>
   );
 }
 
@@ -69,10 +83,10 @@ export function stateLabel(t: T, state: JobState): string {
 export function errorText(t: T, error: unknown, lang: Lang = "en"): string {
   if (error instanceof ApiError) {
     if (error.status === 0) return t("error.network");
-    if (error.status === 403) return `${t("error.forbidden")} (${error.message})`;
-    if (error.status === 404) return `${t("error.notFound")} (${error.message})`;
-    if (error.status === 429) return t("error.rateLimited", { s: error.retryAfter ?? 60 });
-    return localProblem(lang, error.field, error.message);
+    if (error.status === 403) return `${t("error.forbidden")}: ${localReason(lang, error)}`;
+    if (error.status === 404) return localReason(lang, error);
+    if (error.status === 429 && !error.code) return t("error.rateLimited", { s: error.retryAfter ?? 60 });
+    return localProblem(lang, error);
   }
   return error instanceof Error ? error.message : String(error);
 }
@@ -157,7 +171,7 @@ export function LoadMore(props: { cursor: string | null; busy: boolean; onMore: 
 }
 
 export function Field(props: {
-  label: string;
+  label: ComponentChildren;
   error?: string | null;
   hint?: ComponentChildren;
   children: ComponentChildren;

@@ -3,11 +3,13 @@
 // tags, args/kwargs as JSON. The API's field errors appear next to their fields.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, ApiError, enc } from "../api";
-import { Card, ErrorBox, Field, Link, Loading, value } from "../components/ui";
+import { Card, ErrorBox, Field, Link, Loading, Raw, value } from "../components/ui";
+import { definedElsewhere, executorLabel, ownerSource } from "../describe";
 import { browserZone, formatTime, timeZones } from "../format";
 import { useDebounced } from "../hooks";
 import { useI18n } from "../i18n";
 import { localProblem, localReason } from "../i18n/problems";
+import { OwnerBadge } from "./JobDetail";
 import type { MessageKey } from "../i18n";
 import { navigate } from "../router";
 import { useCan } from "../session";
@@ -125,7 +127,7 @@ function fieldOf(apiField: string | null): string {
 type Errors = Record<string, string>;
 
 export function JobEditorPage(props: { jobId: string | null }) {
-  const { t, lang } = useI18n();
+  const { t, lang, zone: display } = useI18n();
   const can = useCan();
   const [form, setForm] = useState<Form | null>(props.jobId ? null : EMPTY);
   const [job, setJob] = useState<Job | null>(null);
@@ -170,8 +172,8 @@ export function JobEditorPage(props: { jobId: string | null }) {
         setPreviewError(
           err instanceof ApiError
             ? err.field === "timezone"
-              ? `${t("editor.timezone")}: ${localReason(lang, err.message)}`
-              : localProblem(lang, err.field === "expr" ? null : err.field, err.message)
+              ? `${t("editor.timezone")}: ${localReason(lang, err)}`
+              : localProblem(lang, err, err.field === "expr" ? null : err.field)
             : String(err),
         );
       });
@@ -266,7 +268,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && err.field) {
         const name = fieldOf(err.field);
-        setErrors({ [name]: localProblem(lang, err.field === name ? null : err.field, err.message) });
+        setErrors({ [name]: localProblem(lang, err, err.field === name ? null : err.field) });
         const known = ["id", "name", "description", "target", "trigger", "timezone", "args", "kwargs", "group", "tags", ...Object.keys(EMPTY)];
         if (!known.includes(name)) setFormError(err);
       } else if (err instanceof ApiError && err.status === 409) {
@@ -279,17 +281,28 @@ export function JobEditorPage(props: { jobId: string | null }) {
 
   const description = preview ? (lang === "zh-CN" ? preview.description.zh : preview.description.en) : "";
   const zoneForPreview = preview?.timezone || form.timezone;
+  // A job a file or application code defines is changed there: shown here read-only.
+  const readOnly = job !== null && definedElsewhere(job);
 
   return (
     <div class="page editor">
       <div class="page-head">
-        <h1>{props.jobId ? t("editor.editTitle", { id: props.jobId }) : t("editor.newTitle")}</h1>
+        <h1 class="job-title">
+          {props.jobId ? t("editor.editTitle", { id: props.jobId }) : t("editor.newTitle")}
+          {job ? <OwnerBadge job={job} /> : null}
+        </h1>
         <Link href={props.jobId ? `/jobs/${enc(props.jobId)}` : "/jobs"} class="button">
           {t("common.cancel")}
         </Link>
       </div>
+      {readOnly && job ? (
+        <div class="alert info" role="status" data-testid="read-only">
+          {t("owner.readOnly", { source: ownerSource(t, job) })}
+        </div>
+      ) : null}
       <form onSubmit={submit} novalidate>
         <ErrorBox error={formError} />
+        <fieldset class="plain" disabled={readOnly}>
         <div class="editor-grid">
           <Card title={t("editor.what")}>
             <div class="fields">
@@ -372,11 +385,11 @@ export function JobEditorPage(props: { jobId: string | null }) {
                       {preview.next.map((iso) => (
                         <li key={iso}>
                           <span class="mono">{formatTime(iso, lang, zoneForPreview)}</span>{" "}
-                          <span class="muted small">{zoneForPreview}</span>
-                          {zoneForPreview !== browserZone ? (
+                          <Raw class="muted small">{zoneForPreview}</Raw>
+                          {zoneForPreview !== display ? (
                             <span class="muted small">
                               {" "}
-                              · {formatTime(iso, lang)} {browserZone}
+                              · {formatTime(iso, lang, display)} <Raw>{display}</Raw>
                             </span>
                           ) : null}
                         </li>
@@ -437,7 +450,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
                   <option value="replace">{t("concurrency.replace")}</option>
                 </select>
               </Field>
-              <Field label={t("editor.maxInstances")} error={errors.max_instances} name="max_instances">
+              <Field label={t("editor.maxInstances")} error={errors.max_instances} hint={t("editor.maxInstancesHint")} name="max_instances">
                 <input type="number" min="1" {...bind("max_instances")} />
               </Field>
               <Field label={t("editor.timeout")} error={errors.timeout_s} hint={t("editor.timeoutHint")} name="timeout_s">
@@ -451,9 +464,9 @@ export function JobEditorPage(props: { jobId: string | null }) {
               </Field>
               <Field label={t("editor.executor")} error={errors.executor} name="executor">
                 <select {...bind("executor")} onChange={(e) => set("executor", value(e))}>
-                  <option value="thread">thread</option>
-                  <option value="process">process</option>
-                  <option value="asyncio">asyncio</option>
+                  <option value="thread">{executorLabel(t, "thread")}</option>
+                  <option value="process">{executorLabel(t, "process")}</option>
+                  <option value="asyncio">{executorLabel(t, "asyncio")}</option>
                 </select>
               </Field>
               <label class="check wide">
@@ -463,11 +476,14 @@ export function JobEditorPage(props: { jobId: string | null }) {
             </div>
           </Card>
         </div>
-        <div class="form-actions">
-          <button type="submit" class="primary" disabled={busy} data-action="save">
-            {busy ? t("common.saving") : props.jobId ? t("editor.save") : t("editor.create")}
-          </button>
-        </div>
+        </fieldset>
+        {readOnly ? null : (
+          <div class="form-actions">
+            <button type="submit" class="primary" disabled={busy} data-action="save">
+              {busy ? t("common.saving") : props.jobId ? t("editor.save") : t("editor.create")}
+            </button>
+          </div>
+        )}
       </form>
     </div>
   );
