@@ -139,6 +139,7 @@ const ZH_REASONS: Record<string, string> = {
   invalid_input: "输入无效",
   bad_length: "Content-Length 不是数字",
   body_too_large: "请求体过大，上限为 {max} 字节",
+  request_too_large: "请求体过大",
   unsupported_media_type: "请以 application/json 发送请求体",
   forbidden: "你的角色无权执行此操作",
   not_found_route: "不存在",

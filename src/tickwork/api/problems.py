@@ -66,7 +66,7 @@ STATUS_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
-    413: "body_too_large",
+    413: "request_too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
     429: "rate_limited",
