@@ -80,7 +80,7 @@ def sites() -> tuple[list[str], dict[str, list[set[str]]]]:
         codes[code].append(given)
     codes["not_found"].append({"kind", "id"})
     for status_code in problems.STATUS_CODES.values():
-        codes[status_code].append(set())
+        codes[status_code].append(EXTRA_PARAMS.get(status_code, set()))
     return missing, codes
 
 
