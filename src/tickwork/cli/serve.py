@@ -71,7 +71,6 @@ def _serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     from tickwork.executors.capture import MaskRunSecrets
 
     for handler in logging.getLogger().handlers:  # runs' secrets stay out of the server log

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,14 @@ from tickwork.audit import AuditLog, local_actor
 from tickwork.clock import Clock, SystemClock
 from tickwork.engine.events import EventBus, JobEvent, SchedulerEvent
 from tickwork.engine.node import NodeOptions, SchedulerNode
+from tickwork.errors import InvalidInput
 from tickwork.job import Job
 from tickwork.jobspec import JobSpec, build_record
+from tickwork.service.apscheduler_options import translate
 from tickwork.settings import Settings
 from tickwork.store import Store
 from tickwork.store.records import JobRecord
+from tickwork.triggers.zones import tz_name
 
 
 class FacadeBase:
@@ -30,16 +34,41 @@ class FacadeBase:
         database_url: str | None = None,
         *,
         settings: Settings | None = None,
-        timezone: str | None = None,
+        timezone: str | tzinfo | None = None,
         clock: Clock | None = None,
         node_options: NodeOptions | None = None,
         job_defaults: Mapping[str, Any] | None = None,
         app: str = "default",
         job_files: Iterable[str] = (),
         check_targets: bool = True,
+        jobstores: Mapping[str, Any] | None = None,
+        executors: Mapping[str, Any] | None = None,
+        daemon: bool | None = None,
+        **apscheduler_options: Any,
     ) -> None:
+        # APScheduler's constructor options that map (one SQL job store, pool sizes, job
+        # defaults); the rest is refused with what to do instead.
+        aps = translate(
+            jobstores=jobstores,
+            executors=executors,
+            job_defaults=job_defaults,
+            daemon=daemon,
+            options=apscheduler_options,
+        )
+        if aps.database_url and database_url and aps.database_url != database_url:
+            raise InvalidInput(
+                "jobstores",
+                "names another database than database_url; give one of them",
+                code="unsupported_option",
+            )
         base = settings or Settings.from_env()
-        self.settings = base.with_overrides(database_url=database_url, timezone=timezone)
+        zone = timezone if timezone is None or isinstance(timezone, str) else tz_name(timezone)
+        self.settings = base.with_overrides(
+            database_url=database_url or aps.database_url,
+            timezone=zone,
+            threads=aps.workers.get("thread"),
+            processes=aps.workers.get("process"),
+        )
         if job_files:
             self.settings = replace(
                 self.settings, job_files=(*self.settings.job_files, *map(Path, job_files))
@@ -50,7 +79,8 @@ class FacadeBase:
             switch_interval_s=self.settings.switch_interval_s,
             gc_freeze=self.settings.gc_freeze,
         )
-        self.job_defaults = dict(job_defaults or {})
+        self.job_defaults = aps.job_defaults
+        self.executor_aliases = aps.executor_aliases  # APScheduler executor alias -> kind
         self.app = app
         self.check_targets = check_targets
         self.bus = EventBus()
@@ -68,6 +98,14 @@ class FacadeBase:
         return build_record(
             spec, now_us=self.clock.now_us(), default_tz=self.settings.timezone, by=by
         )
+
+    def _executor_name(self, executor: str | None) -> str | None:
+        """An APScheduler executor alias given to the constructor (``"processpool"``) as
+        Tickwork's executor; without one, the kind of the ``"default"`` alias if not threads."""
+        if executor is None:
+            default = self.executor_aliases.get("default")
+            return default if default not in (None, "thread") else None
+        return self.executor_aliases.get(executor, executor)
 
     def _job(self, record: JobRecord, *, pending: bool = False) -> Job:
         return Job(self, record, pending=pending)  # type: ignore[arg-type]  # a mixin of it

@@ -73,7 +73,7 @@ class JobsMixin(FacadeBase):
             coalesce=coalesce,
             max_instances=max_instances,
             next_run_time=next_run_time,
-            executor=executor,
+            executor=self._executor_name(executor),
             options=job_options,
         )
         record = self._build(spec, by=job_options.get("owner"))
@@ -167,6 +167,8 @@ class JobsMixin(FacadeBase):
         ``next_run_time`` moves the next fire (None pauses)."""
         next_run_time = changes.pop("next_run_time", UNSET)
         coalesce = changes.pop("coalesce", UNSET)
+        if isinstance(changes.get("executor"), str):
+            changes["executor"] = self._executor_name(changes["executor"])
         unknown = set(changes) - set(MODIFIABLE)
         if unknown:
             raise InvalidInput(
@@ -198,12 +200,15 @@ class JobsMixin(FacadeBase):
         by: str | None = None,
         **trigger_args: Any,
     ) -> Job:
-        """Give a job a new trigger; its next fire is computed from now."""
-        if trigger is None:
-            trigger = "date"
+        """Give a job a new trigger; its next fire is computed from now. With keywords but no
+        trigger (``job.reschedule(minutes=10)``) the job keeps its trigger kind; with neither,
+        it runs once now (APScheduler's ``date`` default)."""
 
         def change(old: JobRecord, spec: JobSpec) -> JobSpec:
-            spec.trigger = trigger
+            kind = trigger
+            if kind is None:
+                kind = old.trigger_kind if trigger_args else "date"
+            spec.trigger = kind
             spec.trigger_args = trigger_args
             spec.next_run_time = None if old.paused else UNSET
             return spec
