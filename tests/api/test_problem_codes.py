@@ -106,7 +106,8 @@ def problem(response: Any, status: int = 422) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body: dict[str, Any] = response.json()
-    assert isinstance(body["code"], str) and isinstance(body["params"], dict), body
+    assert isinstance(body["code"], str), body
+    assert isinstance(body["params"], dict), body
     return body
 
 
@@ -172,7 +173,8 @@ def test_conflicts_lookups_roles_and_routes_carry_codes(lite_api: Api) -> None:
     stale = problem(
         admin.patch("/api/jobs/twice", json={"name": "x"}, headers={"If-Match": '"99"'}), 409
     )
-    assert stale["code"] == "stale_version" and stale["params"]["expected"] == 99
+    assert stale["code"] == "stale_version"
+    assert stale["params"]["expected"] == 99
     gone = problem(admin.get("/api/jobs/nope"), 404)
     assert (gone["code"], gone["params"]) == ("not_found", {"kind": "job", "id": "nope"})
     run_gone = problem(admin.get("/api/runs/12345"), 404)
@@ -183,7 +185,8 @@ def test_conflicts_lookups_roles_and_routes_carry_codes(lite_api: Api) -> None:
         {"role": "operator", "actual": "viewer"},
     )
     route = problem(admin.get("/api/nothing-here"), 404)
-    assert route["code"] == "no_route" and route["params"]["path"] == "/api/nothing-here"
+    assert route["code"] == "no_route"
+    assert route["params"]["path"] == "/api/nothing-here"
     media = problem(
         admin.post("/api/jobs", content=b"id=x", headers={"Content-Type": "text/plain"}), 415
     )

@@ -62,7 +62,8 @@ def test_finds_text_in_log_error_and_result_case_insensitively(store: Store) -> 
     in_result = add_run(store, "b", T0 + 2, result="'disk full, skipped'")
     add_run(store, "b", T0 + 3, log="all good", error=None, result="ok")
     found, cursor = ids(store, "disk full")
-    assert found == [in_result, in_error, in_log] and cursor is None
+    assert found == [in_result, in_error, in_log]
+    assert cursor is None
     # the other filters apply too
     assert ids(store, "DISK", flt=RunFilter(job_id="a"))[0] == [in_error, in_log]
     assert ids(store, "disk", flt=RunFilter(since=T0 + 1, until=T0 + 2))[0] == [in_error]
@@ -86,15 +87,19 @@ def test_each_request_searches_one_window_and_the_cursor_goes_below_it(store: St
     ]
     # window of 4 newest (ids 9..6): the needle at 7 is found, the cursor continues below 6
     found, cursor = ids(store, "needle", window=4, limit=50)
-    assert found == [run_ids[7]] and cursor == run_ids[6]
+    assert found == [run_ids[7]]
+    assert cursor == run_ids[6]
     # the next window (5..2) has none: an empty page that still continues below it
     found, cursor = ids(store, "needle", window=4, limit=50, before_id=cursor)
-    assert found == [] and cursor == run_ids[2]
+    assert found == []
+    assert cursor == run_ids[2]
     found, cursor = ids(store, "needle", window=4, limit=50, before_id=cursor)
-    assert found == [run_ids[1]] and cursor is None  # a window not full: nothing older
+    assert found == [run_ids[1]]
+    assert cursor is None
     # a full page ends at its last run
     found, cursor = ids(store, "needle", window=100, limit=1)
-    assert found == [run_ids[7]] and cursor == run_ids[7]
+    assert found == [run_ids[7]]
+    assert cursor == run_ids[7]
 
 
 def test_the_api_searches_with_q_and_pages_with_the_cursor(
@@ -114,7 +119,8 @@ def test_the_api_searches_with_q_and_pages_with_the_cursor(
         rest = admin.get(
             "/api/runs", params={"q": "timeout", "limit": 2, "cursor": page["next_cursor"]}
         ).json()
-        assert [r["id"] for r in rest["items"]] == [want[0]] and rest["next_cursor"] is None
+        assert [r["id"] for r in rest["items"]] == [want[0]]
+        assert rest["next_cursor"] is None
         # with the date range: since/until are instants with an offset
         ranged = admin.get(
             "/api/runs",

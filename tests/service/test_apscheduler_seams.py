@@ -31,7 +31,8 @@ def test_reschedule_with_keywords_keeps_the_interval_kind(make_tw: Make) -> None
     assert job.trigger.to_spec()["kind"] == "interval"
     assert job.next_run_time == START + timedelta(minutes=10)
     stored = tw.get_job("health")
-    assert stored is not None and stored.trigger.to_spec()["kind"] == "interval"
+    assert stored is not None
+    assert stored.trigger.to_spec()["kind"] == "interval"
     # APScheduler's explicit forms, unchanged
     tw.reschedule_job("health", trigger="interval", minutes=30)
     assert tw.get_job("health").next_run_time == START + timedelta(minutes=30)  # type: ignore[union-attr]
@@ -73,7 +74,8 @@ def test_apscheduler_constructor_objects_map(tmp_path: Path) -> None:
     )
     try:
         assert tw.store.db.sqlite_path == (tmp_path / "ported.db").resolve()
-        assert tw.settings.threads == 20 and tw.settings.processes == 5
+        assert tw.settings.threads == 20
+        assert tw.settings.processes == 5
         assert tw.settings.timezone == "UTC"
         job = tw.add_job(
             "tests.service.seed_tasks:check_db_health", "interval", minutes=3, id="h",
@@ -81,7 +83,8 @@ def test_apscheduler_constructor_objects_map(tmp_path: Path) -> None:
         )  # fmt: skip
         assert job.executor == "process"
         assert job.max_instances == 3
-        assert job.misfire_grace_time == 30 and job.coalesce is False
+        assert job.misfire_grace_time == 30
+        assert job.coalesce is False
         plain = tw.add_job("tests.service.seed_tasks:check_db_health", "interval", minutes=3)
         assert plain.executor == "thread"
     finally:

@@ -23,7 +23,8 @@ def test_alembic_stays_out_of_the_host_log(
     first = [r for r in caplog.records if r.levelno >= logging.INFO]
     assert not [r for r in first if r.name.startswith("alembic")], [r.getMessage() for r in first]
     migrated = [r for r in first if r.name == "tickwork.store.migrate"]
-    assert len(migrated) == 1 and "migrated from an empty database" in migrated[0].getMessage()
+    assert len(migrated) == 1
+    assert "migrated from an empty database" in migrated[0].getMessage()
 
     caplog.clear()
     Tickwork(settings=settings).close()  # every later start: not a line at INFO

@@ -16,7 +16,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tickwork.cli.common import settings_from, store_options
+from tickwork.cli.common import (
+    new_database_note,
+    put_on_import_path,
+    settings_from,
+    store_options,
+)
 from tickwork.engine.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
@@ -45,6 +50,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument("--quiet", action="store_true", help="do not log every run or request")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    serve.add_argument(
+        "--app-dir",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="a folder to import job modules from, before the working directory (repeatable; "
+        "the working directory is always on the import path)",
+    )
     serve.add_argument(
         "--no-scheduler",
         action="store_true",
@@ -90,10 +104,18 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    for folder in args.app_dir:
+        if not folder.is_dir():
+            print(f"error: --app-dir: {folder} is not a directory", file=sys.stderr)
+            return 2
+    import_path = put_on_import_path(*args.app_dir, Path.cwd())
     files = [Path(p) for p in args.jobs]
     if args.demo:
         files.append(Path(str(resources.files("tickwork.demo") / "jobs.yaml")))
+    note = new_database_note(settings)
     tw = Tickwork(settings=settings, job_files=[str(f) for f in files])
+    if note:
+        print(note, file=sys.stderr)
     try:
         _first_admin(tw, demo=args.demo, url=f"http://{args.host}:{args.port}/")
         if not args.quiet:
@@ -106,6 +128,10 @@ def _serve(args: argparse.Namespace) -> int:
                 | EVENT_JOB_LOST,
             )
         log.info("database: %s", tw.store.db.display_url)
+        log.info(
+            "job modules are imported from: %s (then the installed packages)",
+            ", ".join(import_path),
+        )
         if not args.no_scheduler:
             tw.start()
             for job in tw.get_jobs(limit=20):
