@@ -99,6 +99,7 @@ const ZH_REASONS: Record<string, string> = {
   secret_not_kwarg: "“{key}”不是此任务的关键字参数",
   not_below_field: "不能小于 {other}",
   unknown_option: "不是可修改的任务选项",
+  unsupported_option: "此选项在 Tickwork 中没有对应项",
   params_shape: "必须是只含 args 和 kwargs 的对象",
   // conflicts and lookups
   duplicate_id: "ID 为 {id} 的任务已存在",
