@@ -160,7 +160,7 @@ def browser(server: Server) -> Iterator[Any]:
 
 
 _HANDLED = re.compile(
-    r"Failed to load resource: the server responded with a status of 4(01|03|09|22)\b"
+    r"Failed to load resource: the server responded with a status of 4(01|03|04|09|22)\b"
 )
 
 
@@ -174,7 +174,8 @@ class Watch:
 
     def problems(self) -> list[str]:
         # Chromium logs every API answer >= 400 as a console error; the refusals the console
-        # handles itself (not logged in, forbidden, stale, invalid input) are not problems.
+        # handles itself (not logged in, forbidden, not found, stale, invalid input) are not
+        # problems.
         errors = [e for e in self.errors if not _HANDLED.search(e)]
         return (
             [f"console/page error: {e}" for e in errors]

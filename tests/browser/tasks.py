@@ -15,3 +15,14 @@ def countdown(steps: int = 4, pause: float = 0.8) -> str:
 
 def noop() -> None:
     return None
+
+
+def fail(reason: str = "upstream refused the request") -> None:
+    """Always fails, so a job with retries gets a retry run."""
+    raise RuntimeError(reason)
+
+
+def say(word: str) -> str:
+    """Prints ``word`` into the run's log (the runs page searches logs)."""
+    print(f"the word of this run is {word}", flush=True)
+    return word

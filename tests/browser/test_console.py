@@ -220,7 +220,7 @@ def test_run_now_follows_the_run_and_streams_its_log(console: Console, server: S
     page.wait_for_url(re.compile(r"/jobs/browser-live$"))
     page.locator("[data-testid=runs-table] .badge", has_text="succeeded").first.wait_for()
     page.wait_for_selector(".chart canvas")
-    page.get_by_text("job.create").wait_for()
+    page.get_by_text("created the job").first.wait_for()
     console.screenshot("job-detail")
 
 

@@ -5,7 +5,8 @@ import { ApiError } from "../api";
 import { formatTime, offsetLabel, relative, timeTitle } from "../format";
 import { useI18n } from "../i18n";
 import type { Lang, MessageKey, T } from "../i18n";
-import { localProblem, localReason } from "../i18n/problems";
+import { localProblemParts, localReasonParts, partsText } from "../i18n/problems";
+import type { Part } from "../i18n/problems";
 import { linkClick } from "../router";
 import type { JobState, RunStatus } from "../types";
 
@@ -81,14 +82,36 @@ export function stateLabel(t: T, state: JobState): string {
 }
 
 export function errorText(t: T, error: unknown, lang: Lang = "en"): string {
+  return partsText(errorParts(t, error, lang));
+}
+
+/** A message in parts: the user's values (ids, names, cron text) are shown as they are. */
+export function PartsText(props: { parts: Part[] }) {
+  return (
+    <>
+      {props.parts.map((p, i) =>
+        typeof p === "string" ? (
+          p
+        ) : (
+          <Raw key={i} class="value">
+            {p.raw}
+          </Raw>
+        ),
+      )}
+    </>
+  );
+}
+
+/** An error as parts: the API's problems by their code, in the current language. */
+export function errorParts(t: T, error: unknown, lang: Lang = "en"): Part[] {
   if (error instanceof ApiError) {
-    if (error.status === 0) return t("error.network");
-    if (error.status === 403) return `${t("error.forbidden")}: ${localReason(lang, error)}`;
-    if (error.status === 404) return localReason(lang, error);
-    if (error.status === 429 && !error.code) return t("error.rateLimited", { s: error.retryAfter ?? 60 });
-    return localProblem(lang, error);
+    if (error.status === 0) return [t("error.network")];
+    if (error.status === 403) return [`${t("error.forbidden")}: `, ...localReasonParts(lang, error)];
+    if (error.status === 404) return localReasonParts(lang, error);
+    if (error.status === 429 && !error.code) return [t("error.rateLimited", { s: error.retryAfter ?? 60 })];
+    return localProblemParts(lang, error);
   }
-  return error instanceof Error ? error.message : String(error);
+  return [error instanceof Error ? error.message : String(error)];
 }
 
 export function ErrorBox(props: { error: unknown }) {
@@ -96,7 +119,7 @@ export function ErrorBox(props: { error: unknown }) {
   if (!props.error) return null;
   return (
     <div class="alert error" role="alert">
-      {errorText(t, props.error, lang)}
+      <PartsText parts={errorParts(t, props.error, lang)} />
     </div>
   );
 }
@@ -172,7 +195,7 @@ export function LoadMore(props: { cursor: string | null; busy: boolean; onMore: 
 
 export function Field(props: {
   label: ComponentChildren;
-  error?: string | null;
+  error?: ComponentChildren;
   hint?: ComponentChildren;
   children: ComponentChildren;
   wide?: boolean;

@@ -35,7 +35,7 @@ export const en = {
   "login.password": "Password",
   "login.submit": "Log in",
   "login.failed": "Wrong user name or password.",
-  "login.hint": "The first admin is created with `tickwork users create-admin NAME`.",
+  "login.hint": "The first admin is created with the command",
 
   "role.viewer": "viewer",
   "role.operator": "operator",
@@ -166,7 +166,7 @@ export const en = {
   "jobs.groupResumed": "Resumed {n} jobs of the group “{group}”.",
 
   "editor.newTitle": "New job",
-  "editor.editTitle": "Edit job {id}",
+  "editor.editTitle": "Edit job",
   "editor.what": "What runs",
   "editor.when": "When",
   "editor.how": "How",

@@ -315,17 +315,53 @@ function zhValue(key: string, value: Json): string {
   return text;
 }
 
-function fill(template: string, params: Params, lang: Lang): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? (lang === "zh-CN" ? zhValue(name, params[name] ?? null) : String(params[name])) : whole,
-  );
+/** A piece of a message: text in the page's language, or a value from the user (an id, a
+ * name, a cron field) that the page shows as it is (``translate="no"``). */
+export type Part = string | { raw: string };
+
+// Params whose values are words the console translates (not the user's data).
+const WORD_PARAMS = new Set(["kind", "role", "actual", "wanted", "what", "owner", "status", "months"]);
+
+function fillParts(template: string, params: Params): Part[] {
+  const out: Part[] = [];
+  let last = 0;
+  for (const m of template.matchAll(/\{(\w+)\}/g)) {
+    const name = m[1] ?? "";
+    out.push(template.slice(last, m.index));
+    if (name in params) {
+      const text = zhValue(name, params[name] ?? null);
+      out.push(WORD_PARAMS.has(name) ? text : { raw: text });
+    } else out.push(m[0]);
+    last = (m.index ?? 0) + m[0].length;
+  }
+  out.push(template.slice(last));
+  return out.filter((p) => p !== "");
+}
+
+export function partsText(parts: Part[]): string {
+  return parts.map((p) => (typeof p === "string" ? p : p.raw)).join("");
+}
+
+/** The reason of a problem in ``lang``, in parts: the API's English, or the Chinese template
+ * of its code with the user's values marked. */
+export function localReasonParts(lang: Lang, problem: Pick<ProblemLike, "code" | "params" | "message">): Part[] {
+  if (lang !== "zh-CN" || !problem.code) return [problem.message];
+  const template = ZH_REASONS[problem.code];
+  return template === undefined ? [problem.message] : fillParts(template, problem.params);
 }
 
 /** The reason of a problem in ``lang``: the API's English, or the Chinese template of its code. */
 export function localReason(lang: Lang, problem: Pick<ProblemLike, "code" | "params" | "message">): string {
-  if (lang !== "zh-CN" || !problem.code) return problem.message;
-  const template = ZH_REASONS[problem.code];
-  return template === undefined ? problem.message : fill(template, problem.params, lang);
+  return partsText(localReasonParts(lang, problem));
+}
+
+/** "field: reason" in parts (the reason alone without a field, or with ``field`` null). */
+export function localProblemParts(lang: Lang, problem: ProblemLike, field: string | null = problem.field): Part[] {
+  const reason = localReasonParts(lang, problem);
+  if (!field) return reason;
+  const label = localField(lang, field);
+  const known = lang !== "zh-CN" || field.split(".").every((part) => part in ZH_FIELDS);
+  return [known ? label : { raw: label }, ": ", ...reason];
 }
 
 /** A field path such as ``trigger.day-of-month`` in ``lang``. */
@@ -339,8 +375,7 @@ export function localField(lang: Lang, field: string): string {
 
 /** "field: reason" in ``lang`` (the reason alone without a field, or with ``field`` null). */
 export function localProblem(lang: Lang, problem: ProblemLike, field: string | null = problem.field): string {
-  const text = localReason(lang, problem);
-  return field ? `${localField(lang, field)}: ${text}` : text;
+  return partsText(localProblemParts(lang, problem, field));
 }
 
 /** A word the API uses as a value (a kind, role or status) in ``lang``. */

@@ -25,7 +25,7 @@ export const zhCN: Messages = {
   "common.yes": "是",
   "common.no": "否",
 
-  "error.network": "服务器没有响应，请确认 tickwork serve 正在运行。",
+  "error.network": "服务器没有响应，请确认 Tickwork 服务正在运行。",
   "error.forbidden": "你的角色无权执行此操作",
   "error.notFound": "不存在",
   "error.rateLimited": "尝试次数过多，请 {s} 秒后再试。",
@@ -37,7 +37,7 @@ export const zhCN: Messages = {
   "login.password": "密码",
   "login.submit": "登录",
   "login.failed": "用户名或密码错误。",
-  "login.hint": "第一个管理员用 `tickwork users create-admin 用户名` 创建。",
+  "login.hint": "第一个管理员用以下命令创建：",
 
   "role.viewer": "只读",
   "role.operator": "运维",
@@ -168,7 +168,7 @@ export const zhCN: Messages = {
   "jobs.groupResumed": "已恢复分组“{group}”中的 {n} 个任务。",
 
   "editor.newTitle": "新建任务",
-  "editor.editTitle": "编辑任务 {id}",
+  "editor.editTitle": "编辑任务",
   "editor.what": "执行内容",
   "editor.when": "执行时间",
   "editor.how": "执行方式",

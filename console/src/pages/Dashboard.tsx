@@ -6,7 +6,7 @@ import { api, enc } from "../api";
 import { LazyChart as Chart } from "../components/LazyChart";
 import { Card, Confirm, Empty, ErrorBox, Link, Loading, Raw, StatusBadge, Time } from "../components/ui";
 import { nodeRoles } from "../describe";
-import { age, clockTicks, duration, percent, TIME_INCRS } from "../format";
+import { age, clockTicks, duration, formatTime, percent, TIME_INCRS } from "../format";
 import { usePoll } from "../hooks";
 import { useI18n } from "../i18n";
 import { useCan } from "../session";
@@ -58,7 +58,7 @@ export function DashboardPage() {
       scales: { x: { time: true } },
       axes: [{ space: 70, incrs: TIME_INCRS, values: (_u: uPlot, ticks: number[]) => clockTicks(ticks, zone) }, { size: 50 }],
       series: [
-        { label: t("chart.time") },
+        { label: t("chart.time"), value: (_u: uPlot, ts: number | null) => (ts == null ? "–" : formatTime(new Date(ts * 1000).toISOString(), lang, zone)) },
         { label: t("dash.succeeded"), fill: "rgba(46,139,87,0.55)", stroke: "#2e8b57", points: { show: false } },
         { label: t("dash.failed"), fill: "rgba(200,50,50,0.75)", stroke: "#c83232", points: { show: false } },
       ],

@@ -8,7 +8,7 @@ import { AuditRow } from "../components/Audit";
 import { LazyChart as Chart } from "../components/LazyChart";
 import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, Raw, StateBadge, StatusBadge, Time } from "../components/ui";
 import { concurrencyText, definedElsewhere, executorLabel, ownerText, reasonLabel } from "../describe";
-import { clockTicks, duration, percent, shortDuration, TIME_INCRS } from "../format";
+import { clockTicks, duration, formatTime, percent, shortDuration, TIME_INCRS } from "../format";
 import { usePoll } from "../hooks";
 import { useI18n } from "../i18n";
 import { navigate } from "../router";
@@ -98,7 +98,7 @@ export function JobDetailPage(props: { jobId: string }) {
         { space: 90, incrs: TIME_INCRS, values: (_u: uPlot, ticks: number[]) => clockTicks(ticks, zone) },
         { size: 70, values: (_u: uPlot, ticks: number[]) => ticks.map((v) => shortDuration(v, lang)) },
       ],
-      series: [{ label: t("chart.time") }, { label: t("runs.duration"), stroke: "#1f5fbf", width: 1.5, points: { show: true, size: 4 } }],
+      series: [{ label: t("chart.time"), value: (_u: uPlot, ts: number | null) => (ts == null ? "–" : formatTime(new Date(ts * 1000).toISOString(), lang, zone)) }, { label: t("runs.duration"), stroke: "#1f5fbf", width: 1.5, points: { show: true, size: 4 } }],
       tzDate: (ts: number) => new Date(ts * 1000),
     }),
     [lang, zone],
@@ -271,7 +271,10 @@ export function OwnerBadge(props: { job: Job }) {
   const { t } = useI18n();
   const job = props.job;
   if (!definedElsewhere(job)) return null;
-  const text = job.owner === "config" ? t("owner.configBadge", { ref: job.owner_ref ?? "" }) : t("owner.codeBadge");
+  // The file's name (its whole path, or a Python reference, in the title and on the job page).
+  const ref = job.owner_ref ?? "";
+  const file = ref.includes("/") ? ref.slice(ref.lastIndexOf("/") + 1) : ref;
+  const text = job.owner === "config" ? t("owner.configBadge", { ref: file }) : t("owner.codeBadge");
   return (
     <span class="badge owner-badge" title={ownerText(t, job)} data-testid="owner-badge">
       {text}

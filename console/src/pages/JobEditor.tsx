@@ -3,12 +3,14 @@
 // tags, args/kwargs as JSON. The API's field errors appear next to their fields.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, ApiError, enc } from "../api";
-import { Card, ErrorBox, Field, Link, Loading, Raw, value } from "../components/ui";
+import { Card, ErrorBox, Field, Link, Loading, PartsText, Raw, value } from "../components/ui";
 import { definedElsewhere, executorLabel, ownerSource } from "../describe";
 import { browserZone, formatTime, timeZones } from "../format";
 import { useDebounced } from "../hooks";
 import { useI18n } from "../i18n";
-import { localProblem, localReason } from "../i18n/problems";
+import { localProblemParts, localReasonParts } from "../i18n/problems";
+import type { Part } from "../i18n/problems";
+import type { ComponentChildren } from "preact";
 import { OwnerBadge } from "./JobDetail";
 import type { MessageKey } from "../i18n";
 import { navigate } from "../router";
@@ -124,7 +126,7 @@ function fieldOf(apiField: string | null): string {
   return head ?? "";
 }
 
-type Errors = Record<string, string>;
+type Errors = Record<string, ComponentChildren>;
 
 export function JobEditorPage(props: { jobId: string | null }) {
   const { t, lang, zone: display } = useI18n();
@@ -135,7 +137,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
   const [formError, setFormError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [preview, setPreview] = useState<CronPreview | null>(null);
-  const [previewError, setPreviewError] = useState<string | null>(null);
+  const [previewError, setPreviewError] = useState<Part[] | null>(null);
   const zones = useMemo(timeZones, []);
   const seq = useRef(0);
 
@@ -172,9 +174,9 @@ export function JobEditorPage(props: { jobId: string | null }) {
         setPreviewError(
           err instanceof ApiError
             ? err.field === "timezone"
-              ? `${t("editor.timezone")}: ${localReason(lang, err)}`
-              : localProblem(lang, err, err.field === "expr" ? null : err.field)
-            : String(err),
+              ? [`${t("editor.timezone")}: `, ...localReasonParts(lang, err)]
+              : localProblemParts(lang, err, err.field === "expr" ? null : err.field)
+            : [String(err)],
         );
       });
   }, [expr, zone]);
@@ -184,7 +186,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
 
   const set = <K extends keyof Form>(key: K, v: Form[K]) => {
     setForm({ ...form, [key]: v });
-    if (errors[key]) setErrors({ ...errors, [key]: "" });
+    if (errors[key]) setErrors({ ...errors, [key]: null });
   };
   const bind = (key: keyof Form) => ({
     value: String(form[key]),
@@ -206,7 +208,9 @@ export function JobEditorPage(props: { jobId: string | null }) {
       const ok = want === "array" ? Array.isArray(v) : typeof v === "object" && v !== null && !Array.isArray(v);
       return ok ? [v, null] : [null, t(want === "array" ? "editor.argsArray" : "editor.kwargsObject")];
     } catch (err) {
-      return [null, `${t("editor.badJson")}: ${err instanceof Error ? err.message : String(err)}`];
+      // The browser's own parser message is English: shown in the English console only.
+      const detail = lang === "en" && err instanceof Error ? `: ${err.message}` : "";
+      return [null, `${t("editor.badJson")}${detail}`];
     }
   };
   const [args, argsError] = parseJson(form.args, "array");
@@ -268,7 +272,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && err.field) {
         const name = fieldOf(err.field);
-        setErrors({ [name]: localProblem(lang, err, err.field === name ? null : err.field) });
+        setErrors({ [name]: <PartsText parts={localProblemParts(lang, err, err.field === name ? null : err.field)} /> });
         const known = ["id", "name", "description", "target", "trigger", "timezone", "args", "kwargs", "group", "tags", ...Object.keys(EMPTY)];
         if (!known.includes(name)) setFormError(err);
       } else if (err instanceof ApiError && err.status === 409) {
@@ -288,7 +292,8 @@ export function JobEditorPage(props: { jobId: string | null }) {
     <div class="page editor">
       <div class="page-head">
         <h1 class="job-title">
-          {props.jobId ? t("editor.editTitle", { id: props.jobId }) : t("editor.newTitle")}
+          {props.jobId ? t("editor.editTitle") : t("editor.newTitle")}
+          {props.jobId ? <Raw class="mono job-title-name">{props.jobId}</Raw> : null}
           {job ? <OwnerBadge job={job} /> : null}
         </h1>
         <Link href={props.jobId ? `/jobs/${enc(props.jobId)}` : "/jobs"} class="button">
@@ -361,7 +366,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
                     </button>
                   ))}
                 </div>
-                <Field label={t("cron.expression")} error={errors.trigger ?? previewError} hint={t("cron.expressionHint")} wide name="expr">
+                <Field label={t("cron.expression")} error={errors.trigger ?? (previewError ? <PartsText parts={previewError} /> : null)} hint={t("cron.expressionHint")} wide name="expr">
                   <input {...bind("expr")} class="mono cron-input" spellcheck={false} autoComplete="off" />
                 </Field>
                 {builder ? (

@@ -60,7 +60,9 @@ export function LoginPage(props: { onLogin: (out: LoginOut) => void }) {
         <button type="submit" class="primary" disabled={busy}>
           {busy ? t("common.loading") : t("login.submit")}
         </button>
-        <p class="muted small">{t("login.hint")}</p>
+        <p class="muted small">
+          {t("login.hint")} <code>tickwork users create-admin NAME</code>
+        </p>
       </form>
     </div>
   );
