@@ -176,11 +176,14 @@ export function timeZones(): string[] {
   return zones.includes("UTC") ? zones : ["UTC", ...zones];
 }
 
-/** ``YYYY-MM-DDTHH:MM`` (a datetime-local input's value) in ``zone`` -> an ISO instant. */
+/** ``YYYY-MM-DD[ HH:MM[:SS]]`` (as the console shows times) in ``zone`` -> an ISO instant,
+ * or null when the text is not such a time. */
 export function localInputToIso(value: string, zone: string): string | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value);
+  const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(value.trim());
   if (!m) return null;
-  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0));
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? 0, m[5] ?? 0, m[6] ?? 0].map(Number) as number[];
+  if (mo! < 1 || mo! > 12 || d! < 1 || d! > 31 || h! > 23 || mi! > 59 || s! > 59) return null;
+  const wall = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
   // The zone's offset near that wall time, applied twice to settle across a DST change.
   let guess = wall;
   for (let i = 0; i < 2; i++) {

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Console, Server
+from tests.browser.conftest import Console, Server, open_console, serving
 from tests.browser.test_console import make_job
 
 pytestmark = pytest.mark.browser
@@ -217,6 +218,9 @@ def test_no_english_on_any_zh_cn_page(
     console.goto("/runs?q=needle-alpha&since=2020-01-01T00%3A00%3A00.000Z")
     page.locator("[data-testid=runs-table] tbody tr").first.wait_for()
     found += english_on(console, "/runs (search, range)")
+    page.fill("input[name=until]", "2020-13-")
+    page.get_by_text("请按“年-月-日 时:分”输入时间").wait_for()
+    found += english_on(console, "/runs (a time that is not one)")
     for key in ("failed", "retry", "said", "scheduled"):
         console.goto(f"/runs/{day_one[key]}")
         page.get_by_test_id("run-reason").wait_for()
@@ -307,11 +311,13 @@ def test_runs_found_by_text_and_by_date(
     page.wait_for_url(re.compile(r"q=needle$"))
     page.wait_for_function(f"() => {ROWS} === 2")
     # a range that ends before the runs: none; one that holds them: both
-    page.fill("input[name=until]", "2020-01-01T00:00")
+    page.fill("input[name=until]", "2020-01-")  # not a time yet: said so, nothing applied
+    page.get_by_text("Enter a time as YYYY-MM-DD HH:MM").wait_for()
+    page.fill("input[name=until]", "2020-01-01 00:00")
     page.wait_for_url(re.compile(r"until=2019-12-31T16%3A00%3A00.000Z"))  # 00:00 in Shanghai
     page.get_by_text("No runs.").wait_for()
     page.fill("input[name=until]", "")
-    page.fill("input[name=since]", "2020-01-01T00:00")
+    page.fill("input[name=since]", "2020-01-01")  # a day: from its midnight
     page.wait_for_url(re.compile(r"since=2019-12-31T16%3A00%3A00.000Z$"))
     page.wait_for_function(f"() => {ROWS} === 2")
     page.get_by_role("button", name="Clear filters").click()
@@ -482,17 +488,25 @@ def test_a_long_job_id_does_not_widen_the_page(console: Console, server: Server)
     console.login()
     console.goto("/jobs?q=very-long-job-id")
     page.locator(f"tr[data-job={long_id}]").wait_for()
-    overflow = page.evaluate(
-        "() => { const t = document.querySelector('[data-testid=jobs-table]');"
-        " return [t.scrollWidth, document.querySelector('main').clientWidth,"
-        " document.documentElement.scrollWidth, window.innerWidth]; }"
+    # nothing spills out of its cell (over the next columns) or widens the page
+    widths = page.evaluate(
+        "() => { const c = document.querySelector('tr[data-job^=very-long] .name-cell');"
+        " const t = document.querySelector('[data-testid=jobs-table]');"
+        " return [c.scrollWidth, c.clientWidth, t.scrollWidth, document.querySelector('main')"
+        ".clientWidth, document.documentElement.scrollWidth, window.innerWidth]; }"
     )
-    table_width, main_width, page_width, viewport = overflow
-    assert table_width <= main_width, overflow
-    assert page_width <= viewport, overflow
+    cell_content, cell, table, main, page_width, viewport = widths
+    assert cell_content <= cell + 1, widths
+    assert table <= main, widths
+    assert page_width <= viewport, widths
     console.goto(f"/jobs/{long_id}")
     page.locator(".job-title").wait_for()
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport
+    shown = page.evaluate(
+        "() => { const id = document.querySelector('.job-id');"
+        " return [id.scrollWidth, id.clientWidth, document.documentElement.scrollWidth]; }"
+    )
+    assert shown[0] <= shown[1] + 1, shown
+    assert shown[2] <= viewport, shown
 
 
 def test_audit_filter_by_action(console: Console, server: Server) -> None:
@@ -511,35 +525,58 @@ def test_audit_filter_by_action(console: Console, server: Server) -> None:
     assert page.locator("tbody tr").count() >= 1
 
 
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`tickwork serve --demo` (its job file's jobs, runs that succeed, fail, retry and time
+    out), for the screenshots of docs/: what a new user sees after `make run`."""
+    with serving(tmp_path_factory.mktemp("demo-data"), "--demo") as srv:
+        with srv.api() as client:
+            deadline = time.monotonic() + 90  # the demo's flaky job fails about every 2nd run
+            while time.monotonic() < deadline:
+                runs = client.get("/api/runs", params={"limit": 200}).json()["items"]
+                beats = [r for r in runs if r["job_id"] == "demo-heartbeat" and r["duration_s"]]
+                failed = [
+                    r for r in runs if r["job_id"] == "demo-flaky" and r["status"] == "failed"
+                ]
+                if len(beats) >= 3 and failed:
+                    break
+                time.sleep(1)
+        yield srv
+
+
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
-def test_screenshots(console: Console, server: Server, day_one: dict[str, Any], lang: str) -> None:
+def test_screenshots(browser: Any, demo: Server, lang: str) -> None:
     """docs/screenshots/*.png in both languages (TICKWORK_SCREENSHOTS=1 saves them there)."""
     suffix = "" if lang == "en" else "-zh-CN"
-    page = console.page
-    console.login()
-    console.set_lang(lang)
-    console.goto("/")
-    page.wait_for_selector(".chart canvas")
-    page.locator(".tile-n").first.wait_for()
-    console.screenshot(f"dashboard{suffix}")
-    console.goto("/jobs?group=browser")
-    page.locator("tr[data-job=zh-cron]").wait_for()
-    console.screenshot(f"jobs{suffix}")
-    console.goto("/jobs/zh-fail")
-    page.locator("[data-testid=runs-table]").wait_for()
-    console.screenshot(f"job-detail{suffix}")
-    console.goto("/jobs/new")
-    page.fill("input[name=id]", "nightly-report")
-    page.fill("input[name=target]", "app.tasks:nightly_report")
-    page.fill("input[name=expr]", "30 2 * * 1-5")
-    page.get_by_test_id("next-fires").wait_for()
-    console.screenshot(f"job-editor{suffix}")
-    console.goto(f"/runs/{day_one['retry']}")
-    page.get_by_test_id("run-reason").wait_for()
-    console.screenshot(f"run-detail{suffix}")
-    console.goto("/runs?q=needle")
-    page.get_by_test_id("runs-table").wait_for()
-    console.screenshot(f"runs{suffix}")
-    console.goto("/jobs/from-file/edit")
-    page.get_by_test_id("read-only").wait_for()
-    console.screenshot(f"job-from-file{suffix}")
+    with open_console(browser, demo, "en-US" if lang == "en" else "zh-CN") as console:
+        page = console.page
+        console.login()
+        console.goto("/")
+        page.wait_for_selector(".chart canvas")
+        page.locator(".tile-n").first.wait_for()
+        console.screenshot(f"dashboard{suffix}")
+        console.goto("/jobs")
+        page.locator("tr[data-job=demo-heartbeat]").wait_for()
+        console.screenshot(f"jobs{suffix}")
+        console.goto("/jobs/demo-heartbeat")
+        page.wait_for_selector(".chart canvas")
+        console.screenshot(f"job-detail{suffix}")
+        console.goto("/jobs/new")
+        page.fill("input[name=id]", "nightly-report")
+        page.fill("input[name=name]", "Nightly report" if lang == "en" else "每日报表")
+        page.fill("input[name=target]", "app.tasks:nightly_report")
+        page.fill("input[name=expr]", "30 2 * * 1-5")
+        page.get_by_test_id("next-fires").wait_for()
+        console.screenshot(f"job-editor{suffix}")
+        console.goto("/jobs/demo-report/edit")
+        page.get_by_test_id("read-only").wait_for()
+        console.screenshot(f"job-from-file{suffix}")
+        with demo.api() as client:
+            runs = client.get("/api/runs", params={"job_id": "demo-flaky", "limit": 50}).json()
+        failed = [r for r in runs["items"] if r["status"] == "failed"] or runs["items"]
+        console.goto(f"/runs/{failed[0]['id']}")
+        page.get_by_test_id("run-reason").wait_for()
+        console.screenshot(f"run-detail{suffix}")
+        console.goto("/runs?q=upstream")
+        page.get_by_test_id("runs-table").wait_for()
+        console.screenshot(f"runs{suffix}")

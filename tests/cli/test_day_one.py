@@ -154,10 +154,11 @@ def test_make_run_takes_the_port() -> None:
 
 
 def display_column(line: str, start: int) -> int:
-    """The terminal column where the character at ``start`` is drawn."""
-    from tickwork.cli.common import display_width
+    """The terminal column where the character at ``start`` is drawn (wide characters such
+    as 中 take two columns)."""
+    import unicodedata
 
-    return display_width(line[:start])
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[:start])
 
 
 def test_tables_align_with_chinese_names(tmp_path: Path) -> None:

@@ -287,6 +287,7 @@ export const en = {
   "runs.rangeHint": "Runs scheduled in this range; times in the zone",
   "runs.searchWindow": "Text search looks through a window of runs at a time, newest first; “Load more” searches older ones.",
   "runs.clear": "Clear filters",
+  "runs.badTime": "Enter a time as YYYY-MM-DD HH:MM, e.g. {example}.",
   "runs.details": "Run",
   "runs.outcome": "Outcome",
   "runs.result": "Result",

@@ -289,6 +289,7 @@ export const zhCN: Messages = {
   "runs.rangeHint": "按计划时间筛选；时区为",
   "runs.searchWindow": "文本搜索每次查看一批执行记录（从新到旧）；“加载更多”继续搜索更早的记录。",
   "runs.clear": "清除筛选",
+  "runs.badTime": "请按“年-月-日 时:分”输入时间，例如 {example}。",
   "runs.details": "执行信息",
   "runs.outcome": "结果",
   "runs.result": "返回值",

@@ -13,12 +13,12 @@ import type { Page, Run } from "../types";
 import { RunTable } from "./JobDetail";
 
 const PAGE = 50;
+const TIME_EXAMPLE = "2026-01-31 08:00";
 
-/** An ISO instant as a datetime-local value in ``zone`` (YYYY-MM-DDTHH:MM). */
+/** An ISO instant as the filter shows it: YYYY-MM-DD HH:MM in ``zone``. */
 function toInput(iso: string | null, zone: string): string {
   if (!iso) return "";
-  const text = formatTime(iso, "en", zone);
-  return text ? text.slice(0, 16).replace(" ", "T") : "";
+  return formatTime(iso, "en", zone).slice(0, 16);
 }
 
 export function RunsPage() {
@@ -35,8 +35,13 @@ export function RunsPage() {
   const [error, setError] = useState<unknown>(null);
   const jobId = useDebounced(job.trim(), 300);
   const q = useDebounced(text.trim(), 400);
-  const since = from ? localInputToIso(from, zone) : null;
-  const until = to ? localInputToIso(to, zone) : null;
+  // Typed as the console shows times (the browser's date pickers follow its own locale).
+  const fromText = useDebounced(from.trim(), 400);
+  const toText = useDebounced(to.trim(), 400);
+  const since = fromText ? localInputToIso(fromText, zone) : null;
+  const until = toText ? localInputToIso(toText, zone) : null;
+  const badFrom = Boolean(fromText) && since === null;
+  const badTo = Boolean(toText) && until === null;
   const filters = { job_id: jobId, status: status ? [status] : undefined, q, since, until };
   const key = JSON.stringify(filters);
   const loadedKey = useRef<string | null>(null);
@@ -108,13 +113,31 @@ export function RunsPage() {
             </option>
           ))}
         </select>
-        <label class="range">
+        <label class={badFrom ? "range invalid" : "range"}>
           <span>{t("runs.from")}</span>
-          <input type="datetime-local" value={from} onInput={(e) => setFrom(value(e))} name="since" aria-label={t("runs.from")} />
+          <input
+            value={from}
+            onInput={(e) => setFrom(value(e))}
+            name="since"
+            aria-label={t("runs.from")}
+            placeholder={TIME_EXAMPLE}
+            aria-invalid={badFrom}
+            class="mono time-input"
+            autoComplete="off"
+          />
         </label>
-        <label class="range">
+        <label class={badTo ? "range invalid" : "range"}>
           <span>{t("runs.to")}</span>
-          <input type="datetime-local" value={to} onInput={(e) => setTo(value(e))} name="until" aria-label={t("runs.to")} />
+          <input
+            value={to}
+            onInput={(e) => setTo(value(e))}
+            name="until"
+            aria-label={t("runs.to")}
+            placeholder={TIME_EXAMPLE}
+            aria-invalid={badTo}
+            class="mono time-input"
+            autoComplete="off"
+          />
         </label>
         {filtered ? (
           <button type="button" class="link small" onClick={clear}>
@@ -122,7 +145,11 @@ export function RunsPage() {
           </button>
         ) : null}
       </div>
-      {from || to ? (
+      {badFrom || badTo ? (
+        <p class="field-error" role="alert">
+          {t("runs.badTime", { example: TIME_EXAMPLE })}
+        </p>
+      ) : from || to ? (
         <p class="muted small">
           {t("runs.rangeHint")} <Raw>{zone}</Raw>
         </p>
