@@ -45,7 +45,9 @@ def search_page(
     if before_id is not None:
         scope = scope.where(run.c.id < before_id)
     ids = scope.order_by(run.c.id.desc()).limit(window).subquery()
-    low, seen = conn.execute(select(func.min(ids.c.id), func.count()).select_from(ids)).one()
+    low, high, seen = conn.execute(
+        select(func.min(ids.c.id), func.max(ids.c.id), func.count()).select_from(ids)
+    ).one()
     if not seen:
         return [], None
     pattern = like_pattern(text)
@@ -54,9 +56,10 @@ def search_page(
         run.c.error.ilike(pattern, escape=_ESCAPE),
         run.c.result.ilike(pattern, escape=_ESCAPE),
     )
-    query = select(*LIST_COLUMNS).where(*run_conditions(flt), run.c.id >= low, found)
-    if before_id is not None:
-        query = query.where(run.c.id < before_id)
+    # Both ends of the window: a primary-key range the planners read as such.
+    query = select(*LIST_COLUMNS).where(
+        *run_conditions(flt), run.c.id >= low, run.c.id <= high, found
+    )
     rows = [
         RunRecord.from_row(r)
         for r in conn.execute(query.order_by(run.c.id.desc()).limit(limit + 1)).mappings()
