@@ -108,7 +108,7 @@ export function errorParts(t: T, error: unknown, lang: Lang = "en"): Part[] {
     if (error.status === 0) return [t("error.network")];
     if (error.status === 403) return [`${t("error.forbidden")}: `, ...localReasonParts(lang, error)];
     if (error.status === 404) return localReasonParts(lang, error);
-    if (error.status === 429 && !error.code) return [t("error.rateLimited", { s: error.retryAfter ?? 60 })];
+    if (error.status === 429) return [t("error.rateLimited", { s: error.retryAfter ?? 60 })];
     return localProblemParts(lang, error);
   }
   return [error instanceof Error ? error.message : String(error)];
