@@ -186,9 +186,10 @@ export interface Bucket {
 }
 
 export interface Timeline {
-  start: string;
+  start: string; // exactly `hours` before now
   end: string;
   bucket_s: number;
+  partial_first_bucket: boolean; // buckets[0] began before `start` and counts from there
   buckets: Bucket[];
 }
 

@@ -78,3 +78,26 @@ class Conflict(TickworkError):
         self.reason = reason
         self.code = code
         self.params = dict(params or {})
+
+
+class ReadOnlyJob(Conflict):
+    """The job is defined by a job file or by code: change it there (pause and resume,
+    which are operating state, work everywhere)."""
+
+    def __init__(self, job_id: str, owner: str, owner_ref: str | None) -> None:
+        where = (
+            f"the job file {owner_ref}"
+            if owner == "config"
+            else f"code (app {owner_ref!r})"
+            if owner_ref
+            else "code"
+        )
+        super().__init__(
+            "owner",
+            f"job {job_id!r} is defined by {where}: change it there; pause and resume work",
+            code="read_only_job",
+            params={"id": job_id, "owner": owner, "ref": owner_ref or ""},
+        )
+        self.job_id = job_id
+        self.owner = owner
+        self.owner_ref = owner_ref

@@ -96,6 +96,9 @@ def from_apscheduler(
     return out
 
 
+_BEFORE_ANY_DATE = -(2**62)  # epoch microseconds before any date a trigger can hold
+
+
 def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None) -> JobRecord:
     """Validate ``spec`` and build the record to store (next_fire_at computed from now)."""
     target_ref, is_coroutine = _target(spec)
@@ -135,6 +138,11 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
     next_fire: int | None
     if spec.next_run_time is UNSET:
         next_fire = trigger.next_fire_us(now_us)
+        if next_fire is None and trigger_spec["kind"] == "date":
+            # A one-off job whose time has already passed is still owed its fire: the
+            # loop claims it at once and its misfire policy decides (run_once runs it,
+            # skip or a passed grace time records it missed). Never silently completed.
+            next_fire = trigger.next_fire_us(_BEFORE_ANY_DATE)
     elif spec.next_run_time is None:
         paused, next_fire = True, None
     else:

@@ -34,21 +34,27 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    start: int
-    end: int
+    start: int  # the window's start: exactly ``hours`` before now
+    end: int  # the end of the current bucket
     bucket_s: int
-    buckets: list[Bucket]
+    buckets: list[Bucket]  # aligned to multiples of bucket_s since the epoch (UTC)
+    partial_first_bucket: bool  # the first bucket began before ``start``: it counts from there
 
 
 def timeline(tw: Tickwork, *, hours: int = 24, bucket_s: int = 3600) -> Timeline:
-    """Runs scheduled in the last ``hours``, counted per ``bucket_s`` by outcome. The window
-    ends at the end of the current bucket, so the newest bucket fills as time passes."""
+    """Runs scheduled in the last ``hours``, counted per ``bucket_s`` by outcome.
+
+    The window covers what is asked whatever the time of day: it starts ``hours`` before now
+    and ends at the end of the current bucket, so the newest bucket fills as time passes.
+    Buckets are aligned (whole hours, whole UTC days); when the window's start falls inside a
+    bucket, that first bucket is partial and counts runs from the window's start only."""
     now = tw.clock.now_us()
     size = bucket_s * SEC
     end = (now // size + 1) * size
-    start = end - hours * 3600 * SEC
-    count = (end - start) // size
-    index = (run.c.scheduled_for - start) // size
+    start = now - hours * 3600 * SEC
+    first = start // size * size
+    count = (end - first) // size
+    index = (run.c.scheduled_for - first) // size
     query = (
         select(index.label("i"), run.c.status, func.count())
         .where(run.c.scheduled_for >= start, run.c.scheduled_for < end)
@@ -68,13 +74,20 @@ def timeline(tw: Tickwork, *, hours: int = 24, bucket_s: int = 3600) -> Timeline
             else:
                 totals[slot][2] += int(n)
     buckets = [
-        Bucket(start=start + k * size, runs=sum(t), succeeded=t[0], failed=t[1], other=t[2])
+        Bucket(start=first + k * size, runs=sum(t), succeeded=t[0], failed=t[1], other=t[2])
         for k, t in enumerate(totals)
     ]
-    return Timeline(start=start, end=end, bucket_s=bucket_s, buckets=buckets)
+    return Timeline(
+        start=start,
+        end=end,
+        bucket_s=bucket_s,
+        buckets=buckets,
+        partial_first_bucket=first < start,
+    )
 
 
 def upcoming(tw: Tickwork, limit: int = 10) -> list[JobRecord]:
-    """The jobs that fire next (paused and finished jobs have no next fire), soonest first."""
+    """The jobs that fire next (paused and finished jobs have no next fire), soonest first;
+    jobs that fire at the same instant in the order of their ids."""
     with tw.store.db.read() as conn:
         return tw.store.jobs.upcoming(conn, limit)

@@ -132,15 +132,30 @@ def lite_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Api]:
 
 
 @pytest.fixture
-def lite_api(tmp_path: Path, lite_template: tuple[Path, Api]) -> Iterator[Api]:
+def lite_api_factory(
+    tmp_path: Path, lite_template: tuple[Path, Api]
+) -> Iterator[Callable[..., Api]]:
+    """Apps over copies of the template, with Tickwork options (``clock=`` a FakeClock)."""
     import shutil
 
     template, made = lite_template
-    copy = tmp_path / "tickwork.db"
-    shutil.copyfile(template, copy)
-    api = api_over(f"sqlite:///{copy}", tmp_path, made.tokens, made.users)
-    yield api
-    api.tw.close()
+    apis: list[Api] = []
+
+    def factory(**options: Any) -> Api:
+        copy = tmp_path / f"tickwork-{len(apis)}.db"
+        shutil.copyfile(template, copy)
+        api = api_over(f"sqlite:///{copy}", tmp_path, made.tokens, made.users, **options)
+        apis.append(api)
+        return api
+
+    yield factory
+    for api in apis:
+        api.tw.close()
+
+
+@pytest.fixture
+def lite_api(lite_api_factory: Callable[..., Api]) -> Api:
+    return lite_api_factory()
 
 
 def job_body(job_id: str, **changes: Any) -> dict[str, Any]:

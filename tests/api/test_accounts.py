@@ -16,7 +16,10 @@ import sqlalchemy as sa
 
 from tests.api.conftest import KEY, PASSWORD, Api, fresh_url, job_body, make_api
 from tickwork.accounts import keys
+from tickwork.accounts.records import Principal
+from tickwork.accounts.roles import Role
 from tickwork.api import ApiSettings
+from tickwork.clock import FakeClock
 from tickwork.errors import InvalidInput
 from tickwork.store.tables_auth import api_token, session, user
 
@@ -177,18 +180,7 @@ def test_token_roles_never_exceed_their_creator(api: Api) -> None:
     assert too_high.status_code == 403
     viewer_made = api.client("viewer").post("/api/tokens", json={"name": "v"}).json()
     assert viewer_made["info"]["role"] == "viewer"
-    # a token is capped by its user's current role
     admin = api.client("admin")
-    token = admin.post("/api/tokens", json={"name": "a"}).json()["token"]
-    api.tw.accounts.create_user("boss", PASSWORD, "admin", by="t")
-    demote = admin.patch(f"/api/users/{api.users['admin']}", json={"role": "viewer"})
-    assert demote.status_code == 409  # not yourself
-    other = api.tw.accounts.find_user("boss")
-    assert other is not None
-    boss_client = api.client()
-    boss_client.headers["Authorization"] = f"Bearer {token}"
-    me = boss_client.get("/api/me").json()
-    assert me["role"] == "admin"
     # others' tokens: invisible to non-admins, revocable by admins
     theirs = api.client("viewer").get("/api/tokens").json()
     assert all(t["username"] == "viewer-user" for t in theirs)
@@ -200,23 +192,80 @@ def test_token_roles_never_exceed_their_creator(api: Api) -> None:
     assert api.client("operator").get("/api/jobs").status_code == 401
 
 
-def test_expired_tokens_are_refused(api: Api) -> None:
+def test_a_token_is_capped_by_its_users_current_role(api: Api) -> None:
+    """A token keeps the role it was made with, but acts with no more than its user has now:
+    demoting a user demotes their tokens at once, promoting them back restores them."""
+    admin = api.client("admin")
+    demote_self = admin.patch(f"/api/users/{api.users['admin']}", json={"role": "viewer"})
+    assert demote_self.status_code == 409  # nobody changes their own role: another admin must
+    kept = admin.post("/api/tokens", json={"name": "admin-made"}).json()
+    assert kept["info"]["role"] == "admin"
+    holder = api.client()
+    holder.headers["Authorization"] = f"Bearer {kept['token']}"
+    assert holder.get("/api/me").json()["role"] == "admin"
+    assert holder.post("/api/jobs", json=job_body("before")).status_code == 201
+
+    boss = api.tw.accounts.create_user("boss", PASSWORD, "admin", by="t")
+    boss_client = api.client()
+    boss_client.headers["Authorization"] = f"Bearer {token_of(api, boss.id, 'boss', 'admin')}"
+    demote = boss_client.patch(f"/api/users/{api.users['admin']}", json={"role": "viewer"})
+    assert demote.status_code == 200, demote.text
+    assert demote.json()["role"] == "viewer"
+    me = holder.get("/api/me").json()
+    assert (me["role"], me["user"]["role"]) == ("viewer", "viewer")
+    assert holder.post("/api/jobs", json=job_body("after")).status_code == 403
+    assert holder.post("/api/scheduler/pause").status_code == 403
+    assert holder.get("/api/users").status_code == 403
+    assert holder.get("/api/jobs").status_code == 200  # still a viewer
+    listed = holder.get("/api/tokens").json()
+    assert next(t for t in listed if t["id"] == kept["info"]["id"])["role"] == "admin"
+
+    promote = boss_client.patch(f"/api/users/{api.users['admin']}", json={"role": "operator"})
+    assert promote.status_code == 200, promote.text
+    assert holder.get("/api/me").json()["role"] == "operator"
+    assert holder.post("/api/scheduler/pause").status_code == 200
+    assert holder.post("/api/jobs", json=job_body("after")).status_code == 403
+    # and a token made with a lower role stays there when its user is promoted
+    assert (
+        boss_client.patch(f"/api/users/{api.users['admin']}", json={"role": "admin"}).json()["role"]
+        == "admin"
+    )
+    assert holder.get("/api/me").json()["role"] == "admin"
+    operator_token = api.client("operator").post("/api/tokens", json={"name": "op"}).json()
+    assert (
+        boss_client.patch(f"/api/users/{api.users['operator']}", json={"role": "admin"}).status_code
+        == 200
+    )
+    op_holder = api.client()
+    op_holder.headers["Authorization"] = f"Bearer {operator_token['token']}"
+    assert op_holder.get("/api/me").json()["role"] == "operator"
+    assert op_holder.post("/api/jobs", json=job_body("still-not")).status_code == 403
+
+
+def token_of(api: Api, user_id: int, username: str, role: str) -> str:
+    """A new API token of a user made in the test (the fixture's users have theirs)."""
+    principal = Principal(user_id, username, Role(role), via="test")
+    return api.tw.accounts.create_token(principal, f"{username} token")[0]
+
+
+def test_expired_tokens_are_refused(
+    api_db: str, api_factory: Callable[..., Api], fake_clock: FakeClock
+) -> None:
+    api = api_factory(api_db, clock=fake_clock)
     client = api.client("admin")
     past = client.post("/api/tokens", json={"name": "old", "expires_at": "2000-01-01T00:00:00Z"})
     assert past.status_code == 422
     assert past.json()["field"] == "expires_at"
-    soon = api.tw.accounts.create_token(
-        api.tw.accounts.authenticate_token(api.tokens["admin"]),
-        "soon",
-        expires_at=api.tw.clock.now_us() + 200_000,
-    )[0]
-    import time
-
-    time.sleep(0.3)
-    assert (
-        api.client().get("/api/jobs", headers={"Authorization": f"Bearer {soon}"}).status_code
-        == 401
-    )
+    admin = api.tw.accounts.authenticate_token(api.tokens["admin"])
+    assert admin is not None
+    soon = api.tw.accounts.create_token(admin, "soon", expires_at=fake_clock.now_us() + 200_000)[0]
+    bearer = {"Authorization": f"Bearer {soon}"}
+    fake_clock.advance(0.199_999)
+    assert api.client().get("/api/jobs", headers=bearer).status_code == 200
+    fake_clock.advance(0.000_001)  # its expiry instant: no longer valid
+    assert api.client().get("/api/jobs", headers=bearer).status_code == 401
+    listed = client.get("/api/tokens").json()
+    assert next(t for t in listed if t["name"] == "soon")["active"] is False
 
 
 # -- sessions, passwords, users ------------------------------------------------------------------

@@ -5,10 +5,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import Api, job_body
 from tickwork.store.runs import NewRun
 
 SEC = 1_000_000
+
+# Readiness, heartbeats, run times and statistics windows read the clock: each test runs at
+# every instant of tests.conftest.INSTANTS (time-machine moves the process's wall clock).
+pytestmark = pytest.mark.usefixtures("travel")
 
 
 def test_healthz_needs_nothing(lite_api: Api) -> None:

@@ -4,12 +4,32 @@ and the audit record each mutation leaves."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from tests.api.conftest import Api, job_body
+from tickwork.clock import us_to_datetime
 from tickwork.executors.redact import MASK
 
 
+def next_berlin_0200(now: datetime) -> datetime:
+    """The first 02:00 in Europe/Berlin after ``now``; on the spring-forward day, when 02:00
+    does not exist, the first instant after the gap (03:00 CEST). An oracle of its own."""
+    zone = ZoneInfo("Europe/Berlin")
+    day = now.astimezone(zone).date()
+    while True:
+        wall = datetime.combine(day, time(2), zone)
+        if wall.astimezone(UTC).astimezone(zone).hour != 2:  # in the gap
+            wall = datetime.combine(day, time(3), zone)
+        if wall > now:
+            return wall
+        day += timedelta(days=1)
+
+
+@pytest.mark.usefixtures("travel")  # at each instant of tests.conftest.INSTANTS
 def test_create_get_and_the_job_shape(api: Api) -> None:
     admin = api.client("admin")
     body = job_body(
@@ -40,6 +60,8 @@ def test_create_get_and_the_job_shape(api: Api) -> None:
         "zh": "每天 02:00（Europe/Berlin）",
     }
     assert job["next_fire_at"].endswith(("+01:00", "+02:00"))  # in the job's zone
+    expected = next_berlin_0200(us_to_datetime(api.tw.clock.now_us()))
+    assert job["next_fire_at"] == expected.isoformat()
     assert job["state"] == "scheduled"
     assert job["policies"]["retries"] == 2
     assert job["policies"]["concurrency_policy"] == "forbid"
@@ -350,6 +372,7 @@ def test_job_file_sync_is_audited(lite_api: Api, tmp_path: Any) -> None:
     assert events[0].before["id"] == "from-file"
 
 
+@pytest.mark.usefixtures("travel")  # next fires: at each instant of tests.conftest.INSTANTS
 def test_sorted_lists_page_with_keyset_cursors(api: Api) -> None:
     """Every order pages through all jobs exactly once, ties broken by id, jobs without a
     next fire last in both directions."""
@@ -390,7 +413,10 @@ def test_sorted_lists_page_with_keyset_cursors(api: Api) -> None:
 
     def expected(key: str, desc: bool) -> list[str]:
         def value(job_id: str) -> Any:
-            return jobs[job_id][key]
+            found = jobs[job_id][key]
+            if key == "next_fire_at" and found is not None:  # instants, not their texts
+                return datetime.fromisoformat(found)
+            return found
 
         present = [i for i in jobs if value(i) is not None]
         absent = sorted(i for i in jobs if value(i) is None)
@@ -407,3 +433,25 @@ def test_sorted_lists_page_with_keyset_cursors(api: Api) -> None:
     wrong = admin.get("/api/jobs", params={"sort": "name", "cursor": "am9iLTE"})  # an id cursor
     assert wrong.status_code == 422
     assert wrong.json()["field"] == "cursor"
+
+
+def test_a_job_defined_in_a_job_file_is_read_only_through_the_api(lite_api: Api) -> None:
+    from tickwork.jobspec import JobSpec
+
+    tw = lite_api.tw
+    spec = JobSpec(target="tests.api.tasks:noop", trigger="0 3 * * *", id="from-file",
+                   check_target=False)  # fmt: skip
+    tw.sync_owned("config", "/etc/tickwork/jobs.yaml", [tw._build(spec, by=None)])
+    admin = lite_api.client("admin")
+    for method, body in (("PATCH", {"name": "x"}), ("PUT", job_body("from-file")),
+                         ("DELETE", None)):  # fmt: skip
+        response = admin.request(method, "/api/jobs/from-file", json=body)
+        assert response.status_code == 409, (method, response.text)
+        assert "defined by the job file /etc/tickwork/jobs.yaml" in response.json()["detail"]
+    job = admin.get("/api/jobs/from-file").json()
+    assert (job["owner"], job["owner_ref"], job["name"]) == (
+        "config", "/etc/tickwork/jobs.yaml", "noop",
+    )  # fmt: skip
+    operator = lite_api.client("operator")
+    assert operator.post("/api/jobs/from-file/pause").status_code == 200
+    assert operator.post("/api/jobs/from-file/resume").status_code == 200

@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -38,16 +38,20 @@ def test_next_prints_iso_instants_with_offsets() -> None:
 
 
 def test_next_defaults_to_five_from_now_in_utc() -> None:
-    before = datetime.now().astimezone()
+    # The command reads the real clock in its own process: whenever it ran between these two
+    # readings, its first fire is the next whole minute after that moment.
+    before = datetime.now(UTC)
     out = tickwork("cron", "next", "* * * * *")
+    after = datetime.now(UTC)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert len(lines) == 5
     assert all(ISO.match(line) for line in lines)
     assert all(line.endswith("+00:00") for line in lines)
-    first = datetime.fromisoformat(lines[0])
-    assert first > before
-    assert (first - before).total_seconds() <= 61
+    fires = [datetime.fromisoformat(line) for line in lines]
+    assert fires[0].second == fires[0].microsecond == 0
+    assert before < fires[0] <= after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    assert fires == [fires[0] + timedelta(minutes=k) for k in range(5)]
 
 
 def test_naive_after_is_in_the_given_zone_and_fold_is_respected() -> None:

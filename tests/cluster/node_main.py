@@ -21,6 +21,7 @@ def main() -> None:
     parser.add_argument("--heartbeat", type=float, default=5.0)
     parser.add_argument("--dead-after", type=float, default=20.0)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--poll", type=float, default=0.5)
     args = parser.parse_args()
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(process)d %(name)s: %(message)s"
@@ -29,7 +30,7 @@ def main() -> None:
         workers={"thread": args.threads, "process": 1, "asyncio": 10},
         heartbeat_s=args.heartbeat,
         dead_after_s=args.dead_after,
-        poll_s=0.5,
+        poll_s=args.poll,
     )
     tw = Tickwork(settings=Settings(database_url=args.url, timezone="UTC"), node_options=options)
     tw.start()

@@ -26,3 +26,11 @@ def hang_first_time(marker: str, log: str, key: str) -> str:
         path.write_text(str(os.getpid()))
         time.sleep(120)
     return "done"
+
+
+def mark_and_sleep(log: str, key: str, seconds: float) -> str:
+    """A long run: one ledger line when it starts, one when it ends."""
+    mark(log, f"{key}:start")
+    time.sleep(seconds)
+    mark(log, f"{key}:end")
+    return key

@@ -10,14 +10,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests import dbs
-from tests.conftest import service_missing
+from tests.cluster.private_server import PrivateServer, database_on
 from tickwork import Tickwork
 from tickwork.jobspec import JobSpec
 from tickwork.settings import Settings
@@ -25,18 +23,6 @@ from tickwork.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 SEC = 1_000_000
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(params=["postgres", "mysql"])
-def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    kind = request.param
-    problem = dbs.reachable(kind)
-    if problem is not None:
-        service_missing(dbs.SERVER_NAMES[kind], problem)
-    gen = dbs.create_database(kind)
-    url = next(gen)
-    yield url
-    next(gen, None)
 
 
 def start_node(url: str, until: float, *extra: str) -> subprocess.Popen[str]:
@@ -186,58 +172,8 @@ def test_a_node_killed_mid_run_loses_only_its_run_which_is_retried(
     tw.close()
 
 
-def _restart_server(kind: str) -> None:
-    if kind == "postgres":
-        version = os.listdir("/etc/postgresql")[0]
-        subprocess.run(
-            [
-                "pg_ctlcluster",
-                "--skip-systemctl-redirect",
-                version,
-                "main",
-                "restart",
-                "-m",
-                "fast",
-            ],
-            check=True,
-            timeout=60,
-        )
-    else:
-        subprocess.run(
-            [
-                "start-stop-daemon",
-                "--stop",
-                "--oknodo",
-                "--retry",
-                "30",
-                "--exec",
-                "/usr/sbin/mariadbd",
-            ],
-            check=True,
-            timeout=60,
-        )
-        subprocess.run(
-            [
-                "start-stop-daemon",
-                "--start",
-                "--oknodo",
-                "--background",
-                "--exec",
-                "/usr/sbin/mariadbd",
-            ],
-            check=True,
-            timeout=60,
-        )
-    deadline = time.time() + 60
-    while dbs.reachable(kind) is not None:
-        assert time.time() < deadline, f"{kind} did not come back"
-        time.sleep(0.5)
-
-
-def test_the_loop_survives_a_database_restart(server_url: str, tmp_path: Path) -> None:
-    if not os.path.isdir("/etc/postgresql") and "postgresql" in server_url:
-        pytest.skip("restarting needs the local PostgreSQL cluster tools")
-    kind = "postgres" if server_url.startswith("postgresql") else "mysql"
+def test_the_loop_survives_a_database_restart(private: PrivateServer, tmp_path: Path) -> None:
+    server_url = database_on(private)
     log = str(tmp_path / "executions.log")
     tw = client(server_url)
     tw.add_job(
@@ -254,7 +190,9 @@ def test_the_loop_survives_a_database_restart(server_url: str, tmp_path: Path) -
     before = len(tw.get_runs("steady", limit=10_000))
     assert before >= 2
     restart_at = time.time()
-    _restart_server(kind)
+    private.stop()
+    time.sleep(2)
+    private.start()
     time.sleep(6)
     output = node.communicate(timeout=until - time.time() + 60)[0]
     assert node.returncode == 0, output
@@ -267,6 +205,9 @@ def test_the_loop_survives_a_database_restart(server_url: str, tmp_path: Path) -
     # the node's clean stop hands its claimed, unstarted fires (the lookahead) back to the queue
     released = [r for r in runs if r.status == "scheduled"]
     assert all(r.node_id is None and r.scheduled_for >= instants[-2] for r in released)
-    assert {r.status for r in runs} - {"scheduled"} <= {"succeeded", "missed"}
-    assert dbs.reachable(kind) is None  # the server is fine again
+    # Fires claimed before the outage wait for their start to be recorded; when the database
+    # is back they are due together, and the job allows one instance at a time: the later
+    # ones of such a batch are recorded skipped (with that reason).
+    assert {r.status for r in runs} - {"scheduled"} <= {"succeeded", "missed", "skipped"}
+    assert all("already running" in (r.error or "") for r in runs if r.status == "skipped")
     tw.close()

@@ -43,10 +43,23 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def make_tw(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[..., Tickwork]]:
+def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """The database the engine tests run on: SQLite by default; test modules that run on
+    every backend parametrise ``backend`` (tests/conftest.py) and get a fresh one each."""
+    if "backend" not in request.fixturenames:
+        return None
+    url: str = request.getfixturevalue("db_url")
+    return url
+
+
+@pytest.fixture
+def make_tw(
+    tmp_path: Path, clock: FakeClock, engine_url: str | None
+) -> Iterator[Callable[..., Tickwork]]:
     made: list[Tickwork] = []
 
     def make(url: str | None = None, **options: object) -> Tickwork:
+        url = url or engine_url
         node = NodeOptions(
             workers={"thread": 8, "process": 2, "asyncio": 8},
             lookahead_s=float(options.pop("lookahead_s", 1.0)),  # type: ignore[arg-type]

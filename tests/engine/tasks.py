@@ -68,3 +68,22 @@ def chatty(tag: str = "chatty") -> str:
     gates[tag].wait(10)
     print("done", flush=True)
     return "finished"
+
+
+async def asleep(seconds: float, tag: str = "asleep") -> str:
+    """A coroutine that sleeps (cancellable at its await)."""
+    import asyncio
+
+    with _lock:
+        calls[tag].append({"at": time.time()})
+    await asyncio.sleep(seconds)
+    return "slept"
+
+
+def sleep_marked(seconds: float, marker: str) -> str:
+    """Writes ``marker`` (a path) when it starts, then sleeps: for other processes' runs."""
+    from pathlib import Path
+
+    Path(marker).write_text("started", encoding="utf-8")
+    time.sleep(seconds)
+    return "slept"

@@ -7,11 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from tickwork.engine.planning import plan_fires
+from tickwork.engine.planning import plan_fires, plan_handover
 from tickwork.engine.policies import Admission, admit, retry_delay_s, should_retry
 from tickwork.models import RunStatus
 from tickwork.store.records import JobRecord
-from tickwork.triggers import cron
+from tickwork.store.runs import NewRun
+from tickwork.triggers import Trigger, cron
 
 T0 = 1_767_607_200_000_000  # a minute boundary
 SEC = 1_000_000
@@ -33,6 +34,21 @@ def job(**changes: object) -> JobRecord:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
+def accounted(runs: list[NewRun], trigger: Trigger = EVERY_MINUTE) -> list[int]:
+    """The fire instants the records account for: a run its own, a counted missed record
+    every fire from its first to its last (walked on the trigger, an independent count)."""
+    out: list[int] = []
+    for r in runs:
+        fire: int | None = r.scheduled_for
+        for _ in range(r.fires):
+            assert fire is not None
+            out.append(fire)
+            fire = trigger.next_fire_us(fire)
+        if r.fires > 1:
+            assert out[-1] == r.last_scheduled_for
+    return out
+
+
 def outcome(policy: str, grace: float | None, late_minutes: int, **extra: object) -> list[str]:
     """Claim a job whose first fire was ``late_minutes`` ago (plus one on-time fire ahead)."""
     now = T0 + late_minutes * MIN + 30 * SEC  # half a minute past the last overdue fire
@@ -43,11 +59,14 @@ def outcome(policy: str, grace: float | None, late_minutes: int, **extra: object
         horizon=now + 31 * SEC,  # the next minute's fire is within the lookahead
         node_id="n",
     )
-    assert [r.scheduled_for for r in planned.runs] == [
-        T0 + i * MIN for i in range(late_minutes + 2)
-    ], "every fire gets exactly one record, in order"
+    assert accounted(planned.runs) == [T0 + i * MIN for i in range(late_minutes + 2)], (
+        "every fire is accounted for exactly once, in order"
+    )
     assert planned.next_fire_at == T0 + (late_minutes + 2) * MIN
-    return [f"{r.status}:{r.reason}" for r in planned.runs]
+    assert sum(r.status == M for r in planned.runs) <= 1, "one missed record per claim"
+    return [
+        f"{r.status}:{r.reason}" + (f"x{r.fires}" if r.status == M else "") for r in planned.runs
+    ]
 
 
 S, M = "scheduled", "missed"
@@ -56,14 +75,14 @@ S, M = "scheduled", "missed"
 @pytest.mark.parametrize(
     ("policy", "grace", "expected"),
     [
-        # 3 overdue fires (3 min, 2 min, 1 min and 30 s late), then one on time
-        ("run_once", None, [f"{M}:schedule"] * 3 + [f"{S}:catch-up", f"{S}:schedule"]),
-        ("run_once", 100.0, [f"{M}:schedule"] * 3 + [f"{S}:catch-up", f"{S}:schedule"]),
-        ("run_once", 10.0, [f"{M}:schedule"] * 4 + [f"{S}:schedule"]),
+        # 4 overdue fires (3.5 min, 2.5, 1.5 and 0.5 ... the last is 30 s late), then one on time
+        ("run_once", None, [f"{M}:schedulex3", f"{S}:catch-up", f"{S}:schedule"]),
+        ("run_once", 100.0, [f"{M}:schedulex3", f"{S}:catch-up", f"{S}:schedule"]),
+        ("run_once", 10.0, [f"{M}:schedulex4", f"{S}:schedule"]),
         ("run_all", None, [f"{S}:catch-up"] * 4 + [f"{S}:schedule"]),
-        ("run_all", 100.0, [f"{M}:schedule"] * 2 + [f"{S}:catch-up"] * 2 + [f"{S}:schedule"]),
-        ("skip", None, [f"{M}:schedule"] * 4 + [f"{S}:schedule"]),
-        ("skip", 1000.0, [f"{M}:schedule"] * 4 + [f"{S}:schedule"]),
+        ("run_all", 100.0, [f"{M}:schedulex2"] + [f"{S}:catch-up"] * 2 + [f"{S}:schedule"]),
+        ("skip", None, [f"{M}:schedulex4", f"{S}:schedule"]),
+        ("skip", 1000.0, [f"{M}:schedulex4", f"{S}:schedule"]),
     ],
 )
 def test_misfire_table(policy: str, grace: float | None, expected: list[str]) -> None:
@@ -72,22 +91,58 @@ def test_misfire_table(policy: str, grace: float | None, expected: list[str]) ->
 
 def test_run_all_is_capped_by_max_catchup() -> None:
     got = outcome("run_all", None, 5, max_catchup=2)
-    assert got == [f"{M}:schedule"] * 4 + [f"{S}:catch-up"] * 2 + [f"{S}:schedule"]
+    assert got == [f"{M}:schedulex4"] + [f"{S}:catch-up"] * 2 + [f"{S}:schedule"]
 
 
-def test_missed_records_say_why() -> None:
+def test_missed_records_count_the_fires_and_say_why() -> None:
     planned = plan_fires(
-        job(misfire_policy="run_once", misfire_grace_s=10.0),
+        job(misfire_policy="run_once", misfire_grace_s=150.0),
         EVERY_MINUTE,
-        now=T0 + 90 * SEC,
-        horizon=T0 + 90 * SEC,
+        now=T0 + 270 * SEC,  # fires at 0 and 60 s are past the grace; 120, 180, 240 within
+        horizon=T0 + 270 * SEC,
         node_id="n",
     )
-    errors = [r.error for r in planned.runs]
-    assert errors[0] is not None
-    assert "later than the grace time of 10 s" in errors[0]
-    assert "90.000 s after its time" in errors[0]
-    assert all(r.node_id is None for r in planned.runs if r.status == RunStatus.MISSED)
+    missed = planned.runs[0]
+    assert (missed.status, missed.fires) == (M, 4)
+    assert (missed.scheduled_for, missed.last_scheduled_for) == (T0, T0 + 180 * SEC)
+    assert missed.error == (
+        "missed: 4 fires (2 later than the grace time of 150 s; 2 coalesced: the misfire "
+        "policy run_once runs only the latest); the first claimed 270.000 s after its time"
+    )
+    assert missed.node_id is None
+    assert [(r.status, r.scheduled_for) for r in planned.runs[1:]] == [(S, T0 + 240 * SEC)]
+    assert planned.missed == 4
+
+
+def test_one_missed_fire_is_an_ordinary_record() -> None:
+    planned = plan_fires(
+        job(misfire_policy="skip"), EVERY_MINUTE, now=T0 + 90 * SEC, horizon=T0, node_id="n"
+    )
+    (missed,) = [r for r in planned.runs if r.status == M]
+    assert (missed.fires, missed.last_scheduled_for) == (2, T0 + MIN)
+    single = plan_fires(
+        job(misfire_policy="skip"), EVERY_MINUTE, now=T0 + 30 * SEC, horizon=T0, node_id="n"
+    )
+    assert [(r.status, r.fires, r.last_scheduled_for) for r in single.runs] == [(M, 1, None)]
+    assert single.runs[0].error is not None
+    assert single.runs[0].error.startswith("missed: 1 fire (1 skipped by the misfire policy")
+
+
+def test_a_weekend_of_downtime_is_one_record() -> None:
+    every_5s = cron("*/5 * * * * *")
+    record = job(trigger=every_5s.to_spec(), misfire_policy="run_once")
+    weekend = 2 * 24 * 3600 * SEC
+    planned = plan_fires(record, every_5s, now=T0 + weekend, horizon=T0 + weekend, node_id="n")
+    # 34,561 fires from T0 to T0 + 2 days: all late but the last; run_once runs the latest
+    # late one as a catch-up and counts the other 34,559 in one record.
+    assert [(r.status, r.reason, r.fires) for r in planned.runs] == [
+        (M, "schedule", 34_559),
+        (S, "catch-up", 1),
+        (S, "schedule", 1),
+    ]
+    assert planned.runs[0].last_scheduled_for == T0 + weekend - 10 * SEC
+    assert planned.runs[1].scheduled_for == T0 + weekend - 5 * SEC
+    assert planned.runs[2].scheduled_for == T0 + weekend
 
 
 def test_a_fire_claimed_within_the_tolerance_is_on_time() -> None:
@@ -97,21 +152,53 @@ def test_a_fire_claimed_within_the_tolerance_is_on_time() -> None:
     assert [(r.status, r.reason, r.node_id) for r in planned.runs] == [(S, "schedule", "n")]
 
 
-def test_long_backlogs_are_recorded_over_several_claims() -> None:
-    planned = plan_fires(
-        job(), EVERY_MINUTE, now=T0 + 100 * MIN, horizon=T0 + 100 * MIN, node_id="n", max_fires=30
-    )
-    assert len(planned.runs) == 30
-    assert planned.next_fire_at == T0 + 30 * MIN  # still due: the next claim continues
-    assert all(r.status == M for r in planned.runs)  # none of these is the latest
-
-
 def test_no_fire_due_means_nothing_recorded() -> None:
     planned = plan_fires(
         job(next_fire_at=T0 + MIN), EVERY_MINUTE, now=T0, horizon=T0 + SEC, node_id="n"
     )
     assert planned.runs == []
     assert planned.next_fire_at == T0 + MIN
+
+
+@pytest.mark.parametrize(("policy", "keep"), [("run_once", 1), ("run_all", 5), ("skip", 0)])
+def test_a_backlog_longer_than_a_claim_counts_over_several_and_catches_up_once(
+    policy: str, keep: int
+) -> None:
+    """1000 overdue fires counted 300 at a time: every fire accounted for once, one missed
+    record per claim, and the catch-up runs are the last fires overall."""
+    now = T0 + 999 * MIN + 30 * SEC
+    record = job(misfire_policy=policy, max_catchup=5)
+    ran: list[int] = []
+    records: list[NewRun] = []
+    while record.next_fire_at is not None and record.next_fire_at <= now:
+        planned = plan_fires(record, EVERY_MINUTE, now=now, horizon=now, node_id="n", max_late=300)
+        assert sum(r.status == M for r in planned.runs) <= 1
+        records += planned.runs
+        ran += [r.scheduled_for for r in planned.runs if r.status == S]
+        record = replace(record, next_fire_at=planned.next_fire_at)
+    assert accounted(sorted(records, key=lambda r: r.scheduled_for)) == [
+        T0 + i * MIN for i in range(1000)
+    ]
+    assert ran == [T0 + i * MIN for i in range(1000 - keep, 1000)]
+    assert len(records) <= 4 + keep
+
+
+def test_handed_over_runs_follow_the_misfire_policy() -> None:
+    now = T0 + 30 * SEC
+    fires = [(1, T0 - 20 * SEC, "schedule"), (2, T0 - 10 * SEC, "schedule"),
+             (3, T0 + 29_500_000, "schedule"), (4, T0 - 60 * SEC, "manual"),
+             (5, T0 - 50 * SEC, "retry")]  # fmt: skip
+    once = plan_handover(job(misfire_policy="run_once"), fires, now)
+    assert sorted(once.run) == [2, 3, 4, 5]
+    assert [rid for rid, _ in once.missed] == [1]
+    assert "coalesced" in once.missed[0][1]
+    skip = plan_handover(job(misfire_policy="skip"), fires, now)
+    assert sorted(skip.run) == [3, 4, 5]
+    run_all = plan_handover(job(misfire_policy="run_all"), fires, now)
+    assert sorted(run_all.run) == [1, 2, 3, 4, 5]
+    grace = plan_handover(job(misfire_policy="run_all", misfire_grace_s=45.0), fires, now)
+    assert sorted(grace.run) == [2, 3, 4, 5]
+    assert "later than the grace time" in grace.missed[0][1]
 
 
 @pytest.mark.parametrize(
@@ -147,19 +234,3 @@ def test_retry_backoff_grows_exponentially_with_bounded_jitter() -> None:
     assert should_retry(RunStatus.TIMED_OUT, 2, 2)
     assert not should_retry(RunStatus.CANCELLED, 1, 5)
     assert not should_retry(RunStatus.SKIPPED, 1, 5)
-
-
-@pytest.mark.parametrize(("policy", "keep"), [("run_once", 1), ("run_all", 5), ("skip", 0)])
-def test_a_backlog_split_over_claims_still_catches_up_once(policy: str, keep: int) -> None:
-    """1000 overdue fires claimed 300 at a time: the catch-up runs are the last ones overall."""
-    now = T0 + 999 * MIN + 30 * SEC
-    record = job(misfire_policy=policy, max_catchup=5)
-    ran: list[int] = []
-    total = 0
-    while record.next_fire_at is not None and record.next_fire_at <= now:
-        planned = plan_fires(record, EVERY_MINUTE, now=now, horizon=now, node_id="n", max_fires=300)
-        total += len(planned.runs)
-        ran += [r.scheduled_for for r in planned.runs if r.status == S]
-        record = replace(record, next_fire_at=planned.next_fire_at)
-    assert total == 1000
-    assert ran == [T0 + i * MIN for i in range(1000 - keep, 1000)]

@@ -199,3 +199,35 @@ def spawn_chatty_thread() -> None:
 def touch(path: str) -> None:
     with open(path, "w"):
         pass
+
+
+def spawn_tree(path: str, seconds: float, ignore_term: bool) -> None:
+    """Starts a shell (a child) that starts a ``sleep`` (a grandchild), writes the worker's,
+    the child's and the grandchild's pids to ``path``, then sleeps. With ``ignore_term`` the
+    shell and its sleep ignore SIGTERM: only SIGKILL ends them."""
+    import subprocess
+
+    trap = "trap '' TERM; " if ignore_term else ""
+    child = subprocess.Popen(
+        ["sh", "-c", f"{trap}sleep {seconds} & echo $!; wait"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    grandchild = int(child.stdout.readline())
+    with open(path + ".part", "w") as f:
+        f.write(f"{os.getpid()} {child.pid} {grandchild}")
+    os.replace(path + ".part", path)  # the test never reads a half-written file
+    print("tree started")
+    time.sleep(seconds)
+
+
+def leave_a_child(path: str) -> None:
+    """Starts a ``sleep`` and returns without waiting for it; writes its pid to ``path``."""
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "1000"], stdin=subprocess.DEVNULL)
+    with open(path + ".part", "w") as f:
+        f.write(str(child.pid))
+    os.replace(path + ".part", path)

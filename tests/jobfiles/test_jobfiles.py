@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tickwork import InvalidInput, Tickwork
+from tickwork.errors import ReadOnlyJob
 
 Make = Callable[..., Tickwork]
 
@@ -199,3 +200,48 @@ def test_job_files_given_to_tickwork_are_synced_at_start(make_tw: Make, tmp_path
     tw = make_tw(job_files=[source])
     tw.start()
     assert {j.id for j in tw.get_jobs()} == {"nightly", "every-ten", "keyword-form"}
+
+
+def test_jobs_of_a_file_are_changed_in_the_file_and_pausing_survives_syncs(
+    make_tw: Make, tmp_path: Path
+) -> None:
+    tw = make_tw()
+    source = write(tmp_path / "jobs.yaml", NATIVE)
+    tw.sync_job_files([source])
+    path = str(Path(source).resolve())
+    for attempt in (
+        lambda: tw.update_job("nightly", name="renamed", by="alice", origin="api"),
+        lambda: tw.modify_job("nightly", name="renamed"),
+        lambda: tw.reschedule_job("nightly", "cron", hour=5),
+        lambda: tw.remove_job("nightly", by="alice", origin="api"),
+        lambda: tw.add_job(
+            "tests.service.seed_tasks:sync_accounts", "@daily", id="nightly",
+            replace_existing=True, owner="cli",
+        ),
+    ):  # fmt: skip
+        with pytest.raises(ReadOnlyJob, match=f"defined by the job file {path}: change it there"):
+            attempt()
+    assert tw.get_job("nightly").name == "daily_cleanup_task"  # type: ignore[union-attr]
+    # pause and resume are operating state: allowed, and kept by the next sync
+    tw.pause_job("nightly", by="alice")
+    tw.sync_job_files([source])
+    assert tw.get_job("nightly").record.paused  # type: ignore[union-attr]
+    edited = NATIVE.replace("retries: 2", "retries: 3")
+    tw.sync_job_files([write(tmp_path / "jobs.yaml", edited)])
+    nightly = tw.get_job("nightly")
+    assert nightly is not None
+    assert (nightly.record.paused, nightly.record.retries, nightly.next_run_time) == (True, 3, None)
+    tw.resume_job("nightly")
+    tw.sync_job_files([source])
+    assert not tw.get_job("nightly").record.paused  # type: ignore[union-attr]
+
+
+def test_code_declared_jobs_are_changed_by_code_not_by_faces(make_tw: Make) -> None:
+    tw = make_tw()
+    tw.add_job("tests.service.seed_tasks:sync_accounts", "@daily", id="declared")
+    tw.sync_declared()
+    with pytest.raises(ReadOnlyJob, match="defined by code"):
+        tw.update_job("declared", name="x", origin="api")
+    with pytest.raises(ReadOnlyJob):
+        tw.remove_job("declared", origin="cli")
+    assert tw.modify_job("declared", name="changed by its code").name == "changed by its code"

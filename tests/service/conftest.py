@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from tests.engine.conftest import _reset_tasks, clock, make_tw
+from tests.engine.conftest import _reset_tasks, clock, engine_url, make_tw
 
-__all__ = ["_reset_tasks", "clock", "make_tw"]
+__all__ = ["_reset_tasks", "clock", "engine_url", "make_tw"]

@@ -56,6 +56,10 @@ def test_seed_001_init_scheduler(make_tw: Make) -> None:
     # 001's monitoring API reads id, name, next_run_time and str(trigger)
     assert jobs["reset_periodic_tasks"].name == "SchedulerService.reset_periodic_tasks"
     assert "02:00" in str(jobs["reset_periodic_tasks"].trigger.describe("en"))
+    # ... and str(trigger) is APScheduler's own form
+    assert str(jobs["reset_periodic_tasks"].trigger) == "cron[hour='2', minute='0']"
+    assert str(jobs["cleanup_old_data"].trigger) == "cron[day_of_week='sun', hour='3', minute='0']"
+    assert str(jobs["check_task_warnings"].trigger) == "interval[1:00:00]"
     # replace_existing=True at the next start changes nothing and duplicates nothing
     again = make_tw(timezone="Asia/Shanghai")
     again.add_job(

@@ -15,6 +15,7 @@ from tickwork.models import RunStatus
 from tickwork.store import JobFilter, RunFilter, Store
 from tickwork.store.claims import Due, Plan, claim_due_jobs
 from tickwork.store.migrate import VERSION_TABLE, current_revision, head_revision
+from tickwork.store.nodes import Fenced
 from tickwork.store.records import JobRecord
 from tickwork.store.runs import NewRun
 from tickwork.store.tables import metadata
@@ -166,33 +167,51 @@ def test_manual_runs_in_the_same_microsecond_get_distinct_instants(store: Store)
     assert (a.scheduled_for, b.scheduled_for) == (T0, T0 + 1)
 
 
-def test_outcomes_only_land_on_the_claiming_nodes_active_runs(store: Store) -> None:
+def test_starts_and_outcomes_only_land_on_the_claiming_nodes_runs(store: Store) -> None:
     with store.db.write() as conn:
         rid, other = store.runs.insert_many(conn, [fire("a", T0), fire("b", T0, node_id="n2")], T0)
         assert rid is not None
         assert other is not None
-        store.runs.mark_started(conn, "n1", [(rid, T0 + 5), (other, T0 + 5)])
+        # the durable start: only this node's claimed runs start
+        assert store.runs.start(conn, "n1", [(rid, T0 + 5), (other, T0 + 5)]) == {rid}
+        assert store.runs.start(conn, "n1", [(rid, T0 + 6)]) == set()  # started once
     outcome = {
         "status": "succeeded", "started_at": T0 + 5, "finished_at": T0 + 9, "duration_s": 4e-6,
-        "result": "42", "error": None, "traceback": None, "log": "line\n",
+        "result": "42", "error": None, "traceback": None, "log": "line\n", "node_id": "n1",
     }  # fmt: skip
     with store.db.write() as conn:
-        written = store.runs.finish(conn, "n1", [{"id": rid, **outcome}, {"id": other, **outcome}])
+        written = store.runs.finish(conn, [{"id": rid, **outcome}, {"id": other, **outcome}])
     assert written == {rid}
     with store.db.read() as conn:
         mine, theirs = store.runs.get(conn, rid), store.runs.get(conn, other)
     assert mine is not None
-    assert mine.status == "succeeded"
-    assert mine.log == "line\n"
+    assert (mine.status, mine.started_at, mine.log) == ("succeeded", T0 + 5, "line\n")
     assert theirs is not None
     assert theirs.status == "scheduled"
     assert theirs.started_at is None
     # a finished run is not finished twice
     with store.db.write() as conn:
-        assert store.runs.finish(conn, "n1", [{"id": rid, **outcome, "status": "failed"}]) == set()
+        assert store.runs.finish(conn, [{"id": rid, **outcome, "status": "failed"}]) == set()
 
 
-def test_dead_nodes_are_reaped_once_and_their_runs_end_lost(store: Store) -> None:
+def test_a_batch_of_outcomes_of_runs_that_never_started_is_written(store: Store) -> None:
+    """Skips and cancels before a start have no started_at: a batch of only those is written
+    too (PostgreSQL once typed the all-NULL column as text and refused the batch)."""
+    with store.db.write() as conn:
+        ids = store.runs.insert_many(conn, [fire("a", T0), fire("a", T0 + SEC)], T0)
+    skipped = [
+        {"id": i, "node_id": "n1", "status": "skipped", "started_at": None, "finished_at": T0,
+         "duration_s": None, "result": None, "error": "skipped: 1 instance(s) already running",
+         "traceback": None, "log": None}
+        for i in ids
+    ]  # fmt: skip
+    with store.db.write() as conn:
+        assert store.runs.finish(conn, skipped) == set(ids)
+    with store.db.read() as conn:
+        assert [r.status for r in store.runs.page(conn)] == ["skipped", "skipped"]
+
+
+def test_dead_nodes_are_reaped_once_started_runs_end_lost_claims_go_back(store: Store) -> None:
     with store.db.write() as conn:
         store.nodes.register(conn, "alive", "scheduler", T0)
         store.nodes.register(conn, "dead", "scheduler", T0 - 60 * SEC)
@@ -205,19 +224,46 @@ def test_dead_nodes_are_reaped_once_and_their_runs_end_lost(store: Store) -> Non
             ],
             T0,
         )
-        store.runs.mark_started(conn, "dead", [(ids[0], T0)])  # type: ignore[list-item]
+        store.runs.start(conn, "dead", [(ids[0], T0)])  # type: ignore[list-item]
     with store.db.write() as conn:
         dead = store.nodes.claim_dead(conn, T0 - 30 * SEC, T0)
-        lost = store.runs.mark_lost(conn, dead, T0, "lost: node died")
+        lost, released = store.runs.reap(conn, dead, T0, "lost: node died")
     assert dead == ["dead"]
-    assert sorted(r.job_id for r in lost) == ["a", "c"]
+    assert [r.job_id for r in lost] == ["a"]  # started: it may have run
+    assert released == 1  # "c" never started: back to the queue
     with store.db.write() as conn:
         assert store.nodes.claim_dead(conn, T0 - 30 * SEC, T0) == []
         assert store.nodes.heartbeat(conn, "dead", T0) is False  # fenced
         assert store.nodes.heartbeat(conn, "alive", T0) is True
+        with pytest.raises(Fenced):
+            store.nodes.assert_live(conn, "dead")
+        store.nodes.assert_live(conn, "alive")
     with store.db.read() as conn:
-        statuses = {r.job_id: r.status for r in store.runs.page(conn)}
-    assert statuses == {"a": "lost", "b": "scheduled", "c": "lost"}
+        runs = {r.job_id: (r.status, r.node_id) for r in store.runs.page(conn)}
+    assert runs == {"a": ("lost", "dead"), "b": ("scheduled", "alive"), "c": ("scheduled", None)}
+    # a handed-back claim cannot be started by the node that lost it
+    with store.db.write() as conn:
+        assert store.runs.start(conn, "dead", [(ids[2], T0 + 1)]) == set()  # type: ignore[list-item]
+    # the outcome of a run reaped as lost still lands if its node lived on (fenced)
+    outcome = {
+        "id": ids[0], "node_id": "dead", "status": "succeeded", "started_at": T0,
+        "finished_at": T0 + 7, "duration_s": 7e-6, "result": None, "error": None,
+        "traceback": None, "log": None,
+    }  # fmt: skip
+    with store.db.write() as conn:
+        assert store.runs.lost_of(conn, [ids[0]]) == {ids[0]}  # type: ignore[list-item]
+        assert store.runs.finish(conn, [outcome]) == {ids[0]}
+        assert store.runs.stopped_nodes_with_runs(conn) == {}
+
+
+def test_a_stopped_node_with_unfinished_runs_is_found(store: Store) -> None:
+    with store.db.write() as conn:
+        store.nodes.register(conn, "gone", "scheduler", T0)
+        store.runs.insert_many(conn, [fire("a", T0, node_id="gone")], T0)
+        store.nodes.stop(conn, "gone", T0 + 1, "shutdown")
+        assert store.runs.stopped_nodes_with_runs(conn) == {"gone": "shutdown"}
+        assert store.runs.reap(conn, ["gone"], T0 + 2, "x") == ([], 1)
+        assert store.runs.stopped_nodes_with_runs(conn) == {}
 
 
 def test_queued_runs_are_claimed_once_and_cancel_requests_reach_the_node(store: Store) -> None:
@@ -241,7 +287,7 @@ def test_queued_runs_are_claimed_once_and_cancel_requests_reach_the_node(store: 
         assert store.runs.request_cancel(conn, later.id, T0, "stop") == "cancelled"
         assert store.runs.request_cancel(conn, 10**9, T0, "stop") is None
     with store.db.read() as conn:
-        assert store.runs.cancel_requests(conn, "n1") == [queued[0]]
+        assert store.runs.cancel_requests(conn, "n1") == [(queued[0], "stop")]
         assert store.runs.cancel_requests(conn, "n2") == []
         counts = store.runs.active_counts(conn, ["j0", "j5"], exclude_node="n1")
     assert counts == {"j5": 1}

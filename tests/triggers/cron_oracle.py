@@ -67,12 +67,19 @@ def _times(f: CronFields) -> list[tuple[int, int, int]]:
     ]
 
 
-def instants_of_wall(wall: datetime, tz: tzinfo, wildcard_hour: bool) -> list[datetime]:
-    """The real instants a matching wall time fires at, under Tickwork's DST rule."""
+def instants_of_wall(wall: datetime, tz: tzinfo, wildcard: bool) -> list[datetime]:
+    """The real instants a matching wall time fires at, under Vixie's DST rule.
+
+    ``wildcard``: the minute or hour field begins with '*' (fires at real instants only: both
+    passes of a repeated wall time, none for a skipped one). Fixed-time jobs fire a skipped wall
+    time at the first instant after the gap, a repeated one at its first occurrence.
+    """
     first = wall.replace(tzinfo=tz, fold=0)
     second = wall.replace(tzinfo=tz, fold=1)
     u0, u1 = first.astimezone(UTC), second.astimezone(UTC)
     exists = u0.astimezone(tz).replace(tzinfo=None) == wall
+    if not exists and wildcard:  # a gap: nothing is made up for a wildcard job
+        return []
     if not exists:  # a gap: fire at the first instant after it (the transition itself)
         lo, hi = min(u0, u1), max(u0, u1)
         while hi - lo > timedelta(seconds=1):
@@ -86,7 +93,7 @@ def instants_of_wall(wall: datetime, tz: tzinfo, wildcard_hour: bool) -> list[da
     if u0 == u1:
         return [u0]
     ordered = sorted([u0, u1])
-    return ordered if wildcard_hour else ordered[:1]
+    return ordered if wildcard else ordered[:1]
 
 
 def next_fire(
@@ -107,7 +114,7 @@ def next_fire(
         if day_matches(f, day):
             for h, m, s in _times(f):
                 wall = datetime(day.year, day.month, day.day, h, m, s)
-                for inst in instants_of_wall(wall, tz, f.wildcard_hour):
+                for inst in instants_of_wall(wall, tz, f.wildcard):
                     if inst > after and (best is None or inst < best):
                         best = inst
         day += timedelta(days=1)

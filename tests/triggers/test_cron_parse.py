@@ -133,12 +133,16 @@ def test_vixie_or_rule_is_decided_by_the_first_character() -> None:
     assert fields("0 0 L * 5").day_or  # extensions count as restricted
 
 
-def test_wildcard_hour_flag_follows_the_hour_text() -> None:
-    assert fields("0 * * * *").wildcard_hour
-    assert fields("*/30 */2 * * *").wildcard_hour
-    assert fields("@hourly").wildcard_hour
-    assert not fields("0 2 * * *").wildcard_hour
-    assert not fields("* 0-23 * * *").wildcard_hour  # fixed by text: DST rule is per text
+def test_wildcard_flag_follows_the_minute_and_hour_text() -> None:
+    assert fields("0 * * * *").wildcard
+    assert fields("*/30 */2 * * *").wildcard
+    assert fields("@hourly").wildcard
+    assert fields("* 0-23 * * *").wildcard  # Vixie: the minute field counts too
+    assert fields("*/5 2 * * *").wildcard
+    assert fields("0 0 * * * *").wildcard  # 6 fields: minute is the second field
+    assert not fields("* 0 2 * * *").wildcard  # the seconds field does not count
+    assert not fields("0 2 * * *").wildcard
+    assert not fields("0-59 0-23 * * *").wildcard  # fixed by text: DST rule is per text
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 * a fire in a skipped interval runs once, at the first instant after the gap;
 * in a repeated interval a fixed-time fire runs once, at the first occurrence;
-* a job whose hour field begins with '*' fires at every real instant, both passes included.
+* a wildcard job (minute or hour field begins with '*') fires at every real instant, both passes
+  included, and at nothing made up for a gap (test_dst_vixie.py has the full table).
 
 Instants are written in UTC and compared as epoch microseconds: ``==`` between aware
 datetimes ignores ``fold`` inside a zone, which would hide exactly the bugs tested here.

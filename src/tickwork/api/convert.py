@@ -318,6 +318,8 @@ def _run_fields(record: RunRecord, secret_keys: list[str] | None) -> dict[str, A
         "error": record.error,
         "params": params,
         "triggered_by": record.triggered_by,
+        "fires": record.fires,
+        "last_scheduled_for": iso(record.last_scheduled_for),
     }
 
 

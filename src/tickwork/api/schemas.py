@@ -233,6 +233,12 @@ class RunOut(BaseModel):
     error: str | None
     params: dict[str, Any] | None
     triggered_by: str | None
+    fires: int = Field(
+        description="due fires this record accounts for: 1, or more for a counted missed record"
+    )
+    last_scheduled_for: str | None = Field(
+        description="the last of those fires (the first is scheduled_for), when more than one"
+    )
 
 
 class RunDetail(RunOut):

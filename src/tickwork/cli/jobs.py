@@ -170,7 +170,7 @@ def _simple(args: argparse.Namespace) -> int:
                 f"resumed {args.job_id}; next run {when(job.record.next_fire_at, job.trigger.tz)}"
             )
         else:
-            tw.remove_job(args.job_id, by="cli")
+            tw.remove_job(args.job_id, by="cli", origin="cli")
             print(f"removed {args.job_id}")
     return 0
 

@@ -1,5 +1,6 @@
 """``tickwork serve``: run a node: the REST API (and the console, when built) on --host/--port,
-and, unless --no-scheduler, a scheduler node in the same process."""
+and, unless --no-scheduler, a scheduler node in the same process; --no-api runs a scheduler
+node alone (a cluster node)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -59,10 +61,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="a folder to import job modules from, before the working directory (repeatable; "
         "the working directory is always on the import path)",
     )
-    serve.add_argument(
+    roles = serve.add_mutually_exclusive_group()
+    roles.add_argument(
         "--no-scheduler",
         action="store_true",
         help="serve the API only; scheduler nodes elsewhere run the jobs",
+    )
+    roles.add_argument(
+        "--no-api",
+        action="store_true",
+        help="run a scheduler node only (a cluster node): no API, no console",
     )
     serve.set_defaults(handler=_serve)
 
@@ -93,17 +101,19 @@ def _serve(args: argparse.Namespace) -> int:
         path, created = create_key_file(settings.data_dir)
         if created:
             log.info("demo: created the secret key %s (mode 0600)", path)
-    try:
-        api_settings = ApiSettings.from_env(settings.data_dir)
-    except InvalidInput as exc:
-        print(
-            f"error: {exc.reason}\n"
-            f"  The API signs sessions and tokens with a secret key: run `tickwork init` "
-            f"(creates {settings.data_dir / 'secret_key'}) or set {ENV} to 32+ random "
-            "characters.",
-            file=sys.stderr,
-        )
-        return 2
+    api_settings = None
+    if not args.no_api:  # a scheduler-only node signs nothing: it needs no secret key
+        try:
+            api_settings = ApiSettings.from_env(settings.data_dir)
+        except InvalidInput as exc:
+            print(
+                f"error: {exc.reason}\n"
+                f"  The API signs sessions and tokens with a secret key: run `tickwork init` "
+                f"(creates {settings.data_dir / 'secret_key'}) or set {ENV} to 32+ random "
+                "characters.",
+                file=sys.stderr,
+            )
+            return 2
     for folder in args.app_dir:
         if not folder.is_dir():
             print(f"error: --app-dir: {folder} is not a directory", file=sys.stderr)
@@ -112,12 +122,15 @@ def _serve(args: argparse.Namespace) -> int:
     files = [Path(p) for p in args.jobs]
     if args.demo:
         files.append(Path(str(resources.files("tickwork.demo") / "jobs.yaml")))
+    roles = "api" if args.no_scheduler else "scheduler" if args.no_api else "scheduler,api"
     note = new_database_note(settings)
     tw = Tickwork(settings=settings, job_files=[str(f) for f in files])
     if note:
         print(note, file=sys.stderr)
+    tw.node_options = replace(tw.node_options, roles=roles)
     try:
-        _first_admin(tw, demo=args.demo, url=f"http://{args.host}:{args.port}/")
+        if not args.no_api:
+            _first_admin(tw, demo=args.demo, url=f"http://{args.host}:{args.port}/")
         if not args.quiet:
             tw.add_listener(
                 _log_run,
@@ -132,7 +145,9 @@ def _serve(args: argparse.Namespace) -> int:
             "job modules are imported from: %s (then the installed packages)",
             ", ".join(import_path),
         )
-        if not args.no_scheduler:
+        if args.no_scheduler:
+            tw.announce("api")
+        else:
             tw.start()
             for job in tw.get_jobs(limit=20):
                 log.info(
@@ -141,6 +156,10 @@ def _serve(args: argparse.Namespace) -> int:
                     job.trigger.describe("en"),
                     job.next_run_time,
                 )
+        if api_settings is None:
+            log.info("scheduler node only (no API); Ctrl+C stops")
+            tw.run_forever()
+            return 0
         app = create_app(tw, api_settings)
         config = uvicorn.Config(
             app,

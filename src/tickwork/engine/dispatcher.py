@@ -1,9 +1,17 @@
-"""Holds claimed runs until their instant, applies the concurrency policy, starts them.
+"""Holds claimed runs until their instant, applies the concurrency policy, records their start
+durably, then starts them.
 
 Runs are claimed a little ahead of time (the loop's lookahead), so that at the instant itself
-only in-memory work remains: pop the timer heap, count the job's running instances, submit.
+little work remains: pop the timer heap, count the job's running instances, record the starts
+of everything due at that moment in one transaction, submit. The start is written *before*
+any body begins: a node that dies after it has a run that may have executed (``lost``); a node
+that dies before it has only claims, which go back to the other nodes. A start the database
+refuses (the run was handed back after this node was declared dead, or cancelled) is not run.
+
 The count of instances on this node is exact; instances on other nodes come from the claim's
-snapshot and are re-read from the database only when that snapshot was non-zero.
+snapshot and are re-read from the database only when that snapshot was non-zero. A run is
+started only when its executor has a free slot; until then it waits here, admitted (it
+counts as an instance of its job) but not started (its node may still hand it over).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import heapq
 import itertools
 import logging
 import threading
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,9 +47,15 @@ class Pending:
     scheduled_for: int
     due_at: int
     reason: str
+    node_id: str  # the identity this node claimed it under
     attempt: int = 1
     params: Mapping[str, Any] | None = None
+    triggered_by: str | None = None
     remote_active: int = 0  # instances of the job on other nodes when it was claimed
+
+
+def _no_op(_run_id: int, _started_us: int) -> None:
+    """Executors report the body's start; the start is already recorded."""
 
 
 class Dispatcher:
@@ -62,13 +77,20 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._active: dict[str, set[int]] = defaultdict(set)  # job id -> running run ids
+        self._active: dict[str, set[int]] = defaultdict(set)  # job id -> admitted run ids
         self._running: dict[int, tuple[Pending, Executor]] = {}
-        self._waiting: dict[str, deque[Pending]] = defaultdict(deque)
+        self._waiting: dict[str, deque[Pending]] = defaultdict(deque)  # for an instance to end
+        self._slot_wait: deque[Pending] = deque()  # admitted, waiting for an executor slot
+        self._slot_freed = False
+        self._slot_tried = 0.0
         self._thread = threading.Thread(target=self._loop, name="tickwork-dispatch", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def add(self, items: list[Pending]) -> None:
         if not items:
@@ -81,7 +103,8 @@ class Dispatcher:
     def outstanding(self) -> int:
         """Claimed runs not finished yet (waiting for their time, a slot, or running)."""
         with self._lock:
-            return len(self._heap) + len(self._running) + sum(map(len, self._waiting.values()))
+            waiting = sum(map(len, self._waiting.values()))
+            return len(self._heap) + len(self._running) + waiting + len(self._slot_wait)
 
     def running_ids(self) -> list[int]:
         with self._lock:
@@ -118,6 +141,10 @@ class Dispatcher:
             for queue in self._waiting.values():
                 items.extend(queue)
             self._waiting.clear()
+            items.extend(self._slot_wait)
+            self._slot_wait.clear()
+            for p in items:
+                self._forget(p)
         return items
 
     def stop(self) -> None:
@@ -135,24 +162,83 @@ class Dispatcher:
                 while self._heap and self._heap[0][0] <= now:
                     due.append(heapq.heappop(self._heap)[2])
                 wait_s = (self._heap[0][0] - now) / 1e6 if self._heap else 1.0
-            for p in due:
+                # Runs waiting for a slot: again when one frees up, and every 50 ms (a slot
+                # may free up without a callback: a timed-out thread that finally returns).
+                retry_slots = bool(self._slot_wait) and (
+                    self._slot_freed or time.monotonic() - self._slot_tried > 0.05
+                )
+                self._slot_freed = False
+                slots_wanted = bool(self._slot_wait)
+            if due or retry_slots:
                 try:
-                    self._dispatch(p, now)
+                    self._dispatch(due)
                 except Exception:
-                    log.exception("could not dispatch run %d of job %r", p.run_id, p.job.id)
-                    self._end_unstarted(p, RunStatus.FAILED, "dispatch failed (see node log)")
-            if not due:
-                self.clock.wait(self._wake, min(wait_s, 1.0))
+                    log.exception("could not dispatch %d runs", len(due))
+                    for p in due:
+                        if p.run_id not in self._running:
+                            with self._lock:
+                                self._forget(p)
+                            self._end_unstarted(
+                                p, RunStatus.FAILED, "dispatch failed (see node log)"
+                            )
+            else:
+                if slots_wanted:  # slots free up in real time, whatever the clock says
+                    self._wake.wait(0.05)
+                else:
+                    self.clock.wait(self._wake, min(wait_s, 1.0))
                 self._wake.clear()
 
-    def _dispatch(self, p: Pending, now: int) -> None:
+    def _dispatch(self, due: list[Pending]) -> None:
+        """Admit what is due, record the starts of those with a free slot, start them."""
+        self._slot_tried = time.monotonic()
+        admitted = [p for p in due if self._admit(p)]
+        with self._lock:
+            # Runs that waited for a slot go first (they were due earlier).
+            queue = list(self._slot_wait) + admitted
+            self._slot_wait.clear()
+        free: dict[str, int] = {}
+        ready: list[tuple[Pending, Executor]] = []
+        for p in queue:
+            executor = self.executor_for(p.job.executor)
+            name = p.job.executor
+            if name not in free:
+                free[name] = executor.free_slots
+            if free[name] > 0:
+                free[name] -= 1
+                ready.append((p, executor))
+            else:
+                with self._lock:
+                    self._slot_wait.append(p)
+        if not ready:
+            return
+        started = self._record_starts(ready)
+        if self._stop.is_set() and not started:  # stopping: the shutdown hands them back
+            with self._lock:
+                self._slot_wait.extend(p for p, _ in ready)
+            return
+        for p, executor in ready:
+            if p.run_id in started:
+                self._submit(p, executor)
+            else:
+                with self._lock:
+                    self._forget(p)
+                log.warning(
+                    "run %d of job %r was not started: it is no longer this node's claim "
+                    "(handed over or cancelled)",
+                    p.run_id,
+                    p.job.id,
+                )
+
+    def _admit(self, p: Pending) -> bool:
+        """Apply the concurrency policy; True if ``p`` may start (it then counts as an
+        instance of its job)."""
         job = p.job
         with self._lock:
             local = len(self._active[job.id])
         remote = p.remote_active
         if remote:
             with self.store.db.read() as conn:
-                counts = self.store.runs.active_counts(conn, [job.id], exclude_node=self.node_id)
+                counts = self.store.runs.active_counts(conn, [job.id], exclude_node=p.node_id)
             remote = counts.get(job.id, 0)
         decision = admit(
             job.concurrency_policy, job.max_instances, local + remote, p.reason, job.misfire_policy
@@ -165,14 +251,38 @@ class Dispatcher:
                 f"skipped: {local + remote} instance(s) already running "
                 f"(concurrency={job.concurrency_policy}, max_instances={limit})",
             )
-            return
+            return False
         if decision is Admission.WAIT:
             with self._lock:
                 self._waiting[job.id].append(p)
-            return
+            return False
         if decision is Admission.REPLACE:
             self._replace_running(job.id, p.run_id)
-        self._submit(p)
+        with self._lock:
+            self._active[job.id].add(p.run_id)
+        return True
+
+    def _record_starts(self, ready: list[tuple[Pending, Executor]]) -> set[int]:
+        """The durable start of a batch of runs, retried until the database answers (no run
+        starts unrecorded); returns the runs whose start was recorded."""
+        by_node: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        now = self.clock.now_us()
+        for p, _ in ready:
+            by_node[p.node_id].append((p.run_id, now))
+        delay = 0.05
+        while True:
+            try:
+                started: set[int] = set()
+                with self.store.db.write() as conn:
+                    for node_id, items in by_node.items():
+                        started |= self.store.runs.start(conn, node_id, items)
+                return started
+            except Exception as exc:
+                if self._stop.is_set():
+                    return set()
+                log.warning("could not record run starts, retrying in %.2f s: %s", delay, exc)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 2.0)
 
     def _replace_running(self, job_id: str, new_run_id: int) -> None:
         with self._lock:
@@ -185,7 +295,7 @@ class Dispatcher:
                     conn, rid, self.clock.now_us(), f"cancelled: replaced by run {new_run_id}"
                 )
 
-    def _submit(self, p: Pending) -> None:
+    def _submit(self, p: Pending, executor: Executor) -> None:
         job = p.job
         target = job.target
         args = target.get("args") or []
@@ -207,15 +317,20 @@ class Dispatcher:
             timeout_s=job.timeout_s,
             secrets=secrets,
         )
-        executor = self.executor_for(job.executor)
         with self._lock:
-            self._active[job.id].add(p.run_id)
             self._running[p.run_id] = (p, executor)
 
         def done(outcome: RunOutcome) -> None:
             self._finished(p, outcome)
 
-        executor.submit(request, self.writer.started, done)
+        try:
+            executor.submit(request, _no_op, done)
+        except Exception as exc:  # e.g. the executor is shutting down
+            with self._lock:
+                self._running.pop(p.run_id, None)
+                self._forget(p)
+            self._end_unstarted(p, RunStatus.CANCELLED, f"cancelled: not submitted ({exc})")
+            return
         bus = self.writer.bus
         if bus.wants(EVENT_JOB_SUBMITTED):
             bus.publish(
@@ -225,25 +340,38 @@ class Dispatcher:
                     run_id=p.run_id,
                     scheduled_run_time=us_to_datetime(p.scheduled_for),
                     status="submitted",
+                    attempt=p.attempt,
                 )
             )
 
     def _finished(self, p: Pending, outcome: RunOutcome) -> None:
-        self.writer.ended(Ended(outcome, p.job, p.scheduled_for, p.attempt))
+        self.writer.ended(self._ended(p, outcome))
         with self._lock:
             self._running.pop(p.run_id, None)
-            active = self._active[p.job.id]
-            active.discard(p.run_id)
-            if not active:
-                del self._active[p.job.id]
+            self._forget(p)
             queue = self._waiting.get(p.job.id)
             nxt = queue.popleft() if queue else None
             if queue is not None and not queue:
                 del self._waiting[p.job.id]
             if nxt is not None:
                 heapq.heappush(self._heap, (0, next(self._seq), nxt))
-        if nxt is not None:
-            self._wake.set()
+            slot_freed = bool(self._slot_wait)
+        if nxt is not None or slot_freed:
+            self._wake_for_slot()
+
+    def _wake_for_slot(self) -> None:
+        """A slot freed up: the runs waiting for one get another pass."""
+        with self._lock:
+            self._slot_freed = True
+        self._wake.set()
+
+    def _forget(self, p: Pending) -> None:
+        """Drop ``p`` from its job's admitted instances (caller holds the lock)."""
+        active = self._active.get(p.job.id)
+        if active is not None:
+            active.discard(p.run_id)
+            if not active:
+                del self._active[p.job.id]
 
     def _take_unstarted(self, run_id: int) -> Pending | None:
         for i, (_, _, p) in enumerate(self._heap):
@@ -251,12 +379,18 @@ class Dispatcher:
                 self._heap.pop(i)
                 heapq.heapify(self._heap)
                 return p
-        for queue in self._waiting.values():
+        for queue in (*self._waiting.values(), self._slot_wait):
             for p in queue:
                 if p.run_id == run_id:
                     queue.remove(p)
+                    self._forget(p)
                     return p
         return None
+
+    def _ended(self, p: Pending, outcome: RunOutcome) -> Ended:
+        return Ended(
+            outcome, p.job, p.scheduled_for, p.attempt, p.node_id, p.params, p.triggered_by
+        )
 
     def _end_unstarted(self, p: Pending, status: RunStatus, error: str) -> None:
         outcome = RunOutcome(
@@ -266,4 +400,4 @@ class Dispatcher:
             finished_us=self.clock.now_us(),
             error=error,
         )
-        self.writer.ended(Ended(outcome, p.job, p.scheduled_for, p.attempt))
+        self.writer.ended(self._ended(p, outcome))

@@ -66,6 +66,9 @@ class JobExecutionEvent:
     traceback: str | None = None
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    attempt: int = 1  # 1 for the fire itself, 2 for its first retry, ...
+    final: bool = True  # no further attempt follows (an error event of a retried run: False)
+    fires: int = 1  # a missed event may stand for many fires of a downtime
 
 
 Event = SchedulerEvent | JobEvent | JobExecutionEvent

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import defaultdict
 from collections.abc import Callable
+
+from sqlalchemy import Connection
 
 from tickwork.clock import Clock, us_to_datetime
 from tickwork.engine.dispatcher import Dispatcher, Pending
 from tickwork.engine.events import EVENT_JOB_MISSED, EventBus, JobExecutionEvent
-from tickwork.engine.planning import plan_fires
+from tickwork.engine.planning import plan_fires, plan_handover
 from tickwork.engine.trigger_cache import trigger_of
 from tickwork.engine.writer import Ended
 from tickwork.executors.base import RunOutcome
 from tickwork.models import RunStatus
 from tickwork.store import Store
 from tickwork.store.claims import ClaimedRun, Due, Plan, RecordCache, claim_due_jobs
-from tickwork.store.records import JobRecord
+from tickwork.store.nodes import Fenced
+from tickwork.store.records import JobRecord, RunRecord
 from tickwork.store.runs import NewRun
 from tickwork.store.settings_repo import SCHEDULER_PAUSED
 
@@ -50,12 +54,18 @@ class SchedulerLoop:
         self.max_outstanding = max_outstanding
         self._records = RecordCache()  # recently claimed jobs: recurring claims read less
         self.on_error = on_error
+        self.on_fenced: Callable[[], None] | None = None
         self.paused = False
         self.ticks = 0  # loop iterations, for tests and the readiness probe
         self.last_tick_us = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tickwork-loop", daemon=True)
+        # Claims check that this node is still live, in their own transaction (a node declared
+        # dead must not claim under that identity). SQLite runs one node: nothing to check.
+        self._check_live: Callable[[Connection], None] | None = (
+            None if store.db.is_sqlite else lambda conn: store.nodes.assert_live(conn, self.node_id)
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -80,6 +90,11 @@ class SchedulerLoop:
             try:
                 wait_s = self.tick()
                 backoff = 0.1
+            except Fenced:
+                log.error("node %s is fenced: it takes a new identity", self.node_id)
+                if self.on_fenced is not None:
+                    self.on_fenced()
+                wait_s = self.poll_s
             except Exception as exc:
                 # One error never kills the loop (the database may be restarting).
                 log.warning("scheduling loop error, retrying in %.1f s: %s", backoff, exc)
@@ -100,8 +115,8 @@ class SchedulerLoop:
             self.paused = bool(store.settings.get(conn, SCHEDULER_PAUSED, False))
             running = self.dispatcher.running_ids()
             cancels = store.runs.cancel_requests(conn, self.node_id) if running else []
-        for run_id in cancels:
-            self.dispatcher.cancel(run_id, "cancelled on request")
+        for run_id, reason in cancels:
+            self.dispatcher.cancel(run_id, reason)
         if self.paused:
             return self.poll_s
 
@@ -116,6 +131,7 @@ class SchedulerLoop:
                 limit=self.batch,
                 plan=lambda jobs: self._plan(jobs, now, horizon),
                 cache=self._records,
+                check=self._check_live,
             )
             self._hand_over(claimed)
             full = claimed_jobs == self.batch
@@ -152,6 +168,12 @@ class SchedulerLoop:
             )
             runs.extend(planned.runs)
             next_fire[job.id] = planned.next_fire_at
+            if planned.missed:
+                log.warning(
+                    "job %r missed %d fire(s) while no node ran it (recorded in one run record)",
+                    job.id,
+                    planned.missed,
+                )
         return Plan(runs, next_fire)
 
     def _hand_over(self, claimed: list[ClaimedRun]) -> None:
@@ -173,6 +195,7 @@ class SchedulerLoop:
                         scheduled_for=c.new.scheduled_for,
                         due_at=c.new.due_at,
                         reason=c.new.reason,
+                        node_id=self.node_id,
                         attempt=c.new.attempt,
                         remote_active=remote.get(c.job.id, 0),
                     )
@@ -186,52 +209,74 @@ class SchedulerLoop:
                         scheduled_run_time=us_to_datetime(c.new.scheduled_for),
                         status=c.new.status,
                         error=c.new.error,
+                        fires=c.new.fires,
                     )
                 )
         self.dispatcher.add(pending)
 
     def _claim_queued(self, now: int, horizon: int) -> bool:
+        """Claim queued runs (manual runs, retries, and fires handed back by a dead node);
+        late handed-back fires follow their job's misfire policy."""
         store = self.store
+        node_id = self.node_id
         with store.db.write() as conn:
-            queued = store.runs.claim_queued(conn, self.node_id, horizon, self.batch)
+            if self._check_live is not None:
+                self._check_live(conn)
+            queued = store.runs.claim_queued(conn, node_id, horizon, self.batch)
             jobs = {
                 j.id: j
                 for j in (store.jobs.get(conn, jid) for jid in {r.job_id for r in queued})
                 if j
             }
             remote = (
-                store.runs.active_counts(conn, jobs, exclude_node=self.node_id)
+                store.runs.active_counts(conn, jobs, exclude_node=node_id)
                 if jobs and not store.db.is_sqlite
                 else {}
             )
-        pending: list[Pending] = []
+        by_job: dict[str, list[RunRecord]] = defaultdict(list)
         for r in queued:
-            job = jobs.get(r.job_id)
+            by_job[r.job_id].append(r)
+        pending: list[Pending] = []
+        for job_id, runs in by_job.items():
+            job = jobs.get(job_id)
             if job is None:
-                gone = RunOutcome(
-                    run_id=r.id,
-                    status=RunStatus.CANCELLED,
-                    started_us=None,
-                    finished_us=now,
-                    error="cancelled: the job was removed",
-                )
-                placeholder = _removed_job(r.job_id)
-                self.dispatcher.writer.ended(Ended(gone, placeholder, r.scheduled_for, r.attempt))
+                for r in runs:
+                    gone = "cancelled: the job was removed"
+                    self._end(r, _removed_job(job_id), node_id, RunStatus.CANCELLED, now, gone)
                 continue
-            pending.append(
+            fate = plan_handover(job, [(r.id, r.due_at, r.reason) for r in runs], now)
+            to_run = set(fate.run)
+            for run_id, why in fate.missed:
+                r = next(r for r in runs if r.id == run_id)
+                self._end(r, job, node_id, RunStatus.MISSED, now, why)
+            pending.extend(
                 Pending(
                     run_id=r.id,
                     job=job,
                     scheduled_for=r.scheduled_for,
                     due_at=r.due_at,
                     reason=r.reason,
+                    node_id=node_id,
                     attempt=r.attempt,
                     params=r.params,
+                    triggered_by=r.triggered_by,
                     remote_active=remote.get(job.id, 0),
                 )
+                for r in runs
+                if r.id in to_run
             )
         self.dispatcher.add(pending)
         return len(queued) == self.batch
+
+    def _end(
+        self, r: RunRecord, job: JobRecord, node_id: str, status: RunStatus, now: int, why: str
+    ) -> None:
+        outcome = RunOutcome(
+            run_id=r.id, status=status, started_us=None, finished_us=now, error=why
+        )
+        self.dispatcher.writer.ended(
+            Ended(outcome, job, r.scheduled_for, r.attempt, node_id, r.params, r.triggered_by)
+        )
 
 
 def _removed_job(job_id: str) -> JobRecord:

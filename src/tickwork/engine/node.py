@@ -50,6 +50,7 @@ class NodeOptions:
     # afterwards: a 50 ms full collection over the application's start-up objects is a 50 ms
     # late fire. Process-wide, so off for embedded use; `tickwork serve` turns it on.
     gc_freeze: bool = False
+    roles: str = "scheduler"  # what the node table says this process is ("scheduler,api")
 
 
 class SchedulerNode:
@@ -69,6 +70,7 @@ class SchedulerNode:
         )
         self.dispatcher = Dispatcher(store, self.node_id, clock, self.executor, self.writer)
         self.writer.live_logs = self.dispatcher.live_logs
+        self._fence_lock = threading.Lock()
         self.loop = SchedulerLoop(
             store,
             self.node_id,
@@ -80,6 +82,7 @@ class SchedulerNode:
             batch=options.batch,
             max_outstanding=options.max_outstanding,
         )
+        self.loop.on_fenced = self._fenced
         self.watchman = Watchman(
             store,
             self.node_id,
@@ -108,8 +111,17 @@ class SchedulerNode:
             self._lock.acquire()
         try:
             with self.store.db.write() as conn:
-                self.store.nodes.register(conn, self.node_id, "scheduler", self.clock.now_us())
+                now = self.clock.now_us()
+                self.store.nodes.register(conn, self.node_id, self.options.roles, now)
+                if self._lock is not None:
+                    # SQLite: this process holds the file's scheduler lock, so a scheduler
+                    # node still recorded as live is a previous process that died.
+                    self.store.nodes.stop_other_schedulers(
+                        conn, self.node_id, now, "replaced: a new scheduler started on this file"
+                    )
                 in_use = self.store.jobs.executors_in_use(conn)
+            # Settle what earlier nodes left (a previous process's runs) before claiming.
+            self.watchman.reap()
             # Start the executors scheduled jobs use now, not at their first fire: a process
             # pool takes a moment to start, and that moment would make the fire late.
             for name in {"thread", *in_use}:
@@ -154,7 +166,9 @@ class SchedulerNode:
         unstarted = self.dispatcher.take_unstarted()
         try:
             with self.store.db.write() as conn:
-                self.store.runs.release(conn, self.node_id, [p.run_id for p in unstarted])
+                for owner in {p.node_id for p in unstarted}:
+                    ids = [p.run_id for p in unstarted if p.node_id == owner]
+                    self.store.runs.release(conn, owner, ids)
         except Exception:
             log.exception("could not hand %d unstarted runs back to the queue", len(unstarted))
         with self._executors_lock:
@@ -174,18 +188,38 @@ class SchedulerNode:
         log.info("scheduler node %s stopped", self.node_id)
 
     def _fenced(self) -> None:
-        # Declared dead by a peer: our claimed runs are already lost (and retried); drop them
-        # so they do not run twice, and carry on under a new identity.
-        dropped = self.dispatcher.take_unstarted()
-        old = self.node_id
-        self.node_id = new_node_id()
-        for part in (self.writer, self.dispatcher, self.loop, self.watchman):
-            part.node_id = self.node_id
-        with self.store.db.write() as conn:
-            self.store.nodes.register(conn, self.node_id, "scheduler", self.clock.now_us())
+        """Declared dead by a peer (it could not see this node's heartbeats): its running runs
+        were recorded lost and retried, its unstarted claims handed to other nodes. Drop the
+        claims (their starts would be refused anyway), let running runs finish (their
+        outcomes still land on their records) and carry on under a new identity."""
+        with self._fence_lock:
+            old = self.node_id
+            with self.store.db.read() as conn:
+                record = next((n for n in self.store.nodes.all(conn) if n.id == old), None)
+            if record is not None:
+                return  # another thread already took a new identity (or a false alarm)
+            dropped = self.dispatcher.take_unstarted()
+            self.writer.fenced_ids.add(old)
+            self.node_id = new_node_id()
+            for part in (self.writer, self.dispatcher, self.loop, self.watchman):
+                part.node_id = self.node_id
+            self.watchman.last_heartbeat_us = self.watchman.first_heartbeat_us = 0
+            with self.store.db.write() as conn:
+                self.store.nodes.register(
+                    conn, self.node_id, self.options.roles, self.clock.now_us()
+                )
         log.error(
             "node %s fenced: dropped %d unstarted runs; now node %s",
             old,
             len(dropped),
             self.node_id,
         )
+
+    def thread_health(self) -> dict[str, bool]:
+        """Whether each of the node's threads is alive (a dead one stops scheduling)."""
+        return {
+            "loop": self.loop.alive,
+            "dispatcher": self.dispatcher.alive,
+            "writer": self.writer.alive,
+            "watchman": self.watchman.alive,
+        }

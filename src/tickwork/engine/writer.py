@@ -1,9 +1,11 @@
-"""Write-behind of run starts and outcomes, batched, retried until the database takes them.
+"""Write-behind of run outcomes, batched, retried until the database takes them.
 
-Starts and outcomes of many runs go in one transaction; a run that starts and ends between
-two flushes costs one UPDATE. A failed flush keeps its batch and tries again with backoff, so
-an outcome is never dropped while the process lives (a crash is the reaper's business).
-Retries of failed runs are recorded in the same transaction as the failure.
+Outcomes of many runs go in one transaction. A failed flush keeps its batch and tries again
+with backoff, so an outcome is never dropped while the process lives (a crash is the reaper's
+business). Retries of failed runs are recorded in the same transaction as the failure.
+
+Starts are not written here: the dispatcher records them itself, before the runs' bodies
+begin (a start must be durable first, see docs/engine.md).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tickwork.clock import Clock, us_to_datetime
 from tickwork.engine.events import (
@@ -52,6 +54,9 @@ class Ended:
     job: JobRecord
     scheduled_for: int
     attempt: int
+    node_id: str  # the node that claimed the run (a fenced node's old identity stays)
+    params: Mapping[str, Any] | None = None  # a manual run's parameters go to its retries
+    triggered_by: str | None = None
 
 
 class OutcomeWriter:
@@ -76,8 +81,10 @@ class OutcomeWriter:
         # After a write, wait this long for more outcomes unless a full batch is waiting:
         # at 1,000 runs/s that is a transaction per ~50 runs instead of one per run or two.
         self.gather_s = gather_s
+        # Identities this node had before it was fenced: their runs may have been reaped as
+        # lost meanwhile, so their outcomes take the careful path.
+        self.fenced_ids: set[str] = set()
         self._hurry = threading.Event()  # flush() and close() skip the gathering
-        self._started: deque[tuple[int, int]] = deque()
         self._ended: deque[Ended] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -94,21 +101,20 @@ class OutcomeWriter:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     # Called from executor threads: cheap, never blocks on the database.
     # Setting an Event takes its lock and notifies; a set one needs nothing. The loop clears
     # the event before it drains, so an item appended while it is set is always drained.
-    def started(self, run_id: int, started_us: int) -> None:
-        self._started.append((run_id, started_us))
-        if not self._wake.is_set():
-            self._wake.set()
-
     def ended(self, item: Ended) -> None:
         self._ended.append(item)
         if not self._wake.is_set():
             self._wake.set()
 
     def pending(self) -> int:
-        return len(self._started) + len(self._ended) + self._in_flight
+        return len(self._ended) + self._in_flight
 
     def flush(self, timeout_s: float = 30.0) -> bool:
         """Wait until everything handed over so far is written (tests, shutdown)."""
@@ -131,18 +137,16 @@ class OutcomeWriter:
             self._wake.wait(self.live_log_s)
             self._wake.clear()
             self._write_live_logs()
-            if self._stop.is_set() and not self._started and not self._ended:
+            if self._stop.is_set() and not self._ended:
                 return
-            while self._started or self._ended:
-                started = _drain(self._started, self.batch)
+            while self._ended:
                 ended = _drain(self._ended, self.batch)
-                self._in_flight = len(started) + len(ended)
+                self._in_flight = len(ended)
                 try:
-                    self._write(started, ended)
+                    self._write(ended)
                     delay = 0.05
                 except Exception:
                     log.exception("could not write %d run outcomes; retrying", len(ended))
-                    self._started.extendleft(reversed(started))
                     self._ended.extendleft(reversed(ended))
                     self._in_flight = 0
                     self._stop.wait(delay)  # back off, but wake for shutdown
@@ -152,7 +156,7 @@ class OutcomeWriter:
                         return
                     continue
                 self._in_flight = 0
-                if len(self._started) + len(self._ended) < self.batch:
+                if len(self._ended) < self.batch:
                     with self._idle:
                         if self.pending() == 0:
                             self._idle.notify_all()
@@ -179,32 +183,55 @@ class OutcomeWriter:
         except Exception as exc:  # a live log is a convenience; the final log is what counts
             log.warning("could not store live logs: %s", exc)
 
-    def _write(self, started: list[tuple[int, int]], ended: list[Ended]) -> None:
-        ended_ids = {e.outcome.run_id for e in ended}
-        started = [s for s in started if s[0] not in ended_ids]
+    def _write(self, ended: list[Ended]) -> None:
         now = self.clock.now_us()
         retries: list[NewRun] = []
+        runs = self.store.runs
         with self.store.db.write() as conn:
-            self.store.runs.mark_started(conn, self.node_id, started)
-            written = self.store.runs.finish(conn, self.node_id, [_row(e.outcome) for e in ended])
+            # Runs of an identity this node had before it was fenced may have been reaped as
+            # lost (and their retries queued): their outcomes land, but start no new retry.
+            careful = [e.outcome.run_id for e in ended if e.node_id in self.fenced_ids]
+            were_lost = runs.lost_of(conn, careful) if careful else set()
+            written = runs.finish(conn, [_row(e) for e in ended])
             for e in ended:
                 o = e.outcome
-                if o.run_id in written and should_retry(o.status, e.attempt, e.job.retries):
+                if o.run_id not in written or o.run_id in were_lost:
+                    continue
+                if should_retry(o.status, e.attempt, e.job.retries):
                     delay = retry_delay_s(
                         e.attempt, e.job.retry_backoff_s, e.job.retry_backoff_max_s, self._rnd
                     )
-                    retries.append(
-                        retry_of(e.job.id, e.scheduled_for, e.attempt, o.run_id, now, delay)
-                    )
+                    retries.append(retry_of(e, o.run_id, now, delay))
             if retries:
-                self.store.runs.insert_many(conn, retries, now)
+                runs.insert_many(conn, retries, now)
+            late_successes = [
+                e.outcome.run_id
+                for e in ended
+                if e.outcome.run_id in were_lost
+                and e.outcome.run_id in written
+                and e.outcome.status == RunStatus.SUCCEEDED
+            ]
+            if late_successes:
+                runs.cancel_queued_retries(
+                    conn,
+                    late_successes,
+                    now,
+                    "cancelled: the attempt it retries succeeded after all "
+                    "(its node had been declared dead but lived on)",
+                )
+        if were_lost & written:
+            log.warning(
+                "%d outcome(s) of runs reaped as lost while this node was fenced were recorded",
+                len(were_lost & written),
+            )
         if retries:
             self.on_retry_recorded()
+        retried = {r.retry_of for r in retries}
         for e in ended:
             if e.outcome.run_id in written:
-                self._publish(e)
+                self._publish(e, final=e.outcome.run_id not in retried)
 
-    def _publish(self, e: Ended) -> None:
+    def _publish(self, e: Ended, *, final: bool) -> None:
         code = _EVENT_OF_STATUS.get(e.outcome.status)
         if code is None or not self.bus.wants(code):
             return
@@ -220,14 +247,31 @@ class OutcomeWriter:
                 exception=o.exception,
                 traceback=o.traceback,
                 error=o.error,
+                attempt=e.attempt,
+                final=final,
             )
         )
 
 
-def retry_of(
-    job_id: str, scheduled_for: int, attempt: int, run_id: int, now: int, delay_s: float
+def retry_of(e: Ended, run_id: int, now: int, delay_s: float) -> NewRun:
+    """The queued next attempt of an ended run (any node may claim it once due); a manual
+    run's parameters and requester go with it."""
+    return next_attempt(
+        e.job.id, e.scheduled_for, e.attempt, run_id, now, delay_s, e.params, e.triggered_by
+    )
+
+
+def next_attempt(
+    job_id: str,
+    scheduled_for: int,
+    attempt: int,
+    run_id: int,
+    now: int,
+    delay_s: float,
+    params: Mapping[str, Any] | None = None,
+    triggered_by: str | None = None,
 ) -> NewRun:
-    """The queued next attempt of a fire (any node may claim it once due)."""
+    """The queued next attempt of a fire."""
     return NewRun(
         job_id=job_id,
         scheduled_for=scheduled_for,
@@ -236,13 +280,17 @@ def retry_of(
         status=RunStatus.SCHEDULED.value,
         attempt=attempt + 1,
         retry_of=run_id,
+        params=None if params is None else dict(params),
+        triggered_by=triggered_by,
     )
 
 
-def _row(o: RunOutcome) -> dict[str, object]:
+def _row(e: Ended) -> dict[str, object]:
+    o = e.outcome
     duration = None if o.started_us is None else (o.finished_us - o.started_us) / 1e6
     return {
         "id": o.run_id,
+        "node_id": e.node_id,
         "status": o.status.value,
         "started_at": o.started_us,
         "finished_at": o.finished_us,

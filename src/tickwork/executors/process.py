@@ -6,10 +6,13 @@ a fork of this threaded process) started in :meth:`ProcessExecutor.start` with t
 results must be JSON (args/kwargs are already) and nothing is pickled; multiprocessing is not
 used, so the parent's ``__main__`` is never re-imported in the workers.
 
-Timeouts and cancels are hard: the worker gets SIGTERM, then SIGKILL after
-``kill_grace_s``; its log up to then is kept, the run ends ``timed_out``/``cancelled`` and a
-replacement process is started. A worker that dies on its own (``os._exit``, a crash) fails
-its run with the exit code. POSIX only (``pass_fds``, ``poll``).
+Timeouts and cancels are hard and end the run's whole process tree: each worker leads a
+process group of its own, which the processes a run starts (a shell, its children) join, and
+the group gets SIGTERM, then SIGKILL after ``kill_grace_s`` for whatever is left; the log up
+to then is kept, the run ends ``timed_out``/``cancelled`` and a replacement process (a new
+group) is started. A worker that dies on its own (``os._exit``, a crash) fails its run with
+the exit code, and its group is ended the same way. A process that leaves the group
+(``setsid``, a daemon) is beyond reach. POSIX only (``pass_fds``, ``poll``, process groups).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class _Child:
                 [sys.executable, "-c", _BOOT, _sys_path_json(), str(request_r), str(reply_w)],
                 pass_fds=(request_r, reply_w),
                 stdin=subprocess.DEVNULL,
+                process_group=0,  # its own group: what its runs start can be ended with it
             )
         except BaseException:
             os.close(self.request_w)
@@ -68,7 +72,8 @@ class _Child:
             os.close(request_r)  # the child holds its own copies now
             os.close(reply_w)
         os.set_blocking(self.reply_r, False)
-        self.pid = self.proc.pid
+        self.pid = self.proc.pid  # also the id of its process group
+        self._group_ended = False  # signalled for the last time: the id may be reused
         self._partial = b""
         self._poll = select.poll()
         self._poll.register(self.reply_r, select.POLLIN)
@@ -100,22 +105,42 @@ class _Child:
         return [json.loads(line) for line in lines if line], eof
 
     def kill(self, grace_s: float) -> None:
-        """SIGTERM, then SIGKILL if it is still alive after ``grace_s``; reaped either way."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
+        """End the worker's process group, the worker and whatever its runs started:
+        SIGTERM, then SIGKILL for what is left after ``grace_s``; the worker is reaped."""
+        if not self._group_ended:
+            self._signal_group(signal.SIGTERM)
+            deadline = time.monotonic() + grace_s
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(grace_s)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            while self._group_alive() and time.monotonic() < deadline:
+                time.sleep(0.01)  # the worker is gone; children that outlived it get a moment
+            if self._group_alive():
+                self._signal_group(signal.SIGKILL)
+            self._group_ended = True
         self.proc.wait()
 
-    def stop(self, grace_s: float) -> None:
-        """Let an idle child exit on EOF of its requests; kill it if it does not."""
-        self.close_requests()
+    def _signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):  # nobody is left in it
+            os.killpg(self.pid, signum)
+
+    def _group_alive(self) -> bool:
+        """Whether any process of the group is left (the worker reaped first if it ended)."""
+        self.proc.poll()
         try:
+            os.killpg(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # a member changed its user: it is there
+            return True
+        return True
+
+    def stop(self, grace_s: float) -> None:
+        """Let an idle child exit on EOF of its requests (killed if it does not), and end
+        what runs left behind in its group."""
+        self.close_requests()
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            self.kill(0.1)
+        self.kill(0.1)
 
     def close_requests(self) -> None:
         if self.request_w >= 0:

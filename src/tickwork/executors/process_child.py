@@ -89,7 +89,8 @@ def run_request(request: dict[str, Any], channel: _Channel) -> dict[str, Any]:
 
 
 def main(request_fd: int, reply_fd: int) -> None:
-    # Ctrl-C in a terminal reaches the whole process group: the parent decides, not us.
+    # The parent decides when a worker ends, not a stray SIGINT (a worker leads its own
+    # process group, so a terminal's Ctrl-C does not reach it anyway).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     channel = _Channel(reply_fd)
     capture.acquire()

@@ -90,6 +90,7 @@ class FacadeBase:
         self.actor = local_actor()  # who the audit names when a call gives no ``by``
         self._accounts: Any = None
         self.node: SchedulerNode | None = None
+        self._presence: Any = None  # an API-only node's heartbeat (Presence)
         self._declared: dict[str, JobRecord] = {}  # code jobs declared before start()
         self._lock = threading.RLock()
         self._stopped = threading.Event()

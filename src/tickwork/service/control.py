@@ -62,6 +62,15 @@ class ControlMixin(SyncMixin):
     def remove_listener(self, callback: Listener) -> None:
         self.bus.remove_listener(callback)
 
+    def announce(self, roles: str = "api") -> None:
+        """Register this process in the node table with ``roles`` and keep its heartbeat,
+        without scheduling anything (an API-only node); ``close()`` ends it."""
+        from tickwork.engine.presence import Presence
+
+        if self._presence is None:
+            self._presence = Presence(self.store, self.clock, roles, self.node_options.heartbeat_s)
+            self._presence.start()
+
     def start(self, paused: bool = False) -> None:
         """Sync declared jobs and job files, then run a scheduler node in background threads."""
         if self.node is not None:
@@ -90,6 +99,9 @@ class ControlMixin(SyncMixin):
     def close(self) -> None:
         """Shut down if started and release database connections."""
         self.shutdown(wait=False)
+        if self._presence is not None:
+            self._presence.stop()
+            self._presence = None
         self.store.close()
 
     def run_forever(self) -> None:

@@ -15,7 +15,7 @@ from tickwork.engine.events import (
     JobEvent,
     SchedulerEvent,
 )
-from tickwork.errors import Conflict, InvalidInput, NotFound
+from tickwork.errors import Conflict, InvalidInput, NotFound, ReadOnlyJob
 from tickwork.job import Job
 from tickwork.jobspec import UNSET, JobSpec, build_record
 from tickwork.service.base import FacadeBase
@@ -30,6 +30,13 @@ from tickwork.service.specs import (
 )
 from tickwork.store import JobFilter
 from tickwork.store.records import JobRecord
+
+
+def check_editable(old: JobRecord, origin: str) -> None:
+    """Jobs defined in a job file change in the file (a change here would be undone at the
+    next sync); jobs declared in code change in code, not from a face."""
+    if old.owner == "config" or (old.owner == "code" and origin != "python"):
+        raise ReadOnlyJob(old.id, old.owner, old.owner_ref)
 
 
 class JobsMixin(FacadeBase):
@@ -161,10 +168,13 @@ class JobsMixin(FacadeBase):
         *,
         expected_version: int | None = None,
         by: str | None = None,
+        origin: str = "python",
         **changes: Any,
     ) -> Job:
         """Change job options (not the trigger: see ``reschedule_job``). APScheduler's
-        ``next_run_time`` moves the next fire (None pauses)."""
+        ``next_run_time`` moves the next fire (None pauses). ``origin`` is the face asking
+        ("python", "api", "cli"): jobs defined in job files are changed there, jobs declared
+        in code only by code."""
         next_run_time = changes.pop("next_run_time", UNSET)
         coalesce = changes.pop("coalesce", UNSET)
         if isinstance(changes.get("executor"), str):
@@ -188,7 +198,9 @@ class JobsMixin(FacadeBase):
                 spec.next_run_time = None if old.paused else keep_next(old.next_fire_at)
             return spec
 
-        return self._rewrite(job_id, change, expected_version=expected_version, by=by)
+        return self._rewrite(
+            job_id, change, expected_version=expected_version, by=by, origin=origin
+        )
 
     def reschedule_job(
         self,
@@ -198,6 +210,7 @@ class JobsMixin(FacadeBase):
         *,
         expected_version: int | None = None,
         by: str | None = None,
+        origin: str = "python",
         **trigger_args: Any,
     ) -> Job:
         """Give a job a new trigger; its next fire is computed from now. With keywords but no
@@ -214,16 +227,28 @@ class JobsMixin(FacadeBase):
             return spec
 
         return self._rewrite(
-            job_id, change, expected_version=expected_version, by=by, action="job.reschedule"
+            job_id,
+            change,
+            expected_version=expected_version,
+            by=by,
+            action="job.reschedule",
+            origin=origin,
         )
 
     def remove_job(
-        self, job_id: str, jobstore: str | None = None, *, by: str | None = None
+        self,
+        job_id: str,
+        jobstore: str | None = None,
+        *,
+        by: str | None = None,
+        origin: str = "python",
     ) -> None:
-        with self._lock:
-            declared = self._declared.pop(job_id, None)
         with self.store.db.write() as conn:
             old = self.store.jobs.get(conn, job_id, for_update=True)
+            if old is not None:
+                check_editable(old, origin)
+            with self._lock:
+                declared = self._declared.pop(job_id, None)
             removed = self.store.jobs.delete(conn, job_id)
             if removed:
                 self.audit.record(
@@ -268,6 +293,7 @@ class JobsMixin(FacadeBase):
         *,
         expected_version: int | None = None,
         by: str | None = None,
+        origin: str = "api",
         **fields: Any,
     ) -> Job:
         """Change any JobSpec fields (``trigger``/``trigger_args`` and ``timezone`` included)
@@ -296,7 +322,9 @@ class JobsMixin(FacadeBase):
                 spec.next_run_time = keep_next(old.next_fire_at)
             return spec
 
-        return self._rewrite(job_id, change, expected_version=expected_version, by=by)
+        return self._rewrite(
+            job_id, change, expected_version=expected_version, by=by, origin=origin
+        )
 
     def _save(
         self, record: JobRecord, *, replace_existing: bool, by: str | None = None
@@ -317,6 +345,8 @@ class JobsMixin(FacadeBase):
                     after=record,
                 )
             else:
+                if (old.owner, old.owner_ref) != (record.owner, record.owner_ref):
+                    check_editable(old, "replace")
                 new = replace(
                     carry_schedule(old, record),
                     created_at=old.created_at,
@@ -346,6 +376,7 @@ class JobsMixin(FacadeBase):
         expected_version: int | None,
         by: str | None,
         action: str = "job.update",
+        origin: str = "python",
     ) -> Job:
         declared = self._declared.get(job_id) if self.node is None else None
         now = self.clock.now_us()
@@ -359,6 +390,7 @@ class JobsMixin(FacadeBase):
                 return self._job(record, pending=True)
             if old is None:
                 raise NotFound("job", job_id)
+            check_editable(old, origin)
             if expected_version is not None and expected_version != old.version:
                 raise Conflict(
                     "version",

@@ -77,7 +77,14 @@ class SyncMixin(FacadeBase):
                         code="id_owned_elsewhere",
                         params={"id": record.id, "owner": old.owner, "ref": old.owner_ref},
                     )
-                new = carry_schedule(old, record)
+                # Pausing is operating state, not definition: a sync keeps it (the file's
+                # ``paused`` is the state a new job starts in).
+                kept = replace(
+                    record,
+                    paused=old.paused,
+                    next_fire_at=None if old.paused else record.next_fire_at,
+                )
+                new = carry_schedule(old, kept)
                 if definition(new) == definition(old):
                     counts["unchanged"] += 1
                     continue

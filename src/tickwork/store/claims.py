@@ -75,14 +75,18 @@ def claim_due_jobs(
     limit: int,
     plan: Planner,
     cache: RecordCache | None = None,
+    check: Callable[[Connection], None] | None = None,
 ) -> tuple[int, list[ClaimedRun]]:
     """Claim up to ``limit`` jobs due by ``horizon``. Returns how many jobs were claimed and
-    the runs recorded for them (missed and skipped ones included)."""
+    the runs recorded for them (missed and skipped ones included). ``check`` runs in the
+    claim's transaction before anything is written (the claiming node is still live)."""
     cache = cache if cache is not None else RecordCache(0)
     with db.write() as conn:
         jobs = _lock_due(conn, db, horizon, limit, cache)
         if not jobs:
             return 0, []
+        if check is not None:
+            check(conn)
         decided = plan(jobs)
         ids = runs.insert_many(conn, decided.runs, now)
         m = db.mark

@@ -162,7 +162,7 @@ class JobRepo:
         query = (
             select(job)
             .where(job.c.next_fire_at.is_not(None))
-            .order_by(job.c.next_fire_at)
+            .order_by(job.c.next_fire_at, job.c.id)  # ties in a stable order: by id
             .limit(limit)
         )
         return [JobRecord.from_row(r) for r in conn.execute(query).mappings()]

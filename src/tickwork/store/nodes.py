@@ -10,8 +10,17 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select, update
 
 from tickwork import __version__
+from tickwork.errors import TickworkError
 from tickwork.store.database import Database
 from tickwork.store.tables import node
+
+
+class Fenced(TickworkError):
+    """This node was declared dead by another one: it must not claim under that identity."""
+
+    def __init__(self, node_id: str) -> None:
+        super().__init__(f"node {node_id} was declared dead (fenced)")
+        self.node_id = node_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,18 @@ class NodeRepo:
         )
         return result.rowcount == 1
 
+    def assert_live(self, conn: Connection, node_id: str) -> None:
+        """Raise ``Fenced`` unless ``node_id`` is a live node. Read with a shared row lock
+        where the dialect has one: a reaper declaring the node dead waits for the caller's
+        transaction (whose claims it then settles) or the caller sees the verdict; claims made
+        under a dead identity can never slip between the two."""
+        query = select(node.c.stopped_at).where(node.c.id == node_id)
+        if self.db.skip_locked:
+            query = query.with_for_update(read=True)
+        row = conn.execute(query).first()
+        if row is None or row[0] is not None:
+            raise Fenced(node_id)
+
     def stop(self, conn: Connection, node_id: str, now: int, reason: str) -> None:
         conn.execute(
             update(node)
@@ -90,6 +111,19 @@ class NodeRepo:
                 .values(stopped_at=now, stop_reason="no heartbeat: declared dead")
             )
         return dead
+
+    def stop_other_schedulers(self, conn: Connection, me: str, now: int, reason: str) -> list[str]:
+        """Mark every other live scheduler node stopped (SQLite: this node holds the file's
+        scheduler lock, so any other scheduler node recorded as live is a dead process)."""
+        query = select(node.c.id, node.c.roles).where(node.c.stopped_at.is_(None), node.c.id != me)
+        gone = [nid for nid, roles in conn.execute(query).all() if "scheduler" in roles.split(",")]
+        if gone:
+            conn.execute(
+                update(node)
+                .where(node.c.id.in_(gone), node.c.stopped_at.is_(None))
+                .values(stopped_at=now, stop_reason=reason)
+            )
+        return gone
 
     def all(
         self, conn: Connection, *, include_stopped_since: int | None = None

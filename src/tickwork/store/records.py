@@ -87,6 +87,8 @@ class RunRecord:
     log: str | None = None
     params: dict[str, Any] | None = None
     triggered_by: str | None = None
+    fires: int = 1  # due fires this record accounts for (many for a counted missed record)
+    last_scheduled_for: int | None = None  # the last of them, when more than one
 
     @classmethod
     def from_row(cls, row: RowMapping | dict[str, Any]) -> RunRecord:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    cast,
     column,
     func,
     insert,
@@ -32,6 +33,7 @@ from tickwork.store.records import RunRecord
 from tickwork.store.tables import run
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
+_FINISHABLE = [*_ACTIVE, RunStatus.LOST.value]  # lost: a fenced node's outcome still lands
 # The columns an outcome sets, in one order for both finish statements (the hot write path).
 _OUTCOME_FIELDS = (
     "status", "started_at", "finished_at", "duration_s", "result", "error", "traceback", "log",
@@ -41,7 +43,8 @@ _MAX_RUN_ID = "SELECT COALESCE(MAX(id), 0) FROM tw_run"
 _SQLITE_INSERT_RUNS = (
     "INSERT OR IGNORE INTO tw_run (id, job_id, scheduled_for, due_at, attempt, retry_of, "
     "reason, status, node_id, cancel_requested, created_at, finished_at, error, params, "
-    "triggered_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
+    "triggered_by, fires, last_scheduled_for) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)"
 )
 # Columns a run list shows; the large text columns (log, traceback) come only with one run.
 LIST_COLUMNS = [c for c in run.c if c.name not in ("log", "traceback")]
@@ -72,6 +75,8 @@ class NewRun:
     error: str | None = None
     params: dict[str, Any] | None = None
     triggered_by: str | None = None
+    fires: int = 1  # a counted missed record stands for many fires
+    last_scheduled_for: int | None = None
 
     def row(self, now: int) -> dict[str, Any]:
         return {
@@ -89,6 +94,8 @@ class NewRun:
             "error": self.error,
             "params": self.params,
             "triggered_by": self.triggered_by,
+            "fires": self.fires,
+            "last_scheduled_for": self.last_scheduled_for,
         }
 
 
@@ -135,6 +142,8 @@ class RunRepo:
                 r.error,
                 None if r.params is None else json.dumps(r.params),
                 r.triggered_by,
+                r.fires,
+                r.last_scheduled_for,
             )
             for i, r in enumerate(runs, 1)
         ]
@@ -161,55 +170,74 @@ class RunRepo:
                 continue
         raise RuntimeError("could not record the run: 100 collisions")  # pragma: no cover
 
-    def mark_started(
-        self, conn: Connection, node_id: str, items: Sequence[tuple[int, int]]
-    ) -> None:
+    def start(self, conn: Connection, node_id: str, items: Sequence[tuple[int, int]]) -> set[int]:
+        """Record runs of this node as started (the durable start, before their bodies run);
+        returns the ids recorded. A run that is no longer this node's claimed run (handed back
+        after the node was declared dead, or cancelled) is left alone: it must not start."""
         if not items:
-            return
+            return set()
         m = self.db.mark
-        conn.exec_driver_sql(
+        if self.db.is_postgres:
+            returned = conn.exec_driver_sql(
+                "UPDATE tw_run SET status = 'running', started_at = s.started "
+                "FROM (SELECT unnest(%s::bigint[]) AS rid, unnest(%s::bigint[]) AS started) s "
+                "WHERE tw_run.id = s.rid AND tw_run.node_id = %s AND tw_run.status = 'scheduled' "
+                "RETURNING tw_run.id",
+                ([rid for rid, _ in items], [started for _, started in items], node_id),
+            )
+            return {int(rid) for (rid,) in returned}
+        result = conn.exec_driver_sql(
             f"UPDATE tw_run SET status = 'running', started_at = {m} "
             f"WHERE id = {m} AND node_id = {m} AND status = 'scheduled'",
             [(started, rid, node_id) for rid, started in items],
         )
+        ids = {rid for rid, _ in items}
+        if result.rowcount == len(ids):
+            return ids
+        wanted = dict(items)
+        rows = conn.execute(
+            select(run.c.id, run.c.started_at).where(
+                run.c.id.in_(ids), run.c.node_id == node_id, run.c.status == "running"
+            )
+        ).all()
+        return {rid for rid, started in rows if wanted[rid] == started}
 
-    def finish(
-        self, conn: Connection, node_id: str, outcomes: Sequence[dict[str, Any]]
-    ) -> set[int]:
-        """Write outcomes of this node's runs; returns the ids that were written. A run that
-        is no longer this node's active run (reaped as lost meanwhile) is left alone."""
+    def finish(self, conn: Connection, outcomes: Sequence[dict[str, Any]]) -> set[int]:
+        """Write outcomes of runs; each names the node that claimed its run (``node_id``).
+        Returns the ids written. An outcome lands on its run while the run is that node's and
+        unfinished, or ``lost`` (its node was declared dead but lived on: what really became
+        of the run is worth more than the guess); any other run is left alone."""
         if not outcomes:
             return set()
         if self.db.is_postgres:
-            return self._finish_postgres(conn, node_id, outcomes)
+            return self._finish_postgres(conn, outcomes)
         m = self.db.mark
         # Plain SQL through the driver's executemany: the outcome writer's hot statement.
         assigns = ", ".join(f"{name} = {m}" for name in _OUTCOME_FIELDS)
         result = conn.exec_driver_sql(
             f"UPDATE tw_run SET {assigns} "
-            f"WHERE id = {m} AND node_id = {m} AND status IN ('scheduled', 'running')",
-            [(*_outcome_values(o), o["id"], node_id) for o in outcomes],
+            f"WHERE id = {m} AND node_id = {m} AND status IN ('scheduled', 'running', 'lost')",
+            [(*_outcome_values(o), o["id"], o["node_id"]) for o in outcomes],
         )
         ids = {o["id"] for o in outcomes}
         if result.rowcount == len(ids):
             return ids
-        # Some were not ours any more (reaped as lost meanwhile): find the ones we wrote.
-        wanted = {o["id"]: (o["status"], o["finished_at"]) for o in outcomes}
+        # Some were not ours any more: find the ones we wrote.
+        wanted = {o["id"]: (o["node_id"], o["status"], o["finished_at"]) for o in outcomes}
         rows = conn.execute(
-            select(run.c.id, run.c.status, run.c.finished_at).where(
-                run.c.id.in_(ids), run.c.node_id == node_id
+            select(run.c.id, run.c.node_id, run.c.status, run.c.finished_at).where(
+                run.c.id.in_(ids)
             )
         ).all()
-        return {rid for rid, status, fin in rows if wanted[rid] == (status, fin)}
+        return {rid for rid, node, status, fin in rows if wanted[rid] == (node, status, fin)}
 
-    def _finish_postgres(
-        self, conn: Connection, node_id: str, outcomes: Sequence[dict[str, Any]]
-    ) -> set[int]:
+    def _finish_postgres(self, conn: Connection, outcomes: Sequence[dict[str, Any]]) -> set[int]:
         """PostgreSQL: one ``UPDATE ... FROM (VALUES ...) RETURNING id`` per batch instead of a
         statement per run (a 20,000-run burst spent most of its time in the pipelined
         statements); RETURNING names exactly the runs written."""
         rows = values(
             column("rid", BigInteger),
+            column("node", String),
             column("status", String),
             column("started_at", BigInteger),
             column("finished_at", BigInteger),
@@ -219,47 +247,96 @@ class RunRepo:
             column("traceback", Text),
             column("log", Text),
             name="outcome",
-        ).data([(o["id"], *_outcome_values(o)) for o in outcomes])
+        ).data([(o["id"], o["node_id"], *_outcome_values(o)) for o in outcomes])
         stmt = (
             update(run)
             .where(
                 run.c.id == rows.c.rid,
-                run.c.node_id == node_id,
-                run.c.status.in_([RunStatus.SCHEDULED.value, RunStatus.RUNNING.value]),
+                run.c.node_id == rows.c.node,
+                run.c.status.in_(_FINISHABLE),
             )
+            # Explicit casts: a batch whose column is all NULL (skips have no start) renders
+            # NULL literals in VALUES, which PostgreSQL types as text.
             .values(
                 status=rows.c.status,
-                started_at=rows.c.started_at,
-                finished_at=rows.c.finished_at,
-                duration_s=rows.c.duration_s,
-                result=rows.c.result,
-                error=rows.c.error,
-                traceback=rows.c.traceback,
-                log=rows.c.log,
+                started_at=cast(rows.c.started_at, BigInteger),
+                finished_at=cast(rows.c.finished_at, BigInteger),
+                duration_s=cast(rows.c.duration_s, Float),
+                result=cast(rows.c.result, Text),
+                error=cast(rows.c.error, Text),
+                traceback=cast(rows.c.traceback, Text),
+                log=cast(rows.c.log, Text),
             )
             .returning(run.c.id)
         )
         return {int(rid) for rid in conn.execute(stmt).scalars()}
 
-    def mark_lost(
+    def lost_of(self, conn: Connection, run_ids: Collection[int]) -> set[int]:
+        """Which of these runs are recorded ``lost`` now."""
+        if not run_ids:
+            return set()
+        query = select(run.c.id).where(run.c.id.in_(list(run_ids)), run.c.status == "lost")
+        return set(conn.execute(query).scalars())
+
+    def cancel_queued_retries(
+        self, conn: Connection, of_run_ids: Collection[int], now: int, reason: str
+    ) -> int:
+        """Cancel queued retries of runs that turned out to have succeeded after all."""
+        if not of_run_ids:
+            return 0
+        result = conn.execute(
+            update(run)
+            .where(
+                run.c.retry_of.in_(list(of_run_ids)),
+                run.c.status == RunStatus.SCHEDULED.value,
+                run.c.node_id.is_(None),
+            )
+            .values(status=RunStatus.CANCELLED.value, finished_at=now, error=reason)
+        )
+        return int(result.rowcount or 0)
+
+    def reap(
         self, conn: Connection, node_ids: Collection[str], now: int, reason: str
-    ) -> list[RunRecord]:
-        """End the unfinished runs of dead nodes as ``lost``; returns them as they were."""
+    ) -> tuple[list[RunRecord], int]:
+        """Settle the unfinished runs of nodes that are gone: a run whose start was recorded
+        ends ``lost`` (returned as it was, for the retry policy); a claimed run that never
+        started goes back to the queue for any node (its count is returned)."""
         if not node_ids:
-            return []
+            return [], 0
         query = select(*LIST_COLUMNS).where(
             run.c.node_id.in_(list(node_ids)), run.c.status.in_(_ACTIVE)
         )
         if self.db.skip_locked:
             query = query.with_for_update(skip_locked=True)
-        lost = [RunRecord.from_row(r) for r in conn.execute(query).mappings()]
-        if lost:
+        active = [RunRecord.from_row(r) for r in conn.execute(query).mappings()]
+        started = [r for r in active if r.status == RunStatus.RUNNING.value]
+        unstarted = [r.id for r in active if r.status == RunStatus.SCHEDULED.value]
+        if started:
             conn.execute(
                 update(run)
-                .where(run.c.id.in_([r.id for r in lost]), run.c.status.in_(_ACTIVE))
+                .where(
+                    run.c.id.in_([r.id for r in started]),
+                    run.c.status == RunStatus.RUNNING.value,
+                )
                 .values(status=RunStatus.LOST.value, finished_at=now, error=reason)
             )
-        return lost
+        released = 0
+        for chunk in range(0, len(unstarted), 1000):
+            released += self._release_ids(conn, unstarted[chunk : chunk + 1000], None)
+        return started, released
+
+    def stopped_nodes_with_runs(self, conn: Connection) -> dict[str, str]:
+        """Nodes that stopped (cleanly, replaced or declared dead) and still hold unfinished
+        runs, with the reason they stopped."""
+        from tickwork.store.tables import node
+
+        query = (
+            select(node.c.id, node.c.stop_reason)
+            .join(run, node.c.id == run.c.node_id)
+            .where(run.c.status.in_(_ACTIVE), node.c.stopped_at.is_not(None))
+            .distinct()
+        )
+        return {str(n): str(why or "stopped") for n, why in conn.execute(query).all()}
 
     def write_live_logs(
         self, conn: Connection, node_id: str, logs: Sequence[tuple[int, str]]
@@ -280,18 +357,22 @@ class RunRepo:
             [{"rid": rid, "text": text} for rid, text in logs],
         )
 
-    def release(self, conn: Connection, node_id: str, run_ids: Collection[int]) -> None:
-        """Hand claimed, never-started runs back to the queue (clean shutdown)."""
-        if run_ids:
-            conn.execute(
-                update(run)
-                .where(
-                    run.c.id.in_(list(run_ids)),
-                    run.c.node_id == node_id,
-                    run.c.status == RunStatus.SCHEDULED.value,
-                )
-                .values(node_id=None)
-            )
+    def release(self, conn: Connection, node_id: str, run_ids: Collection[int]) -> int:
+        """Hand claimed, never-started runs back to the queue (clean shutdown, fencing)."""
+        released = 0
+        ids = list(run_ids)
+        for chunk in range(0, len(ids), 1000):
+            released += self._release_ids(conn, ids[chunk : chunk + 1000], node_id)
+        return released
+
+    def _release_ids(self, conn: Connection, ids: list[int], node_id: str | None) -> int:
+        if not ids:
+            return 0
+        conds = [run.c.id.in_(ids), run.c.status == RunStatus.SCHEDULED.value]
+        if node_id is not None:
+            conds.append(run.c.node_id == node_id)
+        result = conn.execute(update(run).where(*conds).values(node_id=None))
+        return int(result.rowcount or 0)
 
     def request_cancel(self, conn: Connection, run_id: int, now: int, reason: str) -> str | None:
         """Cancel a queued run at once, or flag a claimed one for its node. Returns the
@@ -308,7 +389,13 @@ class RunRepo:
             )
             return RunStatus.CANCELLED.value
         if status in _ACTIVE:
-            conn.execute(update(run).where(run.c.id == run_id).values(cancel_requested=True))
+            # The reason travels in the error column to the run's node (its outcome then
+            # writes the final error).
+            conn.execute(
+                update(run)
+                .where(run.c.id == run_id, run.c.status.in_(_ACTIVE))
+                .values(cancel_requested=True, error=reason)
+            )
         return str(status)
 
     # -- claims of queued runs ----------------------------------------------------------------
@@ -383,11 +470,12 @@ class RunRepo:
         )
         return conn.execute(query).scalar_one()  # type: ignore[no-any-return]
 
-    def cancel_requests(self, conn: Connection, node_id: str) -> list[int]:
-        query = select(run.c.id).where(
+    def cancel_requests(self, conn: Connection, node_id: str) -> list[tuple[int, str]]:
+        """(run id, reason) of this node's runs asked to be cancelled."""
+        query = select(run.c.id, run.c.error).where(
             run.c.node_id == node_id, run.c.status.in_(_ACTIVE), run.c.cancel_requested.is_(True)
         )
-        return list(conn.execute(query).scalars())
+        return [(rid, why or "cancelled on request") for rid, why in conn.execute(query).all()]
 
     def count(self, conn: Connection, flt: RunFilter = RunFilter()) -> int:
         query = select(func.count()).select_from(run).where(*_conditions(flt))

@@ -114,6 +114,9 @@ run = Table(
     Column("log", LongText, nullable=True),
     Column("params", JSON, nullable=True),  # overrides of a manual run
     Column("triggered_by", String(100), nullable=True),
+    # A missed record may stand for many fires (a downtime): how many, and the last one.
+    Column("fires", Integer, nullable=False, server_default="1"),
+    Column("last_scheduled_for", BigInteger, nullable=True),
     # The database itself refuses a second record of one fire.
     UniqueConstraint("job_id", "scheduled_for", "attempt"),
     Index(None, "status", "due_at"),

@@ -139,6 +139,13 @@ class TriggerBase(Trigger):
     def tz(self) -> tzinfo:
         return self._tz
 
+    def _tz_text(self) -> str:
+        """The zone's spec name, or its ``str()`` for a tzinfo without one."""
+        try:
+            return tz_name(self._tz)
+        except TriggerError:
+            return str(self._tz)
+
     @property
     def seed(self) -> str | None:
         return self._seed

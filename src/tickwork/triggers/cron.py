@@ -1,15 +1,18 @@
-"""Cron triggers (strings and APScheduler keywords) and the one DST rule.
+"""Cron triggers (strings and APScheduler keywords) and the one DST rule, Vixie cron's.
 
 The search runs on the *wall axis* (local seconds counted like UTC seconds) inside a UTC-offset
 segment of the zone, where wall = utc + offset exactly. Only at the end of a segment is the DST
-rule needed:
+rule needed. A *wildcard* job is one whose minute or hour field begins with ``*``
+(``CronFields.wildcard``); every other job is *fixed-time*:
 
-* gap (offset grows at ``T``): wall times in ``[T + old, T + new)`` do not exist; a match there
-  fires once, at ``T`` (the first instant after the gap);
+* gap (offset grows at ``T``): wall times in ``[T + old, T + new)`` do not exist. A fixed-time
+  match there fires once, at ``T`` (the first instant after the gap); a wildcard job fires at
+  real instants only, so its search goes on from ``T + new`` as if the gap's matches were not
+  there (Vixie runs wildcard jobs for the current minute only after a jump forward);
 * fold (offset shrinks at ``T``): wall times in ``[T + new, T + old)`` occur twice. A fixed-time
   job fires only at the first occurrence, so the search in the new segment starts at
-  ``T + old``; a job whose hour field begins with ``*`` fires at every real instant, so the
-  search restarts at ``T + new`` and the repeated wall times match again.
+  ``T + old``; a wildcard job fires at every real instant, so the search restarts at ``T + new``
+  and the repeated wall times match again.
 
 An ``after`` inside the second pass of a fold is handled the same way: the search for fixed-time
 jobs starts no earlier than the end of the repeated stretch.
@@ -179,6 +182,17 @@ class CronTrigger(TriggerBase):
 
         return describe_cron(self, check_lang(lang))
 
+    def __str__(self) -> str:
+        """APScheduler 3's form for keywords (``cron[hour='2', minute='0']``: the given fields
+        in its order); ``cron[expr='0 2 * * *', tz='Asia/Shanghai']`` for a cron string."""
+        if self._expr is not None:
+            return f"cron[expr={self._expr!r}, tz={self._tz_text()!r}]"
+        from tickwork.triggers.keywords import FIELD_ORDER, apscheduler_field_text
+
+        given = dict(self._keywords or ())
+        shown = [f"{n}='{apscheduler_field_text(n, given[n])}'" for n in FIELD_ORDER if n in given]
+        return f"cron[{', '.join(shown)}]"
+
     def to_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"kind": "cron"}
         if self._expr is not None:
@@ -218,7 +232,7 @@ def _make_runner(
 
     assert zone is not None
     table = zone
-    wild = sched.fields.wildcard_hour
+    wild = sched.fields.wildcard
     # The segment of the previous call: (start, end, offset, wall floor). Offsets change twice a
     # year, so most calls skip the table lookup. A segment is a fact about the zone, not about
     # any instant, and a stale read from another thread is still a correct segment.
@@ -274,12 +288,17 @@ def _make_runner(
             _, _, trans, offs = table.cover(end)
             j = bisect_right(trans, end)
             new_off = offs[j]
-            if new_off > off:  # gap: its wall times fire once, at the first instant after it
+            if new_off > off:  # gap: the wall times in [end + off, end + new_off) do not exist
                 if w is None:
                     return None
                 if w < end + new_off:
-                    return end
-            elif new_off < off and wild:  # fold, wildcard hour: the repeated wall times fire too
+                    if not wild:  # fixed-time: once, at the first instant after the gap
+                        return end
+                    # wildcard: real instants only, nothing made up for the skipped wall times
+                    w = next_wall(end + new_off)
+                    if w is None:
+                        return None
+            elif new_off < off and wild:  # fold, wildcard job: the repeated wall times fire too
                 w = next_wall(end + new_off)
                 if w is None:
                     return None

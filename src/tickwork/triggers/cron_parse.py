@@ -409,7 +409,8 @@ def _parse_cached(expr: str, seed: str) -> ParsedCron:
         years=year[0] if year is not None and year_text != "*" else None,
         weeks=None,
         day_or=not dom_star and not dow_star,
-        wildcard_hour=hour_text.startswith("*"),
+        # Vixie's MIN_STAR | HR_STAR: decided by the text, like the day rule above.
+        wildcard=minute_text.startswith("*") or hour_text.startswith("*"),
     )
     uses_h = any(p[2] for p in (sec, minute, hour, dom, month, dow))
     return ParsedCron(fields, texts, macro, uses_h)

@@ -8,7 +8,7 @@ from typing import Any
 from tickwork.errors import TriggerError
 from tickwork.triggers.base import Lang
 from tickwork.triggers.common import TriggerBase, check_lang, coerce_jitter, coerce_seed
-from tickwork.triggers.zones import coerce_instant, iso_local, resolve_tz
+from tickwork.triggers.zones import coerce_instant, iso_local, resolve_tz, us_to_local
 
 
 class DateTrigger(TriggerBase):
@@ -43,6 +43,10 @@ class DateTrigger(TriggerBase):
         from tickwork.triggers.describe import describe_date
 
         return describe_date(self, check_lang(lang))
+
+    def __str__(self) -> str:
+        """APScheduler 3's form, in the trigger's zone: ``date[2009-07-06 12:00:00 CST]``."""
+        return f"date[{us_to_local(self._run, self._tz).strftime('%Y-%m-%d %H:%M:%S %Z')}]"
 
     def to_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"kind": "date", "run_date": iso_local(self._run, self._tz)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from typing import Any
 
 from tickwork.errors import TriggerError
@@ -120,6 +120,10 @@ class IntervalTrigger(TriggerBase):
         from tickwork.triggers.describe import describe_interval
 
         return describe_interval(self, check_lang(lang))
+
+    def __str__(self) -> str:
+        """APScheduler 3's form: ``interval[0:00:10]``, ``interval[1 day, 2:00:00]``."""
+        return f"interval[{timedelta(microseconds=self._period)}]"
 
     def to_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"kind": "interval", **split_period(self._period)}

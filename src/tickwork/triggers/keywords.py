@@ -211,6 +211,39 @@ class _KeywordField:
         return True
 
 
+def apscheduler_field_text(name: str, text: str) -> str:
+    """A field's text as APScheduler 3's ``str()`` shows it: items normalised, names lower-case.
+
+    ``"*/05"`` is ``*/5``, ``"5-5"`` is ``5``, ``" 1 , 2 "`` is ``1,2``, ``"JUN"`` is ``jun``,
+    ``"1ST MON"`` is ``1st mon``. ``H`` items (Tickwork's own) are shown as written.
+    """
+    out: list[str] = []
+    for item in _SEPARATOR.split(text.strip()):
+        m = _STAR.fullmatch(item)
+        if m:
+            out.append("*" if m["step"] is None else f"*/{int(m['step'])}")
+            continue
+        m = _RANGE.fullmatch(item)
+        if m:
+            first, last = int(m["first"]), m["last"]
+            shown = (
+                f"{first}-{int(last)}" if last is not None and int(last) != first else str(first)
+            )
+            out.append(shown if m["step"] is None else f"{shown}/{int(m['step'])}")
+            continue
+        m = _NAMES.fullmatch(item) if name in ("month", "day_of_week") else None
+        if m and not m["rest"]:
+            first_name, last_name = m["first"].lower(), (m["last"] or m["first"]).lower()
+            out.append(first_name if last_name == first_name else f"{first_name}-{last_name}")
+            continue
+        if name == "day" and item.lower() == "last":
+            out.append("last")
+            continue
+        m = _POSITION.fullmatch(item) if name == "day" else None
+        out.append(f"{m['pos'].lower()} {m['day'].lower()}" if m else item)
+    return ",".join(out)
+
+
 def _field_text(name: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TriggerError(
@@ -267,7 +300,9 @@ def _fields_cached(given: tuple[tuple[str, str], ...], seed: str) -> tuple[CronF
         years=None if texts["year"] == "*" else frozenset(parsed["year"].values),
         weeks=None if texts["week"] == "*" else frozenset(parsed["week"].values),
         day_or=False,
-        wildcard_hour=texts["hour"].strip().startswith("*"),
+        # Vixie's rule on the texts after defaulting: an unset minute or hour above the
+        # least significant given field is "*", so minute=5 alone is a wildcard job.
+        wildcard=texts["minute"].strip().startswith("*") or texts["hour"].strip().startswith("*"),
     )
     return fields, any(f.uses_h for f in parsed.values())
 

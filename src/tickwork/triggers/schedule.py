@@ -59,7 +59,9 @@ class CronFields:
     years: frozenset[int] | None  # None: every year
     weeks: frozenset[int] | None  # ISO weeks (keyword form only); None: every week
     day_or: bool  # Vixie: a day matches if day-of-month OR day-of-week matches
-    wildcard_hour: bool  # hour field begins with '*': fire at every real instant across DST
+    # Vixie's wildcard job: the minute or hour field begins with '*'. Across DST it fires at
+    # real instants only (both passes of a fold, nothing for a gap's skipped wall times).
+    wildcard: bool
 
     @property
     def dom_full(self) -> bool:

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tickwork.errors import TriggerError
+from tickwork.triggers.datestr import parse_date_string
 
 DAY = 86_400
 YEAR = 365 * DAY
@@ -291,22 +292,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def coerce_instant(value: object, tz: tzinfo, field: str) -> int:
-    """Epoch microseconds of a start/end/run date given as datetime, date or ISO string.
+    """Epoch microseconds of a start/end/run date given as datetime, date or a date string.
 
-    Naive values are wall times in ``tz`` and follow the DST rule of ``ZoneTable.wall_to_utc``.
+    Strings are read as APScheduler 3 and ISO 8601 write them (``datestr.py``). Naive values are
+    wall times in ``tz`` and follow the DST rule of ``ZoneTable.wall_to_utc``.
     """
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            parsed: datetime | date = datetime.fromisoformat(text)
-        except ValueError:
-            raise TriggerError(
-                field,
-                f"not an ISO 8601 date/time: {value!r}",
-                code="not_iso_datetime",
-                params={"value": str(value)},
-            ) from None
-        value = parsed
+        value = parse_date_string(value, field)
     if isinstance(value, datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
             delta = value - _EPOCH
@@ -317,7 +309,7 @@ def coerce_instant(value: object, tz: tzinfo, field: str) -> int:
     else:
         raise TriggerError(
             field,
-            f"expected a datetime, date or ISO 8601 string, got {value!r}",
+            f"expected a datetime, date or date string, got {value!r}",
             code="expected_datetime",
             params={"value": repr(value)},
         )

@@ -163,7 +163,7 @@ def patch_job(
 def delete_job(tw: TW, me: Me, job_id: s.JobIdPath) -> Response:
     """Delete a job (its runs stay in the history)."""
     _record(tw, job_id)
-    tw.remove_job(job_id, by=me.actor)
+    tw.remove_job(job_id, by=me.actor, origin="api")
     return Response(status_code=HTTP_204_NO_CONTENT)
 
 

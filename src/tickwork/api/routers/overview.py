@@ -26,9 +26,11 @@ class BucketOut(BaseModel):
 
 
 class TimelineOut(BaseModel):
-    start: str
-    end: str
+    start: str  # exactly `hours` before now
+    end: str  # the end of the current bucket
     bucket_s: int
+    # True when buckets[0] began before `start`: it counts runs from `start` on only
+    partial_first_bucket: bool
     buckets: list[BucketOut]
 
 
@@ -42,13 +44,16 @@ def get_timeline(
     hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24,
     bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 3600,
 ) -> TimelineOut:
-    """Runs scheduled in the last ``hours`` (the window ends with the current bucket),
-    counted per ``bucket_s`` seconds: all, succeeded, failed (failed, timed out, lost), other."""
+    """Runs scheduled in the last ``hours`` (from exactly ``hours`` before now to the end of
+    the current bucket), counted per ``bucket_s`` seconds, buckets aligned to the epoch: all,
+    succeeded, failed (failed, timed out, lost), other. ``partial_first_bucket`` says the
+    first bucket began before ``start`` and counts runs from ``start`` on only."""
     line = overview.timeline(tw, hours=hours, bucket_s=bucket_s)
     return TimelineOut(
         start=convert.iso_required(line.start),
         end=convert.iso_required(line.end),
         bucket_s=line.bucket_s,
+        partial_first_bucket=line.partial_first_bucket,
         buckets=[
             BucketOut(
                 start=convert.iso_required(b.start),
