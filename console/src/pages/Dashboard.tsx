@@ -6,7 +6,7 @@ import { api, enc } from "../api";
 import { LazyChart as Chart } from "../components/LazyChart";
 import { Card, Confirm, Empty, ErrorBox, Link, Loading, Raw, StatusBadge, Time } from "../components/ui";
 import { nodeRoles } from "../describe";
-import { age, clockTicks, duration, formatTime, percent, TIME_INCRS } from "../format";
+import { age, clockTicks, duration, formatTime, offsetLabel, percent, TIME_INCRS } from "../format";
 import { usePoll } from "../hooks";
 import { useI18n } from "../i18n";
 import { useCan } from "../session";
@@ -152,7 +152,17 @@ export function DashboardPage() {
         </div>
       ) : null}
       <div class="grid-2">
-        <Card title={t("dash.chartTitle")} class="span-2">
+        <Card
+          title={
+            <>
+              {t("dash.chartTitle")}{" "}
+              <span class="tz" translate={false}>
+                {offsetLabel(new Date().toISOString(), zone)}
+              </span>
+            </>
+          }
+          class="span-2"
+        >
           {timeline ? <Chart options={options} data={data} height={200} label={t("dash.chartTitle")} bars /> : <Loading />}
         </Card>
         <Card title={t("dash.upcoming")}>

@@ -8,7 +8,7 @@ import { AuditRow } from "../components/Audit";
 import { LazyChart as Chart } from "../components/LazyChart";
 import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, Raw, StateBadge, StatusBadge, Time } from "../components/ui";
 import { concurrencyText, definedElsewhere, executorLabel, ownerText, reasonLabel } from "../describe";
-import { clockTicks, duration, formatTime, percent, shortDuration, TIME_INCRS } from "../format";
+import { clockTicks, duration, formatTime, offsetLabel, percent, shortDuration, TIME_INCRS } from "../format";
 import { usePoll } from "../hooks";
 import { useI18n } from "../i18n";
 import { navigate } from "../router";
@@ -179,7 +179,12 @@ export function JobDetailPage(props: { jobId: string }) {
         ) : (
           <Loading />
         )}
-        <h3 class="sub">{t("job.durationChart")}</h3>
+        <h3 class="sub">
+          {t("job.durationChart")}{" "}
+          <span class="tz" translate={false}>
+            {offsetLabel(new Date().toISOString(), zone)}
+          </span>
+        </h3>
         {chartData[0].length > 1 ? <Chart options={chartOptions} data={chartData} height={160} label={t("job.durationChart")} /> : <Empty>{t("job.fewRuns")}</Empty>}
       </Card>
       <Card title={t("job.runs")} actions={<Link href={`/runs?job=${enc(job.id)}`}>{t("job.allRuns")}</Link>}>
