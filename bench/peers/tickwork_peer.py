@@ -120,7 +120,7 @@ def lateness(p: dict[str, Any]) -> dict[str, Any]:
             trigger_args={"seconds": 1, "start_date": _dt(grid.first(i)), "end_date": end},
             args=[i, job_ms] if job_ms else [i],
             id=f"lat-{i:06d}",
-            owner="api",
+            owner="python",
             check_target=False,
         )
         for i in range(n)
@@ -169,7 +169,7 @@ def burst(p: dict[str, Any]) -> dict[str, Any]:
             trigger="date",
             trigger_args={"run_date": run_date},
             id=f"burst-{i:06d}",
-            owner="api",
+            owner="python",
             check_target=False,
         )
         for i in range(n)
@@ -220,7 +220,7 @@ def many_add(p: dict[str, Any]) -> dict[str, Any]:
                 target="bench.engine_tasks:noop",
                 trigger=exprs[i],
                 id=f"cron-{i:07d}",
-                owner="api",
+                owner="python",
                 check_target=False,
             )
             for i in range(start, min(n, start + chunk))

@@ -75,6 +75,14 @@ export function formatTime(iso: string | null | undefined, _lang: Lang, zone?: s
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
+/** The fires a counted missed record stands for, from the first to the last, in ``zone``:
+ * times of day when both fall on one day there ("10:00:05 – 10:12:55"), else whole instants. */
+export function fireRange(first: string, last: string | null, zone?: string): string {
+  const a = formatTime(first, "en", zone);
+  const b = formatTime(last ?? first, "en", zone);
+  return a.slice(0, 10) === b.slice(0, 10) ? `${a.slice(11)} – ${b.slice(11)}` : `${a} – ${b}`;
+}
+
 /** The UTC offset of ``zone`` at an instant, as a label: "UTC", "UTC+8", "UTC-3:30". */
 export function offsetLabel(iso: string, zone: string): string {
   const date = new Date(iso);

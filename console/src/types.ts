@@ -90,7 +90,7 @@ export interface Job {
   version: number;
   owner: string;
   owner_ref: string | null;
-  parameters?: JobParameter[] | null;
+  parameters: JobParameter[];
   created_at: string;
   created_by: string | null;
   updated_at: string;
@@ -121,6 +121,10 @@ export interface Run {
   error: string | null;
   params: Record<string, Json> | null;
   triggered_by: string | null;
+  /** Due fires this record accounts for: 1, or more for a counted missed record. */
+  fires: number;
+  /** The last of those fires (the first is ``scheduled_for``) when more than one. */
+  last_scheduled_for: string | null;
 }
 
 export interface RunDetail extends Run {

@@ -25,7 +25,7 @@ ACTIONS = (
     "job.run",
     "run.cancel", "scheduler.pause", "scheduler.resume",
     "user.create", "user.update", "user.delete", "user.password",
-    "token.create", "token.revoke",
+    "token.create", "token.revoke", "secrets.reencrypt",
 )  # fmt: skip
 
 

@@ -40,6 +40,11 @@ class InvalidInput(TickworkError, ValueError):
         self.params = dict(params or {})
 
 
+class BadParameter(InvalidInput):
+    """A query or path parameter of a request is malformed (a cursor this API never returned,
+    an instant outside the calendar): the API answers 400 naming it."""
+
+
 class TriggerError(InvalidInput):
     """A trigger specification (cron expression, keywords, interval, date) is invalid."""
 

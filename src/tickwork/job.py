@@ -56,7 +56,15 @@ class Job:
 
     @property
     def kwargs(self) -> dict[str, Any]:
-        return dict(self.record.target.get("kwargs") or {})
+        """The job's kwargs, its secrets opened (they are sealed in the database)."""
+        kwargs = dict(self.record.target.get("kwargs") or {})
+        if self.record.secret_keys:
+            from tickwork.connections.job_secrets import open_value
+
+            for name in self.record.secret_keys:
+                if name in kwargs:
+                    kwargs[name] = open_value(self.record.id, name, kwargs[name])
+        return kwargs
 
     @property
     def trigger(self) -> Trigger:

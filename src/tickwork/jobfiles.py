@@ -53,6 +53,7 @@ _NATIVE_OPTIONS = {
     "retry_backoff_s": "retry_backoff_s",
     "retry_backoff_max_s": "retry_backoff_max_s",
     "secret_keys": "secret_keys",
+    "parameters": "parameters",
     "paused": "paused",
 }
 # APScheduler add_job keywords accepted in Flask-APScheduler dicts besides trigger arguments.

@@ -18,6 +18,7 @@ from typing import Any
 
 from tickwork.errors import InvalidInput, TriggerError
 from tickwork.models import ConcurrencyPolicy, MisfirePolicy
+from tickwork.parameters import SURROGATE, check_declarations, check_json
 from tickwork.store.records import JobRecord
 from tickwork.targets import is_coroutine_target, ref_of, resolve
 from tickwork.triggers import Trigger, from_keywords, from_spec
@@ -32,6 +33,21 @@ _MAX_JSON = 64 * 1024  # bytes of args + kwargs
 _MISFIRE_POLICIES = tuple(p.value for p in MisfirePolicy)
 _CONCURRENCY_POLICIES = tuple(p.value for p in ConcurrencyPolicy)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # below 32, not \t \n \r
+DAY_S = 86_400
+# Upper bounds of every duration (seconds) and count of a job. Beyond them a value is a typo
+# or an attack: 1e10 s of timeout overflowed the executor's timer thread, 1e303 s of misfire
+# grace and a 1e15 s backoff overflowed the instants the engine computes from them.
+LIMITS: dict[str, float] = {
+    "timeout_s": 30 * DAY_S,  # a run may take a month
+    "misfire_grace_s": 365 * DAY_S,
+    "retry_backoff_s": DAY_S,
+    "retry_backoff_max_s": 7 * DAY_S,
+    "interval_s": 100 * 365 * DAY_S,  # the period of an interval trigger
+    "jitter_s": DAY_S,
+    "max_catchup": 100_000,
+    "max_instances": 10_000,
+    "retries": 100,
+}
 
 
 class _Unset:
@@ -69,6 +85,7 @@ class JobSpec:
     retry_backoff_s: float = 10.0
     retry_backoff_max_s: float = 600.0
     secret_keys: Sequence[str] = ()
+    parameters: Sequence[Mapping[str, Any]] = ()  # what a manual run may set (parameters.py)
     paused: bool = False
     next_run_time: datetime | Any | None = UNSET  # APScheduler: a first fire; None = paused
     owner: str = "python"
@@ -107,6 +124,7 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
     tz = spec.timezone or default_tz
     trigger = make_trigger(spec.trigger, spec.trigger_args, tz=tz, seed=job_id, now_us=now_us)
     trigger_spec = trigger.to_spec()
+    _check_trigger_bounds(trigger_spec)
     executor = spec.executor or ("asyncio" if is_coroutine else "thread")
     if executor == "default":
         executor = "thread"
@@ -124,6 +142,10 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
                 code="secret_not_kwarg",
                 params={"key": key},
             )
+    parameters = check_declarations(spec.parameters, secret_keys)
+    target: dict[str, Any] = {"ref": target_ref, "args": args, "kwargs": kwargs}
+    if parameters:
+        target["parameters"] = parameters
     backoff = _number("retry_backoff_s", spec.retry_backoff_s, minimum=0.001)
     backoff_max = _number("retry_backoff_max_s", spec.retry_backoff_max_s, minimum=0.001)
     if backoff_max < backoff:
@@ -157,18 +179,20 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
         group=_text("group", spec.group or "default", 100),
         tags=_tags(spec.tags),
         target_kind="python",
-        target={"ref": target_ref, "args": args, "kwargs": kwargs},
+        target=target,
         trigger_kind=str(trigger_spec["kind"]),
         trigger=trigger_spec,
         timezone=str(trigger_spec.get("tz", tz)),
         executor=executor,
         misfire_policy=spec.misfire_policy,
         misfire_grace_s=_optional_number("misfire_grace_s", spec.misfire_grace_s, minimum=0),
-        max_catchup=_integer("max_catchup", spec.max_catchup, 0, 100_000),
+        max_catchup=_integer("max_catchup", spec.max_catchup, 0, int(LIMITS["max_catchup"])),
         concurrency_policy=spec.concurrency_policy,
-        max_instances=_integer("max_instances", spec.max_instances, 1, 10_000),
+        max_instances=_integer(
+            "max_instances", spec.max_instances, 1, int(LIMITS["max_instances"])
+        ),
         timeout_s=_optional_number("timeout_s", spec.timeout_s, minimum=0.001),
-        retries=_integer("retries", spec.retries, 0, 100),
+        retries=_integer("retries", spec.retries, 0, int(LIMITS["retries"])),
         retry_backoff_s=backoff,
         retry_backoff_max_s=backoff_max,
         secret_keys=secret_keys,
@@ -247,6 +271,13 @@ def make_trigger(
         raise TriggerError(
             f"trigger.{exc.field}", exc.reason, code=exc.code, params=exc.params
         ) from None
+    except (OverflowError, RecursionError) as exc:  # a number or a structure far out of range
+        raise TriggerError(
+            "trigger",
+            f"a value is out of range ({exc})",
+            code="trigger_value_out_of_range",
+            params={"error": str(exc)},
+        ) from None
 
 
 def same_schedule_ignoring_default_start(stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
@@ -321,6 +352,10 @@ def _text(name: str, value: Any, limit: int) -> str:
         )
     if _CONTROL_CHARS.search(value):
         raise InvalidInput(name, "contains control characters", code="control_characters")
+    if SURROGATE.search(value):
+        raise InvalidInput(
+            name, "holds a lone UTF-16 surrogate, which is not text", code="lone_surrogate"
+        )
     return value
 
 
@@ -367,11 +402,43 @@ def _number(name: str, value: Any, *, minimum: float) -> float:
             code="expected_number_min",
             params={"value": repr(value), "min": minimum},
         )
+    limit = LIMITS.get(name)
+    if limit is not None and value > limit:
+        raise InvalidInput(
+            name,
+            f"{value!r} is above the limit of {limit:,.0f} seconds",
+            code="above_limit_seconds",
+            params={"value": value, "max": limit},
+        )
     return float(value)
 
 
 def _optional_number(name: str, value: Any, *, minimum: float) -> float | None:
     return None if value is None else _number(name, value, minimum=minimum)
+
+
+def _check_trigger_bounds(spec: Mapping[str, Any]) -> None:
+    """The period of an interval trigger and any trigger's jitter stay within LIMITS."""
+    from tickwork.triggers.interval import UNITS_US
+
+    if spec.get("kind") == "interval":
+        period_s = sum(float(spec.get(name) or 0) * unit / 1e6 for name, unit in UNITS_US)
+        if period_s > LIMITS["interval_s"]:
+            raise InvalidInput(
+                "trigger.interval",
+                f"the period is {period_s:,.0f} s; the limit is "
+                f"{LIMITS['interval_s']:,.0f} s (100 years)",
+                code="interval_too_long",
+                params={"value": period_s, "max": LIMITS["interval_s"]},
+            )
+    jitter = spec.get("jitter")
+    if isinstance(jitter, int | float) and jitter > LIMITS["jitter_s"]:
+        raise InvalidInput(
+            "trigger.jitter",
+            f"{jitter!r} is above the limit of {LIMITS['jitter_s']:,.0f} seconds",
+            code="above_limit_seconds",
+            params={"value": jitter, "max": LIMITS["jitter_s"]},
+        )
 
 
 def _integer(name: str, value: Any, low: int, high: int) -> int:
@@ -403,6 +470,7 @@ def _arguments(args: Any, kwargs: Any) -> tuple[list[Any], dict[str, Any]]:
     if not out[0] and not out[1]:
         return out  # nothing to check (most jobs: a million are added in bulk)
     for name, value in (("args", out[0]), ("kwargs", out[1])):
+        check_json(name, value)
         try:
             text = json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -431,7 +499,7 @@ def _interval_length(args: Mapping[str, Any]) -> timedelta:
             minutes=float(args.get("minutes", 0)),
             seconds=float(args.get("seconds", 0)),
         )
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return timedelta(0)  # the interval trigger itself reports the bad field
 
 

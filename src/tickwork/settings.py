@@ -53,6 +53,10 @@ class Settings:
     log_level: str = "INFO"
     switch_interval_s: float | None = None  # see NodeOptions.switch_interval_s
     gc_freeze: bool = False  # see NodeOptions.gc_freeze
+    # Module prefixes that jobs created through the API, console or CLI may target (env
+    # TICKWORK_ALLOWED_TARGETS, comma-separated; "*" allows any). None: the modules of jobs
+    # declared in code and job files, plus Tickwork's built-ins (tickwork.targets.policy).
+    allowed_targets: tuple[str, ...] | None = None
 
     @property
     def effective_database_url(self) -> str:
@@ -63,7 +67,12 @@ class Settings:
         return {"thread": self.threads, "process": self.processes, "asyncio": self.async_tasks}
 
     def with_overrides(self, **changes: Any) -> Settings:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """A copy with the given values (None leaves a value alone, except for the settings
+        whose None means something: ``allowed_targets``)."""
+        keep_none = {"allowed_targets"}
+        return replace(
+            self, **{k: v for k, v in changes.items() if v is not None or k in keep_none}
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -91,4 +100,8 @@ class Settings:
                     raise InvalidInput(name, f"must be a whole number, not {env[name]!r}") from None
         if env.get("TICKWORK_LOG_LEVEL"):
             values["log_level"] = env["TICKWORK_LOG_LEVEL"].upper()
+        if env.get("TICKWORK_ALLOWED_TARGETS", "").strip():
+            from tickwork.targets.policy import parse_allowlist
+
+            values["allowed_targets"] = parse_allowlist(env["TICKWORK_ALLOWED_TARGETS"])
         return cls(**values)

@@ -72,11 +72,17 @@ class Api:
         return client, response.json()["csrf_token"]
 
 
+# What the API tests' jobs may target (TICKWORK_ALLOWED_TARGETS of a deployment).
+ALLOWED = ("tests",)
+
+
 def api_over(
     url: str, data_dir: Path, tokens: dict[str, str], users: dict[str, int], **options: Any
 ) -> Api:
     tw = Tickwork(
-        settings=Settings(data_dir=data_dir, database_url=url, timezone="UTC"),
+        settings=Settings(
+            data_dir=data_dir, database_url=url, timezone="UTC", allowed_targets=ALLOWED
+        ),
         check_targets=False,
         **options,
     )
@@ -85,7 +91,9 @@ def api_over(
 
 def make_api(url: str, data_dir: Path, **options: Any) -> Api:
     tw = Tickwork(
-        settings=Settings(data_dir=data_dir, database_url=url, timezone="UTC"),
+        settings=Settings(
+            data_dir=data_dir, database_url=url, timezone="UTC", allowed_targets=ALLOWED
+        ),
         check_targets=False,
         **options,
     )

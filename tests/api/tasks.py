@@ -30,3 +30,20 @@ def slow_logger(lines: int = 4, pause_s: float = 0.6) -> str:
 
 def noop() -> None:
     return None
+
+
+def record_pid(out: str) -> int:
+    """Writes the id of the process it runs in, so a test can tell which process ran it."""
+    import os
+
+    Path(out).write_text(str(os.getpid()), encoding="utf-8")
+    return os.getpid()
+
+
+def use_nested_secret(creds: dict[str, object], out: str) -> dict[str, object]:
+    """A job whose secret is a mapping: it uses a leaf, prints it, logs it and returns the
+    whole mapping (the executor must mask every leaf everywhere)."""
+    Path(out).write_text(str(creds["password"]), encoding="utf-8")
+    print(f"connecting as {creds['user']} with {creds['password']}")
+    logging.getLogger("tests.api.nested").warning("token list %s", creds["tokens"])
+    return creds

@@ -117,7 +117,7 @@ def test_list_filters_and_cursor_pages(api: Api) -> None:
     assert ids(state="paused") == ["job-05"]
     assert ids(text="JOB 1") == [f"job-{i:02d}" for i in (1, *range(10, 20))]
     bad = viewer.get("/api/jobs", params={"cursor": "!!!"})
-    assert bad.status_code == 422
+    assert bad.status_code == 400  # a malformed query parameter
     assert bad.json()["field"] == "cursor"
 
 
@@ -187,7 +187,14 @@ def test_pause_resume_run_delete_and_groups(api: Api) -> None:
     admin = api.client("admin")
     operator = api.client("operator")
     for name in ("g1", "g2", "other"):
-        admin.post("/api/jobs", json=job_body(name, group="batch" if name != "other" else "x"))
+        admin.post(
+            "/api/jobs",
+            json=job_body(
+                name,
+                group="batch" if name != "other" else "x",
+                parameters=[{"name": "x", "type": "integer"}],  # what a run may set
+            ),
+        )
     paused = operator.post("/api/jobs/g1/pause").json()
     assert (paused["state"], paused["next_fire_at"]) == ("paused", None)
     resumed = operator.post("/api/jobs/g1/resume").json()
@@ -349,7 +356,7 @@ def test_the_api_never_imports_user_code(lite_api: Api) -> None:
     assert admin.post("/api/jobs/sentinel/run").status_code == 202
     assert admin.get("/api/jobs/sentinel").status_code == 200
     assert "tests.api.import_sentinel" not in sys.modules
-    missing = job_body("ghost", target={"ref": "no.such.module:func"})
+    missing = job_body("ghost", target={"ref": "tests.no.such.module:func"})
     assert admin.post("/api/jobs", json=missing).status_code == 201  # form checked only
 
 
@@ -431,7 +438,7 @@ def test_sorted_lists_page_with_keyset_cursors(api: Api) -> None:
     assert bad.status_code == 422
     assert bad.json()["field"] == "sort"
     wrong = admin.get("/api/jobs", params={"sort": "name", "cursor": "am9iLTE"})  # an id cursor
-    assert wrong.status_code == 422
+    assert wrong.status_code == 400
     assert wrong.json()["field"] == "cursor"
 
 

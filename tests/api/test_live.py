@@ -30,8 +30,19 @@ def free_port() -> int:
 
 
 def environment(data_dir: Path) -> dict[str, str]:
-    env = {**os.environ, "TICKWORK_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
-    for name in ("TICKWORK_DATABASE_URL", "TICKWORK_SECRET_KEY", "TICKWORK_ADMIN_USER"):
+    env = {
+        **os.environ,
+        "TICKWORK_DATA_DIR": str(data_dir),
+        "PYTHONPATH": str(ROOT),
+        "TICKWORK_ALLOWED_TARGETS": "tests.api",  # what API-made jobs may target
+    }
+    for name in (
+        "TICKWORK_DATABASE_URL",
+        "TICKWORK_SECRET_KEY",
+        "TICKWORK_ADMIN_USER",
+        "TICKWORK_SCHEDULER_IN_PROCESS",
+        "TICKWORK_TRUSTED_PROXIES",
+    ):
         env.pop(name, None)
     return env
 

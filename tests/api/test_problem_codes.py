@@ -20,7 +20,16 @@ from tickwork.api import problems
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "tickwork"
 CATALOGUE = ROOT / "console" / "src" / "i18n" / "problems.ts"
-CODED = {"InvalidInput", "TriggerError", "Conflict", "PermissionDenied", "AuthenticationFailed"}
+CODED = {
+    "InvalidInput",
+    "BadParameter",
+    "TriggerError",
+    "Conflict",
+    "PermissionDenied",
+    "AuthenticationFailed",
+    "RateLimited",
+    "VaultError",
+}
 # Modules whose refusals never reach an HTTP response (start-up settings, the store's own
 # retry signal, files read by `tickwork serve`): their messages go to a terminal or a log.
 TERMINAL_ONLY = {
@@ -33,7 +42,7 @@ TERMINAL_ONLY = {
     "jobfiles.py",
 }
 # Codes whose params are added outside the raise (problems.py) or come from a return value.
-EXTRA_PARAMS = {"too_many_logins": {"seconds"}, "rate_limited": {"seconds"}}
+EXTRA_PARAMS = {"rate_limited": {"seconds"}}
 RETURNED = {"never_fires_days": {"days", "months"}, "never_fires": set()}
 
 
@@ -75,6 +84,8 @@ def sites() -> tuple[list[str], dict[str, list[set[str]]]]:
                 if not has_code_arg:
                     missing.append(f"{rel}:{node.lineno} {name}(...) without code=")
             if isinstance(code, str) and params is not None:
+                if name == "RateLimited":  # problems.py adds the seconds to wait
+                    params = params | {"seconds"}
                 codes[code].append(params | EXTRA_PARAMS.get(code, set()))
     for code, given in RETURNED.items():
         codes[code].append(given)
@@ -193,3 +204,93 @@ def test_conflicts_lookups_roles_and_routes_carry_codes(lite_api: Api) -> None:
     assert media["code"] == "unsupported_media_type"
     anonymous = problem(lite_api.client().get("/api/jobs"), 401)
     assert anonymous["code"] == "unauthenticated"
+
+
+NESTED: list[Any] = []
+for _ in range(33):  # within the body limit of 40 levels, beyond the stored limit of 32
+    NESTED = [NESTED]
+PARAMS = [{"name": "days", "type": "integer", "minimum": 1, "maximum": 30, "default": 7}]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code", "params"),
+    [
+        (job_body("t1", target={"ref": "os:system"}), "target", "target_denied",
+         {"ref": "os:system"}),
+        (job_body("t2", target={"ref": "json:dumps"}), "target", "target_not_allowed",
+         {"module": "json", "allowed": ["tests"]}),
+        (job_body("b1", policies={"timeout_s": 1e10}), "timeout_s", "above_limit_seconds",
+         {"value": 1e10, "max": 2_592_000}),
+        (job_body("b2", trigger={"kind": "interval", "args": {"weeks": 6000}}),
+         "trigger.interval", "interval_too_long", None),
+        (job_body("p1", parameters=[{"name": "class", "type": "string"}]),
+         "parameters[0].name", "not_identifier", {"value": "class"}),
+        (job_body("p2", parameters=[{"name": "d", "type": "string", "minimum": 1}]),
+         "parameters[0].minimum", "bounds_need_number", {}),
+        (job_body("p3", target={"ref": "tests.api.tasks:noop", "kwargs": {"pw": "x"}},
+                  secret_keys=["pw"], parameters=[{"name": "pw", "type": "string"}]),
+         "parameters[0].name", "parameter_is_secret", {"name": "pw"}),
+        (job_body("n1", target={"ref": "tests.api.tasks:noop", "kwargs": {"deep": NESTED}}),
+         "kwargs", "nested_too_deep", {"max": 32}),
+    ],
+)  # fmt: skip
+def test_refusals_of_the_security_rules_carry_codes(
+    lite_api: Api, body: dict[str, Any], field: str, code: str, params: dict[str, Any] | None
+) -> None:
+    """Target rules, bounds, declared parameters and nesting (issue 9), by code."""
+    got = problem(lite_api.client("admin").post("/api/jobs", json=body))
+    assert got["field"].endswith(field), got
+    assert got["code"] == code, got
+    if params is not None:
+        assert got["params"] == params, got
+
+
+def test_body_nesting_runs_cursors_and_dates_carry_codes(lite_api: Api) -> None:
+    admin = lite_api.client("admin")
+    deep = problem(admin.post("/api/jobs", content=b"[" * 41 + b"]" * 41,
+                              headers={"Content-Type": "application/json"}))  # fmt: skip
+    assert (deep["code"], deep["params"]) == ("body_too_deep", {"depth": 41, "max": 40})
+    lone = problem(admin.post("/api/jobs", content=b'{"id": "\\ud800"}',
+                              headers={"Content-Type": "application/json"}))  # fmt: skip
+    assert lone["code"] == "lone_surrogate"
+    cursor = problem(admin.get("/api/runs", params={"cursor": "!!"}), 400)
+    assert (cursor["field"], cursor["code"]) == ("cursor", "bad_cursor")
+    early = problem(admin.get("/api/runs", params={"since": "0001-01-01T00:00:00+01:00"}), 400)
+    assert (early["field"], early["code"]) == ("since", "outside_calendar")
+    assert admin.post("/api/jobs", json=job_body("ran", parameters=PARAMS)).status_code == 201
+    for run_body, field, code, params in (
+        ({"params": {"kwargs": {"days": 31}}}, "params.kwargs.days", "above_maximum",
+         {"value": 31, "max": 30}),
+        ({"params": {"kwargs": {"days": 0}}}, "params.kwargs.days", "below_minimum",
+         {"value": 0, "min": 1}),
+        ({"params": {"kwargs": {"days": "x"}}}, "params.kwargs.days", "parameter_type",
+         {"kind": "integer", "value": "'x'"}),
+        ({"params": {"kwargs": {"weeks": 1}}}, "params.kwargs.weeks", "not_declared",
+         {"declared": ["days"]}),
+        ({"params": {"args": [1]}}, "params.args", "run_args_fixed", {}),
+    ):  # fmt: skip
+        got = problem(admin.post("/api/jobs/ran/run", json=run_body))
+        assert (got["field"], got["code"], got["params"]) == (field, code, params), got
+
+
+def test_password_rules_and_the_login_throttle_carry_codes(lite_api: Api) -> None:
+    admin = lite_api.client("admin")
+    common = problem(
+        admin.post("/api/users", json={"username": "zoe", "password": "password1234",
+                                       "role": "viewer"})
+    )  # fmt: skip
+    assert (common["field"], common["code"]) == ("password", "password_too_common")
+    anonymous = lite_api.client()
+    statuses = []
+    for i in range(12):
+        response = anonymous.post(
+            "/api/auth/login", json={"username": "admin-user", "password": f"guess number {i}"}
+        )
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            body = problem(response, 429)
+            assert body["code"] == "too_many_logins"
+            assert body["params"]["seconds"] == int(response.headers["Retry-After"]) >= 1
+            assert body["params"]["what"] in ("account", "address")
+            break
+    assert statuses[-1] == 429, statuses

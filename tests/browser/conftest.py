@@ -103,6 +103,7 @@ def serving(data: Path, *args: str) -> Iterator[Server]:
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
             os.pathsep
         ),
+        "TICKWORK_ALLOWED_TARGETS": "tests",  # what jobs made in the console may target
     }
     for name in ("TICKWORK_DATABASE_URL", "TICKWORK_SECRET_KEY", "TICKWORK_ADMIN_USER"):
         env.pop(name, None)

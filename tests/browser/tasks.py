@@ -26,3 +26,8 @@ def say(word: str) -> str:
     """Prints ``word`` into the run's log (the runs page searches logs)."""
     print(f"the word of this run is {word}", flush=True)
     return word
+
+
+def keep(days: int = 7, mode: str = "fast", dry_run: bool = False, note: str = "") -> str:
+    """A job with declared run-time parameters: says what a run was given."""
+    return f"days={days} mode={mode} dry_run={dry_run} note={note}"

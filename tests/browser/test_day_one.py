@@ -11,6 +11,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,42 @@ def file_owned_job(server: Server, tmp_path: Path) -> Path:
     return path
 
 
+SEC = 1_000_000
+# A counted missed record as a node writes one after downtime: 155 fires of a 5-second job,
+# 10:00:05 to 10:12:55 in Asia/Shanghai (the browser's zone).
+MISSED_FIRST = datetime(2026, 11, 24, 2, 0, 5, tzinfo=UTC)
+
+
+def counted_missed_record(server: Server) -> int:
+    from tickwork import Tickwork
+    from tickwork.engine.planning import missed_reason
+    from tickwork.settings import Settings
+    from tickwork.store.runs import NewRun
+    from tickwork.triggers.base import to_us
+
+    make_job(
+        server, "zh-missed", name="每五秒", paused=True,
+        trigger={"kind": "interval", "args": {"seconds": 5}}, policies={"misfire_policy": "skip"},
+    )  # fmt: skip
+    first = to_us(MISSED_FIRST)
+    last = first + 154 * 5 * SEC
+    finished = last + 3 * SEC
+    tw = Tickwork(settings=Settings(data_dir=server.data_dir), check_targets=False)
+    try:
+        job = tw.get_job("zh-missed")
+        assert job is not None
+        record = NewRun(
+            job_id="zh-missed", scheduled_for=first, due_at=first, reason="schedule",
+            status="missed", finished_at=finished,
+            error=missed_reason(job.record, 155, 0, first, finished),
+            fires=155, last_scheduled_for=last,
+        )  # fmt: skip
+        with tw.store.db.write() as conn:
+            return tw.store.runs.insert_one(conn, record, finished)
+    finally:
+        tw.close()
+
+
 @pytest.fixture(scope="module")
 def day_one(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Jobs of every kind, runs of every reason the engine gives without waiting for a
@@ -127,7 +164,7 @@ def day_one(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     )  # fmt: skip
     make_job(
         server, "zh-say", name="说一个词", target={"ref": "tests.browser.tasks:say",
-        "kwargs": {"word": "needle-alpha"}},
+        "kwargs": {"word": "needle-alpha"}}, parameters=[{"name": "word", "type": "string"}],
     )  # fmt: skip
     failed = run_now(server, "zh-fail")
     wait_run(server, failed, ("failed",))
@@ -148,7 +185,14 @@ def day_one(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[st
         client.post("/api/jobs/zh-tick/pause").raise_for_status()
         scheduled = next(r for r in ticks if r["reason"] == "schedule")
     file_owned_job(server, tmp_path_factory.mktemp("job-file"))
-    return {"failed": failed, "retry": retry["id"], "said": said, "scheduled": scheduled["id"]}
+    missed = counted_missed_record(server)
+    return {
+        "failed": failed,
+        "retry": retry["id"],
+        "said": said,
+        "scheduled": scheduled["id"],
+        "missed": missed,
+    }
 
 
 @pytest.mark.parametrize("console", ["zh-CN"], indirect=True)
@@ -183,7 +227,9 @@ def test_no_english_on_any_zh_cn_page(
     found += english_on(console, "/jobs (delete dialog)")
     page.get_by_role("dialog").get_by_role("button", name="取消").click()
 
-    for job_id in ("zh-cron", "zh-interval", "zh-date", "zh-fail", "zh-tick", "from-file"):
+    for job_id in (
+        "zh-cron", "zh-interval", "zh-date", "zh-fail", "zh-tick", "from-file", "zh-missed",
+    ):  # fmt: skip
         console.goto(f"/jobs/{job_id}")
         page.locator(".job-title").wait_for()
         page.get_by_text("变更历史").wait_for()
@@ -221,7 +267,10 @@ def test_no_english_on_any_zh_cn_page(
     page.fill("input[name=until]", "2020-13-")
     page.get_by_text("请按“年-月-日 时:分”输入时间").wait_for()
     found += english_on(console, "/runs (a time that is not one)")
-    for key in ("failed", "retry", "said", "scheduled"):
+    console.goto("/runs?job=zh-missed")
+    page.get_by_test_id("missed-fires").wait_for()
+    found += english_on(console, "/runs (a counted missed record)")
+    for key in ("failed", "retry", "said", "scheduled", "missed"):
         console.goto(f"/runs/{day_one[key]}")
         page.get_by_test_id("run-reason").wait_for()
         page.get_by_test_id("live-state").locator("text=已完整").wait_for()
@@ -250,6 +299,37 @@ def test_no_english_on_any_zh_cn_page(
     page.get_by_text("不存在").first.wait_for()
     found += english_on(console, "/jobs/ghost-job-1")
     assert not found, "English on zh-CN pages:\n" + "\n".join(found)
+
+
+def test_a_counted_missed_record_shows_its_fires(
+    console: Console, server: Server, day_one: dict[str, Any]
+) -> None:
+    page = console.page
+    console.login()
+    english = "missed 155 fires, 10:00:05 – 10:12:55 UTC+8"
+    chinese = "错过 155 次（10:00:05 – 10:12:55 UTC+8）"
+    row = page.locator(f"[data-testid=runs-table] tr:has(a[href='/runs/{day_one['missed']}'])")
+    for path in ("/runs?job=zh-missed", "/jobs/zh-missed"):  # the runs list, the job's runs
+        console.goto(path)
+        row.get_by_test_id("missed-fires").wait_for()
+        assert row.get_by_test_id("missed-fires").inner_text() == english
+        assert "2026-11-24 10:00:05 UTC+8" in row.inner_text()  # the first fire, with its date
+        console.set_lang("zh-CN")
+        assert row.get_by_test_id("missed-fires").inner_text() == chinese
+        console.set_lang("en")
+    console.goto(f"/runs/{day_one['missed']}")
+    fires = page.get_by_test_id("missed-fires")
+    fires.wait_for()
+    assert fires.inner_text() == english
+    assert fires.get_attribute("title") == "2026-11-24 02:00:05 – 2026-11-24 02:12:55 UTC"
+    console.set_lang("zh-CN")
+    assert fires.inner_text() == chinese
+    page.get_by_text("触发次数").wait_for()
+    console.set_lang("en")
+    # a record of one fire says nothing more
+    console.goto(f"/runs/{day_one['said']}")
+    page.get_by_test_id("run-reason").wait_for()
+    assert page.get_by_test_id("missed-fires").count() == 0
 
 
 def test_every_time_names_its_zone(
@@ -341,21 +421,12 @@ PARAMETERS = [
 
 
 def test_run_with_parameters_dialog(console: Console, server: Server) -> None:
-    """The dialog from a job's declared ``parameters`` and the body it sends. The job API
-    answers ``parameters`` once the security branch (issue 9) lands; until then this test
-    adds them to the job's answer in the browser, so the console part is tested today."""
+    """The dialog from a job's declared ``parameters`` (through the real job API), the body
+    it sends, and the run that gets them."""
     make_job(server, "with-params", name="With parameters",
-             target={"ref": "tests.browser.tasks:say", "kwargs": {"word": "w"}})  # fmt: skip
+             target={"ref": "tests.browser.tasks:keep"}, parameters=PARAMETERS)  # fmt: skip
     page = console.page
     sent: list[dict[str, Any]] = []
-
-    def add_parameters(route: Any) -> None:
-        response = route.fetch()
-        job = response.json()
-        job.setdefault("parameters", PARAMETERS)
-        route.fulfill(response=response, json=job)
-
-    page.route(re.compile(r".*/api/jobs/with-params$"), add_parameters)
     page.on(
         "request",
         lambda r: (
@@ -382,6 +453,17 @@ def test_run_with_parameters_dialog(console: Console, server: Server) -> None:
     run_id = int(page.url.rsplit("/", 1)[1])
     run = wait_run(server, run_id)
     assert run["params"] == {"kwargs": {"days": 3, "mode": "full", "dry_run": True}}
+    assert json.loads(run["result"]) == "days=3 mode=full dry_run=True note="
+    # a value beyond a declared bound is the API's refusal, shown in the dialog
+    console.goto("/jobs/with-params")
+    page.get_by_role("button", name="Run with parameters").click()
+    dialog.wait_for()
+    dialog.locator("select[name=mode]").select_option("fast")
+    dialog.locator("input[name=days]").fill("31")
+    dialog.locator("[data-action=run-submit]").click()  # the form does not check bounds
+    refused = dialog.locator("[data-field=days] .field-error")
+    refused.filter(has_text="31 is above the maximum 30").wait_for()
+    assert page.url.endswith("/jobs/with-params")
 
 
 def test_run_with_parameters_declared_through_the_api(console: Console, server: Server) -> None:
@@ -396,21 +478,25 @@ def test_run_with_parameters_declared_through_the_api(console: Console, server: 
             ],
         }
         created = client.post("/api/jobs", json=body)
-        if created.status_code == 422 and created.json().get("field") == "parameters":
-            pytest.skip("the job API has no `parameters` yet (issue 9, the security branch)")
         assert created.status_code == 201, created.text
-        if "parameters" not in created.json():
-            pytest.skip("the job API does not return `parameters` yet (issue 9)")
+        (declared,) = created.json()["parameters"]
+        assert {k: v for k, v in declared.items() if v is not None} == {
+            "name": "word", "type": "string", "default": "hello", "max_length": 20,
+            "required": False,
+        }  # fmt: skip
     page = console.page
     console.login()
     console.goto("/jobs/declared-params")
     page.get_by_role("button", name="Run with parameters").click()
-    page.get_by_test_id("run-dialog").locator("input[name=word]").fill("from-the-dialog")
+    dialog = page.get_by_test_id("run-dialog")
+    assert dialog.locator("input[name=word]").input_value() == "hello"
+    dialog.locator("input[name=word]").fill("from-the-dialog")
     page.locator("[data-action=run-submit]").click()
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     run = wait_run(server, int(page.url.rsplit("/", 1)[1]))
-    assert run["result"]
-    assert "from-the-dialog" in run["result"]
+    assert run["status"] == "succeeded", run
+    assert json.loads(run["result"]) == "from-the-dialog"
+    assert run["params"] == {"kwargs": {"word": "from-the-dialog"}}
 
 
 def test_a_job_from_a_file_is_read_only(

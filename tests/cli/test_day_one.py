@@ -32,6 +32,8 @@ def run(cwd: Path, *args: str, home: Path, env: dict[str, str] | None = None,
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TICKWORK_")}
     clean.pop("PYTHONPATH", None)
     clean.update({"HOME": str(home), "XDG_DATA_HOME": str(home / ".local" / "share")})
+    # what the deployment lets the CLI schedule (the target rules of issue 9)
+    clean["TICKWORK_ALLOWED_TARGETS"] = "tickwork.demo"
     clean.update(env or {})
     result = subprocess.run(
         [TICKWORK, *args], cwd=cwd, capture_output=True, text=True, env=clean, timeout=90,
@@ -73,8 +75,14 @@ def serve_and_run(cwd: Path, home: Path, data: Path, out: Path, *serve_args: str
             assert server.poll() is None, f"tickwork serve stopped:\n{log.read_text()}"
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
+        # the scheduler process syncs the job file once it has started
+        while run(cwd, "jobs", "show", "mine", home=home, env=env, check=False).returncode:
+            assert server.poll() is None, f"tickwork serve stopped:\n{log.read_text()}"
+            assert time.monotonic() < deadline + 30, log.read_text()
+            time.sleep(0.2)
         waited = run(cwd, "jobs", "run", "mine", "--wait", "--timeout", "30", home=home,
                      env=env, check=False)  # fmt: skip
+        assert waited.stdout, waited.stderr + log.read_text()
         return waited.stdout.splitlines()[-1] + "\n" + log.read_text()
     finally:
         server.terminate()
@@ -215,3 +223,40 @@ def test_json_listing_reimports_with_progress(tmp_path: Path) -> None:
     assert "--replace" in refused.stderr
     replaced = run(tmp_path, "jobs", "import", "jobs.json", "--replace", home=tmp_path, env=target)
     assert replaced.stdout.strip().endswith("0 added, 1202 replaced")
+
+
+def test_exported_secrets_are_masked_and_kept_on_reimport(tmp_path: Path) -> None:
+    from tickwork import Tickwork
+    from tickwork.settings import Settings
+
+    source = {"TICKWORK_DATA_DIR": str(tmp_path / "source")}
+    (tmp_path / "secret.json").write_text(json.dumps([{
+        "id": "backup", "target": "tickwork.demo:report", "cron": "0 2 * * *",
+        "kwargs": {"kind": "daily", "dsn": "postgres://u:hunter2-secret@db/app"},
+        "secret_keys": ["dsn"],
+        "parameters": [{"name": "kind", "type": "string", "choices": ["daily", "weekly"]}],
+    }]))  # fmt: skip
+    run(tmp_path, "jobs", "import", "secret.json", home=tmp_path, env=source)
+    exported = run(tmp_path, "jobs", "list", "--json", home=tmp_path, env=source).stdout
+    assert "hunter2-secret" not in exported
+    (entry,) = json.loads(exported)
+    assert entry["kwargs"] == {"kind": "daily", "dsn": "******"}
+    assert entry["parameters"] == [
+        {"name": "kind", "type": "string", "choices": ["daily", "weekly"]}
+    ]
+    (tmp_path / "jobs.json").write_text(exported)
+    # back into the same database: the stored secret stays
+    run(tmp_path, "jobs", "import", "jobs.json", "--replace", home=tmp_path, env=source)
+    tw = Tickwork(settings=Settings(data_dir=tmp_path / "source"), check_targets=False)
+    try:
+        job = tw.get_job("backup")
+        assert job is not None
+        assert job.kwargs["dsn"] == "postgres://u:hunter2-secret@db/app"
+    finally:
+        tw.close()
+    # into another one: a masked secret would become the secret, so it is refused
+    other = {"TICKWORK_DATA_DIR": str(tmp_path / "other")}
+    refused = run(tmp_path, "jobs", "import", "jobs.json", home=tmp_path, env=other, check=False)
+    assert refused.returncode == 2
+    assert "kwargs.dsn" in refused.stderr
+    assert "masked" in refused.stderr

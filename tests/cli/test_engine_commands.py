@@ -14,7 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def tickwork(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TICKWORK_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "TICKWORK_DATA_DIR": str(data_dir),
+        "PYTHONPATH": str(ROOT),
+        "TICKWORK_ALLOWED_TARGETS": "tests",  # what `jobs add` may target
+    }
     env.pop("TICKWORK_DATABASE_URL", None)
     result = subprocess.run(
         [sys.executable, "-m", "tickwork.cli", *args],
@@ -69,9 +74,9 @@ def test_bad_input_exits_2_naming_the_field(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad.returncode == 2
     assert bad.stderr.strip() == "error: trigger.day-of-month: 32 is out of range 1-31"
-    missing = tickwork(tmp_path, "jobs", "add", "x", "nope.mod:f", "--every", "5", check=False)
+    missing = tickwork(tmp_path, "jobs", "add", "x", "tests.nope:f", "--every", "5", check=False)
     assert missing.returncode == 2
-    assert missing.stderr.strip() == "error: target: module 'nope.mod' not found"
+    assert missing.stderr.strip() == "error: target: module 'tests.nope' not found"
     unknown = tickwork(tmp_path, "jobs", "pause", "ghost", check=False)
     assert (unknown.returncode, unknown.stderr.strip()) == (1, "error: job 'ghost' does not exist")
     assert tickwork(tmp_path, "jobs", "list", "--json").stdout.strip() == "[]"

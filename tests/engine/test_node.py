@@ -279,7 +279,13 @@ def test_run_job_returns_at_once_and_params_override_arguments(
     make_tw: Make, clock: FakeClock
 ) -> None:
     tw = make_tw()
-    tw.add_job("tests.engine.tasks:ok", "@yearly", id="manual", kwargs={"tag": "x", "n": 1})
+    tw.add_job(
+        "tests.engine.tasks:ok",
+        "@yearly",
+        id="manual",
+        kwargs={"tag": "x", "n": 1},
+        parameters=[{"name": "n", "type": "integer"}],  # what a manual run may set
+    )
     tw.start()
     run_id = tw.run_job("manual", params={"kwargs": {"n": 2}}, by="alice")
     assert tw.get_run(run_id).status in ("scheduled", "running", "succeeded")

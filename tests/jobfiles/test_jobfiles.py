@@ -124,7 +124,7 @@ def test_native_format_and_declarative_sync(make_tw: Make, tmp_path: Path) -> No
     tw = make_tw()
     source = write(tmp_path / "jobs.yaml", NATIVE)
     tw.add_job(
-        "tests.service.seed_tasks:daily_cleanup_task", "@daily", id="made-elsewhere", owner="api"
+        "tests.service.seed_tasks:daily_cleanup_task", "@daily", id="made-elsewhere", owner="python"
     )
     tw.sync_job_files([source])
     nightly = tw.get_job("nightly")

@@ -2,13 +2,15 @@
 // job API), sent as ``POST /api/jobs/{id}/run`` with ``{"params": {"kwargs": {...}}}`` (only
 // declared names; a field left empty is not sent, so the job's own default applies).
 import { useState } from "preact/hooks";
-import { api, enc } from "../api";
+import { api, ApiError, enc } from "../api";
 import { useI18n } from "../i18n";
 import type { T } from "../i18n";
+import { localReason } from "../i18n/problems";
 import type { Job, JobParameter, Json } from "../types";
 import { ErrorBox, Field, Modal, Raw } from "./ui";
 
 type Values = Record<string, string>;
+const FIELD = "params.kwargs.";
 
 function initial(p: JobParameter): string {
   if (p.default === undefined || p.default === null) return "";
@@ -48,8 +50,8 @@ function parse(t: T, p: JobParameter, text: string): { value?: Json; error?: str
 }
 
 export function RunDialog(props: { job: Job; onClose: () => void; onQueued: (runId: number) => void }) {
-  const { t } = useI18n();
-  const params = props.job.parameters ?? [];
+  const { t, lang } = useI18n();
+  const params = props.job.parameters;
   const [values, setValues] = useState<Values>(() => Object.fromEntries(params.map((p) => [p.name, initial(p)])));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
@@ -72,7 +74,10 @@ export function RunDialog(props: { job: Job; onClose: () => void; onQueued: (run
       const queued = await api.post<{ run_id: number }>(`/api/jobs/${enc(props.job.id)}/run`, { params: { kwargs } });
       props.onQueued(queued.run_id);
     } catch (err) {
-      setError(err);
+      // The API's refusal of one parameter (a bound, a choice) is shown at its field.
+      const name = err instanceof ApiError && err.field?.startsWith(FIELD) ? err.field.slice(FIELD.length) : null;
+      if (err instanceof ApiError && name !== null && params.some((p) => p.name === name)) setErrors({ [name]: localReason(lang, err) });
+      else setError(err);
       setBusy(false);
     }
   };

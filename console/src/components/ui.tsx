@@ -2,13 +2,13 @@
 import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { ApiError } from "../api";
-import { formatTime, offsetLabel, relative, timeTitle } from "../format";
+import { fireRange, formatTime, offsetLabel, relative, timeTitle } from "../format";
 import { useI18n } from "../i18n";
 import type { Lang, MessageKey, T } from "../i18n";
 import { localProblemParts, localReasonParts, partsText } from "../i18n/problems";
 import type { Part } from "../i18n/problems";
 import { linkClick } from "../router";
-import type { JobState, RunStatus } from "../types";
+import type { JobState, Run, RunStatus } from "../types";
 
 export function Link(props: { href: string; class?: string; title?: string; children: ComponentChildren }) {
   return (
@@ -32,6 +32,21 @@ export function Time(props: { iso: string | null | undefined; zone?: string; rel
       </span>
       {props.rel ? <span class="muted rel"> ({relative(props.iso, lang)})</span> : null}
     </time>
+  );
+}
+
+/** How many fires a counted missed record stands for, and their range in the viewer's zone:
+ * "missed 155 fires, 10:00:05 – 10:12:55 UTC+8" (nothing for a record of one fire). */
+export function MissedFires(props: { run: Pick<Run, "fires" | "scheduled_for" | "last_scheduled_for"> }) {
+  const { t, zone } = useI18n();
+  const run = props.run;
+  if (!(run.fires > 1)) return null;
+  const range = `${fireRange(run.scheduled_for, run.last_scheduled_for, zone)} ${offsetLabel(run.scheduled_for, zone)}`;
+  const title = `${formatTime(run.scheduled_for, "en", "UTC")} – ${formatTime(run.last_scheduled_for ?? run.scheduled_for, "en", "UTC")} UTC`;
+  return (
+    <span class="missed-fires" data-testid="missed-fires" title={title}>
+      {t("runs.missedFires", { n: run.fires, range })}
+    </span>
   );
 }
 

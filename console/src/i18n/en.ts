@@ -280,6 +280,8 @@ export const en = {
   "runs.attempt.label": "Attempt",
   "runs.triggeredBy": "Triggered by",
   "runs.params": "Parameters",
+  "runs.fires": "Fires",
+  "runs.missedFires": "missed {n} fires, {range}",
   "runs.none": "No runs.",
   "runs.search": "Search log, error and result",
   "runs.from": "From",

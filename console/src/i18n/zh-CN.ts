@@ -282,6 +282,8 @@ export const zhCN: Messages = {
   "runs.attempt.label": "尝试次数",
   "runs.triggeredBy": "触发者",
   "runs.params": "参数",
+  "runs.fires": "触发次数",
+  "runs.missedFires": "错过 {n} 次（{range}）",
   "runs.none": "没有执行记录。",
   "runs.search": "搜索日志、错误和返回值",
   "runs.from": "从",

@@ -6,7 +6,7 @@ import { JobActions } from "../actions";
 import { api, enc } from "../api";
 import { AuditRow } from "../components/Audit";
 import { LazyChart as Chart } from "../components/LazyChart";
-import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, Raw, StateBadge, StatusBadge, Time } from "../components/ui";
+import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, MissedFires, Raw, StateBadge, StatusBadge, Time } from "../components/ui";
 import { concurrencyText, definedElsewhere, executorLabel, ownerText, reasonLabel } from "../describe";
 import { clockTicks, duration, formatTime, offsetLabel, percent, shortDuration, TIME_INCRS } from "../format";
 import { usePoll } from "../hooks";
@@ -255,6 +255,11 @@ export function RunTable(props: { runs: Run[]; showJob?: boolean }) {
             </td>
             <td class="nowrap">
               <Time iso={r.scheduled_for} />
+              {r.fires > 1 ? (
+                <div class="muted small">
+                  <MissedFires run={r} />
+                </div>
+              ) : null}
             </td>
             <td class="nowrap">
               <Time iso={r.started_at} />

@@ -259,6 +259,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
         retry_backoff_s: numberOrNull(form.retry_backoff_s),
       },
       secret_keys: job?.secret_keys ?? [],
+      parameters: job?.parameters ?? [],
       paused: form.paused,
       version: job?.version ?? null,
     };

@@ -1,8 +1,9 @@
 // One run: metadata, result, error and traceback, the log (streamed over Server-Sent Events
 // while the run is queued or running), cancel.
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc } from "../api";
-import { Card, Confirm, Dl, ErrorBox, Link, Loading, Raw, StatusBadge, Time } from "../components/ui";
+import { Card, Confirm, Dl, ErrorBox, Link, Loading, MissedFires, Raw, StatusBadge, Time } from "../components/ui";
 import { reasonLabel } from "../describe";
 import { duration } from "../format";
 import { useI18n } from "../i18n";
@@ -97,6 +98,8 @@ export function RunDetailPage(props: { runId: number }) {
   if (!run) return error ? <div class="page"><ErrorBox error={error} /></div> : <Loading />;
   const active = ACTIVE.has(run.status);
   const params = run.params ? JSON.stringify(run.params) : "";
+  // A counted missed record: how many fires it stands for, and their range.
+  const fires: [string, ComponentChildren][] = run.fires > 1 ? [[t("runs.fires"), <MissedFires run={run} />]] : [];
 
   return (
     <div class="page">
@@ -130,6 +133,7 @@ export function RunDetailPage(props: { runId: number }) {
               [t("runs.reason"), <span data-testid="run-reason">{reasonLabel(t, run.reason)}</span>],
               [t("runs.attempt.label"), run.retry_of ? <span>{run.attempt} · <Link href={`/runs/${run.retry_of}`}>#{run.retry_of}</Link></span> : String(run.attempt)],
               [t("runs.scheduledFor"), <Time iso={run.scheduled_for} />],
+              ...fires,
               [t("runs.dueAt"), <Time iso={run.due_at} />],
               [t("runs.started"), <Time iso={run.started_at} />],
               [t("runs.finished"), <Time iso={run.finished_at} />],

@@ -73,7 +73,7 @@ def load_secret_key(data_dir: Path, env: Mapping[str, str] | None = None) -> str
 
 def create_key_file(data_dir: Path) -> tuple[Path, bool]:
     """Create the key file (0600) if it does not exist; returns (path, created)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = key_file(data_dir)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,7 +1,9 @@
 """Accounts behind the facade (``Tickwork.accounts``): users and roles, console sessions,
-API tokens and the login rate limit. Every write is audited in its own transaction.
+API tokens and login throttling (``tickwork.accounts.throttle``). Every write is audited in
+its own transaction.
 
-Login attempts are rows in the shared database, so the limit holds across every API node.
+Disabling a user or resetting their password ends their sessions and revokes their API
+tokens for good: enabling them again brings none back.
 """
 
 from __future__ import annotations
@@ -9,36 +11,34 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tickwork.accounts import keys, passwords
-from tickwork.accounts.errors import AuthenticationFailed, PermissionDenied, RateLimited
-from tickwork.accounts.records import ApiToken, Principal, User
+from tickwork.accounts.errors import AuthenticationFailed
+from tickwork.accounts.records import Principal, User
 from tickwork.accounts.roles import Role
+from tickwork.accounts.throttle import Throttle, ThrottlePolicy
+from tickwork.accounts.tokens import SEC, TokensMixin, parse_role
 from tickwork.audit import AuditLog
 from tickwork.clock import Clock
 from tickwork.errors import Conflict, InvalidInput, NotFound
 from tickwork.settings import Settings
 from tickwork.store.database import Database
-from tickwork.store.tables_auth import api_token, login_attempt, session, user
+from tickwork.store.tables_auth import api_token, session, user
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,99}$")
-TOKEN_PREFIX = "tw_"
-SEC = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
 class AccountPolicy:
     session_idle_s: int = 12 * 3600  # a console session unused this long ends
     session_max_s: int = 7 * 86400  # and every session ends after this long
-    login_window_s: int = 15 * 60
-    max_failures_per_account: int = 5  # within the window
-    max_failures_per_address: int = 20
     touch_every_s: int = 60  # how often last-used/expiry columns are written on use
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)  # failed logins
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ class Login:
     expires_at: int
 
 
-class Accounts:
+class Accounts(TokensMixin):
     def __init__(
         self,
         db: Database,
@@ -63,6 +63,7 @@ class Accounts:
         self.audit = audit
         self.settings = settings
         self.policy = policy or AccountPolicy()
+        self.throttle = Throttle(db, self.policy.throttle)
         self._key: str | None = None
         self._key_loader: Callable[[], str] = lambda: keys.load_secret_key(settings.data_dir)
 
@@ -108,9 +109,10 @@ class Accounts:
         """Create a user. With ``only_if_none`` nothing happens (None is returned) when any
         user exists already: how the first admin is made from environment variables."""
         name = check_username(username)
-        role = _role(role)
+        role = parse_role(role)
         passwords.check_password(password, username=name)
-        hashed = passwords.hash_password(password)
+        with passwords.hashing_slot():
+            hashed = passwords.hash_password(password)
         now = self.clock.now_us()
         with self.db.write() as conn:
             if only_if_none and conn.execute(select(func.count()).select_from(user)).scalar_one():
@@ -163,7 +165,7 @@ class Accounts:
         """Change a user's role, disabled flag or password (admins). Nobody changes their own
         role or disables themselves, and the last active admin stays an active admin."""
         now = self.clock.now_us()
-        new_role = None if role is None else _role(role)
+        new_role = None if role is None else parse_role(role)
         with self.db.write() as conn:
             old = self._user_for_update(conn, user_id)
             if user_id == by.user_id and (
@@ -181,12 +183,13 @@ class Accounts:
                 values["disabled"] = bool(disabled)
             if password is not None:
                 passwords.check_password(password, username=old.username)
-                values["password_hash"] = passwords.hash_password(password)
+                with passwords.hashing_slot():
+                    values["password_hash"] = passwords.hash_password(password)
                 values["password_changed_at"] = now
             conn.execute(update(user).where(user.c.id == user_id).values(**values))
             self._keep_an_admin(conn)
             if password is not None or disabled:
-                conn.execute(delete(session).where(session.c.user_id == user_id))
+                self._end_access(conn, user_id, now)
             new = self._user_for_update(conn, user_id)
             self.audit.record(
                 conn,
@@ -223,19 +226,26 @@ class Accounts:
                 before=old.public(),
             )
 
-    def change_password(self, principal: Principal, current: str, new: str) -> None:
+    def change_password(
+        self, principal: Principal, current: str, new: str, address: str = "unknown"
+    ) -> None:
         """A user changes their own password; every session of theirs ends (the caller
-        logs in again), API tokens stay valid."""
-        with self.db.read() as conn:
-            stored = conn.execute(
-                select(user.c.password_hash).where(user.c.id == principal.user_id)
-            ).scalar()
-        if not passwords.verify_password(stored, current):
-            raise InvalidInput(
-                "current_password", "is not your current password", code="wrong_password"
-            )
+        logs in again), API tokens stay valid. The current-password check is throttled like
+        a login (the same account and address keys)."""
         passwords.check_password(new, username=principal.username, field="new_password")
-        hashed = passwords.hash_password(new)
+        address = (address or "unknown")[:64]
+        with passwords.hashing_slot():
+            self.throttle.reserve(principal.username, address, self.clock.now_us())
+            with self.db.read() as conn:
+                stored = conn.execute(
+                    select(user.c.password_hash).where(user.c.id == principal.user_id)
+                ).scalar()
+            if not passwords.verify_password(stored, current):
+                raise InvalidInput(
+                    "current_password", "is not your current password", code="wrong_password"
+                )
+            self.throttle.succeeded(principal.username, address)
+            hashed = passwords.hash_password(new)
         now = self.clock.now_us()
         with self.db.write() as conn:
             conn.execute(
@@ -252,38 +262,92 @@ class Accounts:
                 subject=principal.username,
             )
 
+    def reset_password(self, username: str, password: str, *, by: str) -> User:
+        """Set a user's password from the command line (a lost admin password): their
+        sessions end and their API tokens are revoked."""
+        found = self.find_user(username)
+        if found is None:
+            raise NotFound("user", username)
+        passwords.check_password(password, username=found.username)
+        with passwords.hashing_slot():
+            hashed = passwords.hash_password(password)
+        now = self.clock.now_us()
+        with self.db.write() as conn:
+            conn.execute(
+                update(user)
+                .where(user.c.id == found.id)
+                .values(password_hash=hashed, password_changed_at=now, updated_at=now)
+            )
+            self._end_access(conn, found.id, now)
+            self.audit.record(
+                conn,
+                at=now,
+                actor=by,
+                action="user.update",
+                subject=found.username,
+                detail={"password_changed": True, "tokens_revoked": True},
+            )
+        return self.get_user(found.id)
+
+    def set_disabled(self, username: str, disabled: bool, *, by: str) -> User:
+        """Disable (sessions end, tokens revoked for good) or enable a user from the command
+        line; the last active admin stays."""
+        found = self.find_user(username)
+        if found is None:
+            raise NotFound("user", username)
+        now = self.clock.now_us()
+        with self.db.write() as conn:
+            conn.execute(
+                update(user).where(user.c.id == found.id).values(disabled=disabled, updated_at=now)
+            )
+            self._keep_an_admin(conn)
+            if disabled:
+                self._end_access(conn, found.id, now)
+            new = self._user_for_update(conn, found.id)
+            self.audit.record(
+                conn,
+                at=now,
+                actor=by,
+                action="user.update",
+                subject=found.username,
+                before=found.public(),
+                after=new.public(),
+            )
+        return new
+
+    @staticmethod
+    def _end_access(conn: Connection, user_id: int, now: int) -> None:
+        """End every session and revoke every API token of a user, for good."""
+        conn.execute(delete(session).where(session.c.user_id == user_id))
+        conn.execute(
+            update(api_token)
+            .where(api_token.c.user_id == user_id, api_token.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
     # -- login and sessions -------------------------------------------------------------------
     def login(self, username: str, password: str, address: str) -> Login:
-        """Check the password (rate-limited per account and per address, across nodes) and
-        open a console session."""
+        """Check the password and open a console session. The attempt is counted before the
+        check (growing delays per account and address, and per address, across nodes), and
+        only a few checks run at once (``passwords.hashing_slot``)."""
         name = (username or "").strip().lower()[:100]
         address = (address or "unknown")[:64]
-        now = self.clock.now_us()
-        self._check_rate(name, address, now)
-        with self.db.read() as conn:
-            row = conn.execute(select(user).where(user.c.username == name)).mappings().first()
-        found = User.from_row(row) if row else None
-        ok = passwords.verify_password(row["password_hash"] if row else None, password or "")
-        ok = ok and found is not None and not found.disabled
-        with self.db.write() as conn:
-            conn.execute(
-                insert(login_attempt),
-                [{"at": now, "username": name, "address": address, "succeeded": ok}],
-            )
-            window_start = now - self.policy.login_window_s * SEC
-            conn.execute(delete(login_attempt).where(login_attempt.c.at < now - 86_400 * SEC))
-        if not ok or found is None:
-            # Raised after the commit: the failure must count.
-            raise AuthenticationFailed("wrong user name or password", code="login_failed")
-        with self.db.write() as conn:
-            # A success clears the account's failures (not the address's).
-            conn.execute(
-                delete(login_attempt).where(
-                    login_attempt.c.username == name,
-                    login_attempt.c.succeeded.is_(False),
-                    login_attempt.c.at >= window_start,
+        with passwords.hashing_slot():
+            self.throttle.reserve(name, address, self.clock.now_us())
+            with self.db.read() as conn:
+                row = conn.execute(select(user).where(user.c.username == name)).mappings().first()
+            found = User.from_row(row) if row else None
+            ok = passwords.verify_password(row["password_hash"] if row else None, password or "")
+            ok = ok and found is not None and not found.disabled
+            if not ok or found is None:
+                raise AuthenticationFailed(  # already counted
+                    "wrong user name or password", code="login_failed"
                 )
-            )
+            self.throttle.succeeded(name, address)
+            rehash = row is not None and passwords.needs_rehash(row["password_hash"])
+            new_hash = passwords.hash_password(password) if rehash else None
+        now = self.clock.now_us()
+        with self.db.write() as conn:
             conn.execute(delete(session).where(session.c.expires_at < now))
             token = secrets.token_urlsafe(32)
             expires = now + self.policy.session_idle_s * SEC
@@ -301,12 +365,9 @@ class Accounts:
                     }
                 ],
             )
-        if row is not None and passwords.needs_rehash(row["password_hash"]):
-            with self.db.write() as conn:
+            if new_hash is not None:
                 conn.execute(
-                    update(user)
-                    .where(user.c.id == found.id)
-                    .values(password_hash=passwords.hash_password(password))
+                    update(user).where(user.c.id == found.id).values(password_hash=new_hash)
                 )
         return Login(found, token, self.csrf_token(token), expires)
 
@@ -361,177 +422,7 @@ class Accounts:
             with self.db.write() as conn:
                 conn.execute(delete(session).where(session.c.digest == principal.session_digest))
 
-    def _check_rate(self, name: str, address: str, now: int) -> None:
-        since = now - self.policy.login_window_s * SEC
-        window = self.policy.login_window_s * SEC
-        with self.db.read() as conn:
-            for column, value, limit, what in (
-                (login_attempt.c.username, name, self.policy.max_failures_per_account, "account"),
-                (login_attempt.c.address, address, self.policy.max_failures_per_address, "address"),
-            ):
-                ats = list(
-                    conn.execute(
-                        select(login_attempt.c.at)
-                        .where(
-                            column == value,
-                            login_attempt.c.succeeded.is_(False),
-                            login_attempt.c.at >= since,
-                        )
-                        .order_by(login_attempt.c.at.desc())
-                        .limit(limit)
-                    ).scalars()
-                )
-                if len(ats) >= limit:
-                    # Allowed again when the oldest of the last ``limit`` failures expires.
-                    retry = max(1, -(-(ats[-1] + window - now) // SEC))
-                    raise RateLimited(
-                        f"too many failed logins for this {what}; try again later",
-                        int(retry),
-                        code="too_many_logins",
-                        params={"what": what},
-                    )
-
-    # -- API tokens ---------------------------------------------------------------------------
-    def create_token(
-        self,
-        principal: Principal,
-        name: str,
-        role: Role | str | None = None,
-        *,
-        expires_at: int | None = None,
-    ) -> tuple[str, ApiToken]:
-        """A new token for the principal's user, with a role no higher than the principal's.
-        Returns the token (shown once; only its digest is stored) and its record."""
-        name = _text("name", name, 100)
-        wanted = principal.role if role is None else _role(role)
-        if not principal.role.covers(wanted):
-            raise PermissionDenied(
-                f"a token's role cannot exceed yours ({principal.role.value}); "
-                f"asked for {wanted.value}",
-                code="token_role_too_high",
-                params={"role": principal.role.value, "wanted": wanted.value},
-            )
-        now = self.clock.now_us()
-        if expires_at is not None and expires_at <= now:
-            raise InvalidInput("expires_at", "must be in the future", code="not_in_future")
-        token_id = secrets.token_hex(8)
-        token = f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
-        with self.db.write() as conn:
-            conn.execute(
-                insert(api_token),
-                [
-                    {
-                        "id": token_id,
-                        "user_id": principal.user_id,
-                        "name": name,
-                        "digest": keys.digest(self.secret_key, "token", token),
-                        "role": wanted.value,
-                        "created_at": now,
-                        "expires_at": expires_at,
-                        "last_used_at": None,
-                        "revoked_at": None,
-                    }
-                ],
-            )
-            self.audit.record(
-                conn,
-                at=now,
-                actor=principal.actor,
-                action="token.create",
-                subject=token_id,
-                detail={
-                    "name": name,
-                    "role": wanted.value,
-                    "expires_at": expires_at,
-                    "user": principal.username,
-                },
-            )
-        return token, self._token(token_id)
-
-    def list_tokens(self, user_id: int | None = None) -> list[ApiToken]:
-        query = (
-            select(api_token, user.c.username)
-            .join(user, user.c.id == api_token.c.user_id)
-            .order_by(api_token.c.created_at.desc())
-        )
-        if user_id is not None:
-            query = query.where(api_token.c.user_id == user_id)
-        with self.db.read() as conn:
-            return [_token_of(r) for r in conn.execute(query).mappings()]
-
-    def revoke_token(self, token_id: str, principal: Principal) -> ApiToken:
-        """Revoke a token: one's own, or anyone's for an admin."""
-        found = self._token(token_id)
-        if found.user_id != principal.user_id and not principal.role.covers(Role.ADMIN):
-            raise NotFound("token", token_id)  # other users' tokens are not even visible
-        now = self.clock.now_us()
-        with self.db.write() as conn:
-            conn.execute(
-                update(api_token)
-                .where(api_token.c.id == token_id, api_token.c.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
-            self.audit.record(
-                conn,
-                at=now,
-                actor=principal.actor,
-                action="token.revoke",
-                subject=token_id,
-                detail={"name": found.name, "user": found.username},
-            )
-        return self._token(token_id)
-
-    def authenticate_token(self, token: str) -> Principal | None:
-        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-            return None
-        dig = keys.digest(self.secret_key, "token", token)
-        now = self.clock.now_us()
-        with self.db.read() as conn:
-            row = (
-                conn.execute(
-                    select(
-                        api_token, user.c.username, user.c.role.label("user_role"), user.c.disabled
-                    )
-                    .join(user, user.c.id == api_token.c.user_id)
-                    .where(api_token.c.digest == dig)
-                )
-                .mappings()
-                .first()
-            )
-        if row is None or row["disabled"] or row["revoked_at"] is not None:
-            return None
-        if row["expires_at"] is not None and row["expires_at"] <= now:
-            return None
-        last = row["last_used_at"]
-        if last is None or now - last >= self.policy.touch_every_s * SEC:
-            with self.db.write() as conn:
-                conn.execute(
-                    update(api_token).where(api_token.c.id == row["id"]).values(last_used_at=now)
-                )
-        return Principal(
-            user_id=int(row["user_id"]),
-            username=row["username"],
-            role=Role.lowest(Role(row["role"]), Role(row["user_role"])),
-            via="token",
-            token_id=row["id"],
-        )
-
     # -- internals ----------------------------------------------------------------------------
-    def _token(self, token_id: str) -> ApiToken:
-        with self.db.read() as conn:
-            row = (
-                conn.execute(
-                    select(api_token, user.c.username)
-                    .join(user, user.c.id == api_token.c.user_id)
-                    .where(api_token.c.id == token_id)
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound("token", token_id)
-        return _token_of(row)
-
     @staticmethod
     def _user_for_update(conn: Connection, user_id: int) -> User:
         row = conn.execute(select(user).where(user.c.id == user_id)).mappings().first()
@@ -566,44 +457,3 @@ def check_username(value: object) -> str:
             params={"max": 100},
         )
     return name
-
-
-def _role(value: Role | str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise InvalidInput(
-            "role",
-            f"{value!r} is not one of viewer, operator, admin",
-            code="not_one_of",
-            params={"value": str(value), "choices": ["viewer", "operator", "admin"]},
-        ) from None
-
-
-def _text(field: str, value: object, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(field, "must be non-empty text", code="empty_text")
-    if len(value) > limit:
-        raise InvalidInput(
-            field,
-            f"is {len(value)} characters long; the limit is {limit}",
-            code="text_too_long",
-            params={"length": len(value), "max": limit},
-        )
-    if any(ord(c) < 32 for c in value):
-        raise InvalidInput(field, "contains control characters", code="control_characters")
-    return value.strip()
-
-
-def _token_of(row: Any) -> ApiToken:
-    return ApiToken(
-        id=row["id"],
-        user_id=int(row["user_id"]),
-        username=row["username"],
-        name=row["name"],
-        role=Role(row["role"]),
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        last_used_at=row["last_used_at"],
-        revoked_at=row["revoked_at"],
-    )

@@ -21,7 +21,7 @@ from tickwork.api.settings import ApiSettings
 from tickwork.service import Tickwork
 
 OPENAPI_URL = "/api/openapi.json"
-_ERROR_CODES = ("400", "401", "403", "404", "409", "413", "415", "422", "429")
+_ERROR_CODES = ("400", "401", "403", "404", "409", "413", "415", "422", "429", "503")
 
 
 def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = None) -> FastAPI:
@@ -91,6 +91,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     and op.get("x-required-role") == "public"
                     and "login" not in str(op.get("operationId"))
                 ):
+                    continue
+                if code == "503" and code in responses:  # /readyz declares its own
                     continue
                 responses[code] = {
                     "description": problems.TITLES[int(code)],

@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -18,8 +19,9 @@ from tickwork.api import schemas as s
 from tickwork.audit import AuditEvent, redact_kwargs, redacted_params, redacted_target
 from tickwork.clock import us_to_datetime
 from tickwork.engine.trigger_cache import spec_key, trigger_of
-from tickwork.errors import InvalidInput
+from tickwork.errors import BadParameter, InvalidInput
 from tickwork.executors.redact import MASK
+from tickwork.parameters import declared_of
 from tickwork.stats import RunStats, StatsReport
 from tickwork.store.records import JobRecord, RunRecord
 from tickwork.triggers.base import to_us
@@ -44,12 +46,37 @@ def iso_required(us: int) -> str:
     return us_to_datetime(us).isoformat()
 
 
-def micros(moment: datetime | None) -> int | None:
-    return None if moment is None else to_us(moment)
+def micros(moment: datetime | None, field: str = "instant") -> int | None:
+    """Epoch microseconds of an aware instant; one that falls outside years 1-9999 once
+    in UTC (``0001-01-01T00:00+01:00``) is a BadParameter naming ``field``."""
+    if moment is None:
+        return None
+    try:
+        value = to_us(moment)
+    except (OverflowError, ValueError):
+        value = _MIN_US - 1
+    if not _MIN_US <= value <= _MAX_US:
+        raise BadParameter(
+            field, "is outside the years 1-9999 once in UTC", code="outside_calendar"
+        )
+    return value
+
+
+_MIN_US = to_us(datetime(1, 1, 1, tzinfo=UTC))
+_MAX_US = to_us(datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC))
+
+
+_MAX_ROW_ID = 2**63 - 1
+_MAX_CURSOR_US = 2**62  # far beyond any instant the calendar allows, within BIGINT
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 def encode_cursor(value: str | int) -> str:
     return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+def _not_ours(why: str = "is not a cursor this API returned") -> BadParameter:
+    return BadParameter("cursor", why, code="bad_cursor")
 
 
 def decode_cursor(cursor: str | None) -> str | None:
@@ -61,7 +88,7 @@ def decode_cursor(cursor: str | None) -> str | None:
     except (binascii.Error, UnicodeError, ValueError):
         text = ""
     if not text:
-        raise InvalidInput("cursor", "is not a cursor this API returned", code="bad_cursor")
+        raise _not_ours()
     return text
 
 
@@ -70,18 +97,24 @@ def encode_key_cursor(value: Any, last_id: str) -> str:
     return encode_cursor(json.dumps([value, last_id], separators=(",", ":")))
 
 
-def decode_key_cursor(cursor: str | None) -> tuple[Any, str] | None:
+def decode_key_cursor(cursor: str | None, sort: str = "name") -> tuple[Any, str] | None:
+    """(sort value, last id) of a cursor of ``sort``'s order; anything else is refused (a
+    value of the wrong type would reach the database as a comparison it cannot make)."""
     text = decode_cursor(cursor)
     if text is None:
         return None
     try:
         value, last_id = json.loads(text)
-    except (ValueError, TypeError):
-        raise InvalidInput(
-            "cursor", "is not a cursor of this sort order", code="bad_cursor"
-        ) from None
-    if not isinstance(last_id, str) or not isinstance(value, str | int | None):
-        raise InvalidInput("cursor", "is not a cursor of this sort order", code="bad_cursor")
+    except (ValueError, TypeError, RecursionError):
+        raise _not_ours("is not a cursor of this sort order") from None
+    if not isinstance(last_id, str) or len(last_id) > 191:
+        raise _not_ours("is not a cursor of this sort order")
+    if sort.lstrip("-") == "next_fire_at":
+        fits = value is None or (type(value) is int and -_MAX_CURSOR_US <= value <= _MAX_CURSOR_US)
+    else:
+        fits = isinstance(value, str) and len(value) <= 200
+    if not fits:
+        raise _not_ours("is not a cursor of this sort order")
     return value, last_id
 
 
@@ -89,8 +122,8 @@ def decode_int_cursor(cursor: str | None) -> int | None:
     text = decode_cursor(cursor)
     if text is None:
         return None
-    if not text.isdigit() or len(text) > 19:
-        raise InvalidInput("cursor", "is not a cursor this API returned", code="bad_cursor")
+    if not _ASCII_DIGITS.fullmatch(text) or not 1 <= int(text) <= _MAX_ROW_ID:
+        raise _not_ours()
     return int(text)
 
 
@@ -148,6 +181,7 @@ def job_out(record: JobRecord, last: RunRecord | None) -> s.JobOut:
         executor=record.executor,
         policies=build(s.Policies, **{f: getattr(record, f) for f in _POLICY_FIELDS}),
         secret_keys=list(record.secret_keys),
+        parameters=[build(s.ParameterOut, **p) for p in declared_of(record.target)],
         state=job_state(record),
         paused=record.paused,
         next_fire_at=(
@@ -247,6 +281,7 @@ def spec_fields(body: s.JobIn, old: JobRecord | None) -> dict[str, Any]:
         "timezone": body.timezone,
         "executor": body.executor,
         "secret_keys": body.secret_keys,
+        "parameters": [p.model_dump(exclude_none=True) for p in body.parameters],
         "paused": body.paused,
         **policies,
         **trigger_fields(body.trigger, body.timezone),
@@ -262,6 +297,8 @@ def patch_fields(body: s.JobPatch, old: JobRecord) -> dict[str, Any]:
             fields[name] = getattr(body, name)
     if "timezone" in given and body.timezone is not None:
         fields["timezone"] = body.timezone
+    if body.parameters is not None:
+        fields["parameters"] = [p.model_dump(exclude_none=True) for p in body.parameters]
     secret_keys = fields.get("secret_keys", list(old.secret_keys))
     if body.target is not None:
         if body.target.ref is not None:

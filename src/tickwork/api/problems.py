@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tickwork.accounts.errors import AuthenticationFailed, PermissionDenied, RateLimited
-from tickwork.errors import Conflict, InvalidInput, NotFound, TickworkError
+from tickwork.errors import BadParameter, Conflict, InvalidInput, NotFound, TickworkError
 
 log = logging.getLogger("tickwork.api")
 MEDIA_TYPE = "application/problem+json"
@@ -204,10 +204,32 @@ def validation_problem(errors: Sequence[Mapping[str, Any]]) -> ProblemResponse:
     return problem(422, message, field=field, code=kind, params=params)
 
 
+# Seconds a client should wait before retrying while the database does not answer.
+RETRY_AFTER_OUTAGE_S = 5
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, exc: InvalidInput) -> ProblemResponse:
-        return problem(422, exc.reason, field=exc.field, code=exc.code, params=exc.params)
+        status = 400 if isinstance(exc, BadParameter) else 422
+        return problem(status, exc.reason, field=exc.field, code=exc.code, params=exc.params)
+
+    from sqlalchemy import exc as db_errors
+
+    async def _outage(_: Request, exc: Exception) -> ProblemResponse:
+        # The database is down, restarting or unreachable: nothing was written, try again.
+        log.warning("database unavailable during an API request: %s", type(exc).__name__)
+        return problem(
+            503,
+            "the database is not answering; nothing was changed, try again shortly",
+            headers={"Retry-After": str(RETRY_AFTER_OUTAGE_S)},
+            code="database_unavailable",
+            params={"seconds": RETRY_AFTER_OUTAGE_S},
+            retry_after_s=RETRY_AFTER_OUTAGE_S,
+        )
+
+    for outage in (db_errors.OperationalError, db_errors.InterfaceError, db_errors.TimeoutError):
+        app.add_exception_handler(outage, _outage)
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> ProblemResponse:

@@ -6,7 +6,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 
 JobState = Literal["scheduled", "paused", "completed"]
 # The orders of the job list; a leading "-" reverses (jobs without a next fire stay last).
@@ -63,6 +72,36 @@ class TargetPatch(Strict):
     kwargs: dict[str, Any] | None = None
 
 
+# A parameter's default or choice: a JSON scalar of the parameter's type.
+Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
+
+
+class ParameterIn(Strict):
+    """A run-time parameter: a kwarg of the job that a manual run may set (never a secret)."""
+
+    name: str = Field(max_length=100, description="a Python identifier; a kwarg of the job")
+    type: Literal["string", "integer", "number", "boolean"]
+    default: Scalar | None = None
+    required: bool = False
+    minimum: StrictInt | StrictFloat | None = None
+    maximum: StrictInt | StrictFloat | None = None
+    max_length: int | None = Field(default=None, ge=0, le=65_536)
+    choices: list[Scalar] | None = Field(default=None, max_length=100)
+    help: str | None = Field(default=None, max_length=500)
+
+
+class ParameterOut(BaseModel):
+    name: str
+    type: str
+    default: Scalar | None = None
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    choices: list[Scalar] | None = None
+    help: str | None = None
+
+
 class TriggerIn(Strict):
     """One of: ``expr`` (a cron expression, kind cron), ``args`` (APScheduler keywords of the
     kind: cron fields, interval ``seconds``/``minutes``/..., date ``run_date``), or ``spec``
@@ -100,6 +139,7 @@ class JobIn(Strict):
     executor: Literal["thread", "process", "asyncio"] | None = None
     policies: PoliciesIn = Field(default_factory=PoliciesIn)
     secret_keys: list[str] = Field(default_factory=list, max_length=100)
+    parameters: list[ParameterIn] = Field(default_factory=list, max_length=50)
     paused: bool = False
     version: int | None = Field(
         default=None, description="PUT: the version you edited (or If-Match)"
@@ -120,6 +160,7 @@ class JobPatch(Strict):
     executor: Literal["thread", "process", "asyncio"] | None = None
     policies: PoliciesIn | None = None
     secret_keys: list[str] | None = Field(default=None, max_length=100)
+    parameters: list[ParameterIn] | None = Field(default=None, max_length=50)
     paused: bool | None = None
     version: int | None = None
 
@@ -175,6 +216,7 @@ class JobOut(BaseModel):
     executor: str
     policies: Policies
     secret_keys: list[str]
+    parameters: list[ParameterOut]  # what POST .../run may set in params.kwargs
     state: JobState
     paused: bool
     next_fire_at: str | None
@@ -194,6 +236,9 @@ class JobPage(BaseModel):
 
 
 class RunParams(Strict):
+    """Only the job's declared ``parameters`` may be set in ``kwargs``; ``args`` cannot be
+    replaced (a non-empty list is refused) and secret kwargs never change."""
+
     args: list[Any] | None = None
     kwargs: dict[str, Any] | None = None
 

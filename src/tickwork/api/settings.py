@@ -19,6 +19,10 @@ class ApiSettings:
     cookie_secure: bool | None = None  # None: Secure when the request came over HTTPS
     hsts: bool = False  # send Strict-Transport-Security on HTTPS responses
     console: bool = True  # mount the web console at / when its built files are present
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # CIDR networks; env TICKWORK_TRUSTED_PROXIES, comma-separated). Empty: none, so a
+    # client's own address is what the login throttle and the sessions see.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         keys.check_secret_key(self.secret_key)
@@ -39,4 +43,24 @@ class ApiSettings:
             max_body_bytes=size,
             cookie_secure=None if not secure else secure.lower() in ("1", "true", "yes"),
             hsts=env.get("TICKWORK_HSTS", "").lower() in ("1", "true", "yes"),
+            trusted_proxies=parse_proxies(env.get("TICKWORK_TRUSTED_PROXIES", "")),
         )
+
+
+def parse_proxies(text: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks; refused naming the setting if malformed."""
+    import ipaddress
+
+    out = []
+    for item in text.split(","):
+        entry = item.strip()
+        if not entry:
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise InvalidInput(
+                "TICKWORK_TRUSTED_PROXIES", f"{entry!r} is not an IP address or network"
+            ) from None
+        out.append(entry)
+    return tuple(out)

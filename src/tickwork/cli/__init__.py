@@ -14,7 +14,7 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 
 def _registrars() -> list[Registrar]:
-    from tickwork.cli import cron, db, jobs, runs, serve, users
+    from tickwork.cli import cron, db, jobs, runs, secrets, serve, users
 
     return [
         serve.register,
@@ -23,6 +23,7 @@ def _registrars() -> list[Registrar]:
         cron.register,
         db.register,
         users.register,
+        secrets.register,
     ]
 
 

@@ -198,19 +198,25 @@ def _import(args: argparse.Namespace) -> int:
     from tickwork.cli.common import Progress
     from tickwork.jobfiles import read_specs
     from tickwork.jobspec import build_record
+    from tickwork.targets.policy import check_target
 
     entries = read_specs(args.file)
     with open_client(args) as tw:
         now = tw.clock.now_us()
+        allowed = tw.allowed_targets()
+        stored = {j.id: j.record for j in tw.get_jobs()}
         for where, spec in entries:
             spec.owner, spec.owner_ref, spec.check_target = "cli", None, True
             try:
+                if isinstance(spec.target, str):  # the target rules, before importing it
+                    check_target(spec.target, allowed)
+                spec.kwargs = _kept_secrets(spec, stored.get(str(spec.id)))
                 build_record(spec, now_us=now, default_tz=tw.settings.timezone, by="cli")
             except InvalidInput as exc:
                 raise InvalidInput(
                     f"{where}: {exc.field}", exc.reason, code=exc.code, params=exc.params
                 ) from None
-        existing = {j.id for j in tw.get_jobs()}
+        existing = set(stored)
         clash = [spec.id for _, spec in entries if spec.id in existing]
         if clash and not args.replace:
             raise InvalidInput(
@@ -236,6 +242,29 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kept_secrets(spec: JobSpec, old: Any) -> dict[str, Any]:
+    """The kwargs of an imported entry, a secret masked as `jobs list --json` shows it
+    (``******``) keeping the stored job's secret; a masked secret with none stored is refused
+    (it would become the secret)."""
+    from tickwork.executors.redact import MASK
+
+    kwargs = dict(spec.kwargs)
+    kept = (old.target.get("kwargs") or {}) if old is not None else {}
+    for key in spec.secret_keys:
+        if kwargs.get(key) != MASK:
+            continue
+        if key in kept and old is not None and key in old.secret_keys:
+            kwargs[key] = kept[key]  # still sealed: the service keeps the seal
+        else:
+            raise InvalidInput(
+                f"kwargs.{key}",
+                "is a secret masked as ****** (as jobs list --json writes it) and no stored "
+                "job has it; write its value in the file",
+                code="masked_secret",
+            )
+    return kwargs
+
+
 def _describe(spec: dict[str, Any]) -> str:
     try:
         return trigger_of(spec).describe("en")
@@ -255,15 +284,21 @@ def _job_dict(record: Any) -> dict[str, Any]:
     """A job as an entry of Tickwork's job file format (so `jobs list --json > jobs.json`
     re-imports with `tickwork jobs import jobs.json`, or serves as a job file), with what the
     database says about it under ``info`` (ignored on import)."""
+    from tickwork.audit import redacted_target
+    from tickwork.parameters import declared_of
+
     data = asdict(record)
+    target = redacted_target(record)  # secrets shown as ****** (sealed at rest)
     zone = trigger_of(record.trigger).tz
-    target = data["target"]
     entry: dict[str, Any] = {"id": record.id, "target": target.get("ref")}
     for key in _DEFINITION:
         if key in ("args", "kwargs"):
             entry[key] = target.get(key) or ([] if key == "args" else {})
         else:
             entry[key] = data[key]
+    parameters = declared_of(record.target)
+    if parameters:
+        entry["parameters"] = parameters  # what a manual run may set
     entry["trigger"] = record.trigger  # the stored spec: the same schedule comes back
     state = "paused" if record.paused else ("scheduled" if record.next_fire_at else "completed")
     entry["info"] = {

@@ -1,6 +1,7 @@
 """``tickwork serve``: run a node: the REST API (and the console, when built) on --host/--port,
-and, unless --no-scheduler, a scheduler node in the same process; --no-api runs a scheduler
-node alone (a cluster node)."""
+and, unless --no-scheduler, a scheduler node in a supervised child process (``--no-api``), so
+the API server never runs job bodies (``tickwork.cli.scheduler_process``). ``--no-api`` runs
+a scheduler node alone; ``--in-process`` keeps it inside the API server (development)."""
 
 from __future__ import annotations
 
@@ -59,18 +60,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=Path,
         metavar="DIR",
         help="a folder to import job modules from, before the working directory (repeatable; "
-        "the working directory is always on the import path)",
+        "the working directory is always on the import path; the scheduler process gets it)",
     )
-    roles = serve.add_mutually_exclusive_group()
-    roles.add_argument(
+    serve.add_argument(
         "--no-scheduler",
         action="store_true",
         help="serve the API only; scheduler nodes elsewhere run the jobs",
     )
-    roles.add_argument(
+    serve.add_argument(
         "--no-api",
         action="store_true",
-        help="run a scheduler node only (a cluster node): no API, no console",
+        help="run a scheduler node only (no API, no secret key needed): a scheduler node of "
+        "a deployment",
+    )
+    serve.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the scheduler node inside the API server's process, so job bodies run in "
+        "the server (development only; env TICKWORK_SCHEDULER_IN_PROCESS=1)",
     )
     serve.set_defaults(handler=_serve)
 
@@ -80,8 +87,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     from tickwork.accounts.keys import ENV, create_key_file
     from tickwork.api import ApiSettings, create_app
+    from tickwork.cli import scheduler_process as sp
     from tickwork.errors import InvalidInput
     from tickwork.service import Tickwork
+
+    if args.no_api and args.no_scheduler:
+        print("error: --no-api and --no-scheduler leave nothing to run", file=sys.stderr)
+        return 2
+    in_process = args.in_process or sp.in_process_requested()
 
     # This process is ours: a 1 ms GIL switch interval and a frozen start-up heap keep fires
     # on time (see NodeOptions).
@@ -101,53 +114,61 @@ def _serve(args: argparse.Namespace) -> int:
         path, created = create_key_file(settings.data_dir)
         if created:
             log.info("demo: created the secret key %s (mode 0600)", path)
-    api_settings = None
-    if not args.no_api:  # a scheduler-only node signs nothing: it needs no secret key
-        try:
-            api_settings = ApiSettings.from_env(settings.data_dir)
-        except InvalidInput as exc:
-            print(
-                f"error: {exc.reason}\n"
-                f"  The API signs sessions and tokens with a secret key: run `tickwork init` "
-                f"(creates {settings.data_dir / 'secret_key'}) or set {ENV} to 32+ random "
-                "characters.",
-                file=sys.stderr,
-            )
-            return 2
     for folder in args.app_dir:
         if not folder.is_dir():
             print(f"error: --app-dir: {folder} is not a directory", file=sys.stderr)
             return 2
+    # Where job modules are imported from: here for --no-api and --in-process, and in the
+    # scheduler child, which gets the same --app-dir folders and PYTHONPATH.
     import_path = put_on_import_path(*args.app_dir, Path.cwd())
     files = [Path(p) for p in args.jobs]
     if args.demo:
         files.append(Path(str(resources.files("tickwork.demo") / "jobs.yaml")))
-    roles = "api" if args.no_scheduler else "scheduler" if args.no_api else "scheduler,api"
     note = new_database_note(settings)
-    tw = Tickwork(settings=settings, job_files=[str(f) for f in files])
+    if args.no_api:  # a scheduler node alone: no API, no accounts
+        tw = Tickwork(settings=settings, job_files=[str(f) for f in files])
+        if note:
+            print(note, file=sys.stderr)
+        tw.node_options = replace(tw.node_options, roles="scheduler")
+        try:
+            if not args.quiet:
+                _log_runs(tw)
+            log.info("database: %s", tw.store.db.display_url)
+            _log_import_path(import_path)
+            return sp.run_scheduler(tw)
+        finally:
+            tw.close()
+    try:
+        api_settings = ApiSettings.from_env(settings.data_dir)
+    except InvalidInput as exc:
+        print(
+            f"error: {exc.reason}\n"
+            f"  The API signs sessions and tokens with a secret key: run `tickwork init` "
+            f"(creates {settings.data_dir / 'secret_key'}) or set {ENV} to 32+ random "
+            "characters.",
+            file=sys.stderr,
+        )
+        return 2
+    # The API process syncs no job files and imports no job code: the scheduler node does.
+    run_here = in_process and not args.no_scheduler
+    tw = Tickwork(settings=settings, job_files=[str(f) for f in files] if run_here else [])
     if note:
         print(note, file=sys.stderr)
-    tw.node_options = replace(tw.node_options, roles=roles)
+    # Every process is in the node table with its roles (the dashboard lists them).
+    tw.node_options = replace(tw.node_options, roles="scheduler,api")
+    child: sp.SchedulerProcess | None = None
+    status: list[int] = []  # a fatal exit of the scheduler child stops the server with it
     try:
-        if not args.no_api:
-            _first_admin(tw, demo=args.demo, url=f"http://{args.host}:{args.port}/")
-        if not args.quiet:
-            tw.add_listener(
-                _log_run,
-                EVENT_JOB_EXECUTED
-                | EVENT_JOB_ERROR
-                | EVENT_JOB_MISSED
-                | EVENT_JOB_SKIPPED
-                | EVENT_JOB_LOST,
-            )
+        _first_admin(tw, demo=args.demo, url=f"http://{args.host}:{args.port}/")
+        if not args.quiet and run_here:
+            _log_runs(tw)
         log.info("database: %s", tw.store.db.display_url)
-        log.info(
-            "job modules are imported from: %s (then the installed packages)",
-            ", ".join(import_path),
-        )
-        if args.no_scheduler:
-            tw.announce("api")
-        else:
+        if run_here:
+            _log_import_path(import_path)
+            log.warning(
+                "the scheduler node runs inside the API server (--in-process): job bodies run "
+                "in this process; deploy API and scheduler nodes apart in production"
+            )
             tw.start()
             for job in tw.get_jobs(limit=20):
                 log.info(
@@ -156,27 +177,72 @@ def _serve(args: argparse.Namespace) -> int:
                     job.trigger.describe("en"),
                     job.next_run_time,
                 )
-        if api_settings is None:
-            log.info("scheduler node only (no API); Ctrl+C stops")
-            tw.run_forever()
-            return 0
+        if not run_here:
+            tw.announce("api")  # an API node: it heartbeats, it schedules nothing
         app = create_app(tw, api_settings)
+        if not args.no_scheduler and not run_here:
+            if tw.store.db.sqlite_path is not None:
+                # One scheduler per SQLite file: refuse now, as an in-process node would.
+                from tickwork.engine.single_node_lock import SingleNodeLock
+
+                probe = SingleNodeLock(tw.store.db.sqlite_path)
+                probe.acquire()
+                probe.release()
+            child = sp.SchedulerProcess(sp.child_argv(args), dict(os.environ), bus=tw.bus)
+            child.start()
+            app.state.scheduler_process = child
         config = uvicorn.Config(
             app,
             host=args.host,
             port=args.port,
             log_config=None,
             access_log=not args.quiet,
-            proxy_headers=True,
+            # X-Forwarded-* only from the configured proxies (none by default): any local
+            # process could otherwise pose as any address to the login throttle.
+            proxy_headers=bool(api_settings.trusted_proxies),
+            forwarded_allow_ips=list(api_settings.trusted_proxies) or None,
             server_header=False,
         )
-        role = "API only" if args.no_scheduler else "API and scheduler"
+        role = (
+            "API only"
+            if args.no_scheduler
+            else "API and scheduler in one process"
+            if run_here
+            else f"API; scheduler node in process {child.pid if child else '?'}"
+        )
         log.info("serving (%s) on http://%s:%d/ ; Ctrl+C stops", role, args.host, args.port)
-        _server_class()(config).run()
+        server = _server_class()(config)
+        if child is not None:
+
+            def fatal(code: int) -> None:
+                status.append(code)
+                server.should_exit = True
+
+            child.on_fatal = fatal
+        server.run()
     finally:
+        if child is not None:
+            child.stop()
         tw.shutdown(wait=True)
         tw.close()
-    return 0
+    return status[0] if status else 0
+
+
+def _log_import_path(import_path: list[str]) -> None:
+    log.info(
+        "job modules are imported from: %s (then the installed packages)", ", ".join(import_path)
+    )
+
+
+def _log_runs(tw: Any) -> None:
+    tw.add_listener(
+        _log_run,
+        EVENT_JOB_EXECUTED
+        | EVENT_JOB_ERROR
+        | EVENT_JOB_MISSED
+        | EVENT_JOB_SKIPPED
+        | EVENT_JOB_LOST,
+    )
 
 
 def _server_class() -> Any:

@@ -1,4 +1,5 @@
-"""``tickwork users create-admin|list`` and ``tickwork init``: accounts from the command line.
+"""``tickwork users create-admin|list|reset-password|disable|enable`` and ``tickwork init``:
+accounts from the command line.
 
 Whoever can run these can read the database, so they need no login; they are how the first
 admin is made (there is no default password)."""
@@ -30,6 +31,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls = cmds.add_parser("list", parents=[common], help="list users")
     ls.set_defaults(handler=_list)
 
+    reset = cmds.add_parser(
+        "reset-password",
+        parents=[common],
+        help="set a user's password (a lost admin password); their sessions end and their "
+        "API tokens are revoked",
+    )
+    reset.add_argument("username", metavar="USERNAME")
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (otherwise: prompt twice)",
+    )
+    reset.set_defaults(handler=_reset_password)
+
+    for name, helptext in (
+        ("disable", "disable a user: their sessions end and their API tokens are revoked"),
+        ("enable", "enable a disabled user (revoked tokens stay revoked)"),
+    ):
+        cmd = cmds.add_parser(name, parents=[common], help=helptext)
+        cmd.add_argument("username", metavar="USERNAME")
+        cmd.set_defaults(handler=_set_disabled, disable=name == "disable")
+
     init = sub.add_parser(
         "init", parents=[common], help="create the data directory, its secret key and the schema"
     )
@@ -50,6 +73,25 @@ def _create_admin(args: argparse.Namespace) -> int:
     with open_client(args) as tw:
         user = tw.accounts.create_user(args.username, password, "admin", by=tw.actor)
     print(f"created admin {user.username!r}; log in at the console or POST /api/auth/login")
+    return 0
+
+
+def _reset_password(args: argparse.Namespace) -> int:
+    password = read_password(args.password_stdin)
+    with open_client(args) as tw:
+        user = tw.accounts.reset_password(args.username, password, by=tw.actor)
+    print(
+        f"set a new password for {user.username!r}; their sessions ended and their API tokens "
+        "were revoked"
+    )
+    return 0
+
+
+def _set_disabled(args: argparse.Namespace) -> int:
+    with open_client(args) as tw:
+        user = tw.accounts.set_disabled(args.username, args.disable, by=tw.actor)
+    state = "disabled (sessions ended, API tokens revoked)" if user.disabled else "enabled"
+    print(f"{user.username!r} is {state}")
     return 0
 
 

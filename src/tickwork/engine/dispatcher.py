@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tickwork.clock import Clock, us_to_datetime
+from tickwork.connections.job_secrets import VaultError, open_kwargs
 from tickwork.engine.events import EVENT_JOB_SUBMITTED, JobExecutionEvent
 from tickwork.engine.policies import Admission, admit
 from tickwork.engine.writer import Ended, OutcomeWriter
@@ -80,7 +81,8 @@ class Dispatcher:
         self._active: dict[str, set[int]] = defaultdict(set)  # job id -> admitted run ids
         self._running: dict[int, tuple[Pending, Executor]] = {}
         self._waiting: dict[str, deque[Pending]] = defaultdict(deque)  # for an instance to end
-        self._slot_wait: deque[Pending] = deque()  # admitted, waiting for an executor slot
+        # admitted, waiting for a slot of their executor (by executor name, in order)
+        self._slot_wait: dict[str, deque[Pending]] = defaultdict(deque)
         self._slot_freed = False
         self._slot_tried = 0.0
         self._thread = threading.Thread(target=self._loop, name="tickwork-dispatch", daemon=True)
@@ -104,7 +106,8 @@ class Dispatcher:
         """Claimed runs not finished yet (waiting for their time, a slot, or running)."""
         with self._lock:
             waiting = sum(map(len, self._waiting.values()))
-            return len(self._heap) + len(self._running) + waiting + len(self._slot_wait)
+            slots = sum(map(len, self._slot_wait.values()))
+            return len(self._heap) + len(self._running) + waiting + slots
 
     def running_ids(self) -> list[int]:
         with self._lock:
@@ -141,7 +144,8 @@ class Dispatcher:
             for queue in self._waiting.values():
                 items.extend(queue)
             self._waiting.clear()
-            items.extend(self._slot_wait)
+            for queue in self._slot_wait.values():
+                items.extend(queue)
             self._slot_wait.clear()
             for p in items:
                 self._forget(p)
@@ -164,11 +168,11 @@ class Dispatcher:
                 wait_s = (self._heap[0][0] - now) / 1e6 if self._heap else 1.0
                 # Runs waiting for a slot: again when one frees up, and every 50 ms (a slot
                 # may free up without a callback: a timed-out thread that finally returns).
-                retry_slots = bool(self._slot_wait) and (
+                slots_wanted = any(self._slot_wait.values())
+                retry_slots = slots_wanted and (
                     self._slot_freed or time.monotonic() - self._slot_tried > 0.05
                 )
                 self._slot_freed = False
-                slots_wanted = bool(self._slot_wait)
             if due or retry_slots:
                 try:
                     self._dispatch(due)
@@ -193,28 +197,26 @@ class Dispatcher:
         self._slot_tried = time.monotonic()
         admitted = [p for p in due if self._admit(p)]
         with self._lock:
-            # Runs that waited for a slot go first (they were due earlier).
-            queue = list(self._slot_wait) + admitted
-            self._slot_wait.clear()
-        free: dict[str, int] = {}
+            # Admitted runs queue per executor behind those already waiting for a slot.
+            for p in admitted:
+                self._slot_wait[p.job.executor].append(p)
+            names = [name for name, queue in self._slot_wait.items() if queue]
         ready: list[tuple[Pending, Executor]] = []
-        for p in queue:
-            executor = self.executor_for(p.job.executor)
-            name = p.job.executor
-            if name not in free:
-                free[name] = executor.free_slots
-            if free[name] > 0:
-                free[name] -= 1
-                ready.append((p, executor))
-            else:
-                with self._lock:
-                    self._slot_wait.append(p)
+        for name in names:
+            executor = self.executor_for(name)
+            free = executor.free_slots
+            with self._lock:
+                queue = self._slot_wait[name]
+                while free > 0 and queue:
+                    ready.append((queue.popleft(), executor))
+                    free -= 1
         if not ready:
             return
         started = self._record_starts(ready)
         if self._stop.is_set() and not started:  # stopping: the shutdown hands them back
             with self._lock:
-                self._slot_wait.extend(p for p, _ in ready)
+                for p, _ in reversed(ready):
+                    self._slot_wait[p.job.executor].appendleft(p)
             return
         for p, executor in ready:
             if p.run_id in started:
@@ -303,9 +305,15 @@ class Dispatcher:
         if p.params:
             args = p.params.get("args", args)
             kwargs = {**kwargs, **(p.params.get("kwargs") or {})}
-        secrets = tuple(
-            str(kwargs[k]) for k in job.secret_keys if k in kwargs and kwargs[k] not in (None, "")
-        )
+        secrets: tuple[str, ...] = ()
+        if job.secret_keys:  # sealed at rest; opened here, for this run only
+            try:
+                kwargs, secrets = open_kwargs(job.id, job.secret_keys, kwargs)
+            except VaultError as exc:
+                with self._lock:
+                    self._forget(p)
+                self._end_unstarted(p, RunStatus.FAILED, f"secrets: {exc}")
+                return
         request = RunRequest(
             run_id=p.run_id,
             job_id=job.id,
@@ -355,7 +363,7 @@ class Dispatcher:
                 del self._waiting[p.job.id]
             if nxt is not None:
                 heapq.heappush(self._heap, (0, next(self._seq), nxt))
-            slot_freed = bool(self._slot_wait)
+            slot_freed = any(self._slot_wait.values())
         if nxt is not None or slot_freed:
             self._wake_for_slot()
 
@@ -379,7 +387,7 @@ class Dispatcher:
                 self._heap.pop(i)
                 heapq.heapify(self._heap)
                 return p
-        for queue in (*self._waiting.values(), self._slot_wait):
+        for queue in (*self._waiting.values(), *self._slot_wait.values()):
             for p in queue:
                 if p.run_id == run_id:
                     queue.remove(p)

@@ -216,10 +216,18 @@ class SchedulerNode:
         )
 
     def thread_health(self) -> dict[str, bool]:
-        """Whether each of the node's threads is alive (a dead one stops scheduling)."""
-        return {
+        """Whether each thread of the node is alive: the loop (claims), the dispatcher
+        (starts), the writer (outcomes), the watchman (heartbeats, reaping) and every started
+        executor's control threads (timeouts, cancels). /readyz reports a dead one."""
+        health = {
             "loop": self.loop.alive,
             "dispatcher": self.dispatcher.alive,
             "writer": self.writer.alive,
             "watchman": self.watchman.alive,
         }
+        with self._executors_lock:
+            executors = dict(self._executors)
+        for name, executor in sorted(executors.items()):
+            for part, alive in executor.health().items():
+                health[f"{name} executor {part}"] = alive
+        return health

@@ -107,6 +107,9 @@ class AsyncioExecutor(TracksRuns, Executor):
             self._report_stopped(run, RunStatus.CANCELLED, reason)
         return True
 
+    def health(self) -> dict[str, bool]:
+        return {"loop": self._thread is not None and self._thread.is_alive()}
+
     @property
     def free_slots(self) -> int:
         if self._state != _STARTED:

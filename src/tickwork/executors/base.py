@@ -79,6 +79,11 @@ class Executor(ABC):
         the engine stores it about once a second so faces can follow a run live."""
         return None
 
+    def health(self) -> dict[str, bool]:
+        """Whether each control thread of the executor is alive (its timer: timeouts and
+        cancels). The node's readiness reports a dead one."""
+        return {}
+
     @abstractmethod
     def shutdown(self, wait_s: float) -> None:
         """Let running runs finish for up to ``wait_s`` seconds, then cancel what is left

@@ -86,7 +86,10 @@ class _Child:
 
     def wait_readable(self, timeout_s: float | None) -> None:
         """Sleep until the child wrote something, the slot was woken, or the time is up."""
-        self._poll.poll(None if timeout_s is None else max(0, int(timeout_s * 1000) + 1))
+        # Capped at an hour: poll() takes a C int of milliseconds (a month-long deadline is
+        # reached in several waits).
+        wait_ms = None if timeout_s is None else max(0, int(min(timeout_s, 3600.0) * 1000) + 1)
+        self._poll.poll(wait_ms)
 
     def read(self) -> tuple[list[dict[str, Any]], bool]:
         """The complete messages available now, and whether the pipe reached EOF."""
@@ -270,6 +273,9 @@ class ProcessExecutor(TracksRuns, Executor):
         assert slot is not None
         slot.wake()  # its handler kills the worker and reports the run
         return True
+
+    def health(self) -> dict[str, bool]:
+        return {"timer": self._timers.alive}
 
     @property
     def free_slots(self) -> int:

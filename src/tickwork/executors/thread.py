@@ -100,6 +100,9 @@ class ThreadExecutor(TracksRuns, Executor):
         self._timers.call_soon(self._deliver_stopped, run, RunStatus.CANCELLED, reason)
         return True
 
+    def health(self) -> dict[str, bool]:
+        return {"timer": self._timers.alive}
+
     @property
     def free_slots(self) -> int:
         if self._state != _STARTED:

@@ -16,6 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger("tickwork.executors")
+# The longest the thread sleeps in one wait. A deadline further away (a job's timeout may be a
+# month) is reached in several waits: a single wait of 1e10 s overflowed and killed the thread.
+MAX_SLEEP_S = 3600.0
 
 
 class Timer:
@@ -61,6 +64,11 @@ class TimerThread:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
         self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        """The thread runs (False before start() and after it died or stopped)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> None:
         """Run the callbacks already asked with :meth:`call_soon`, drop timers, end the thread."""
@@ -119,4 +127,4 @@ class TimerThread:
             if sleep_s is not None and sleep_s < 0:
                 return
             if not batch:
-                self._wake.wait(sleep_s)
+                self._wake.wait(None if sleep_s is None else min(sleep_s, MAX_SLEEP_S))

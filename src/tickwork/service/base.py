@@ -4,6 +4,7 @@ are mixins over this base; ``tickwork.service.facade.Tickwork`` puts them togeth
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -13,6 +14,8 @@ from typing import Any
 
 from tickwork.audit import AuditLog, local_actor
 from tickwork.clock import Clock, SystemClock
+from tickwork.connections.job_secrets import seal_kwargs
+from tickwork.connections.vault import Vault, VaultError
 from tickwork.engine.events import EventBus, JobEvent, SchedulerEvent
 from tickwork.engine.node import NodeOptions, SchedulerNode
 from tickwork.errors import InvalidInput
@@ -22,7 +25,16 @@ from tickwork.service.apscheduler_options import translate
 from tickwork.settings import Settings
 from tickwork.store import Store
 from tickwork.store.records import JobRecord
+from tickwork.targets.policy import BUILTIN_PREFIXES, check_target, denied_reason, module_of
 from tickwork.triggers.zones import tz_name
+
+log = logging.getLogger("tickwork.service")
+
+# Owners whose jobs the deployment declares itself (code, job files, built-ins): their
+# targets are trusted and make the default allowlist. Jobs of the others (api, cli) are
+# checked against it.
+TRUSTED_OWNERS = ("code", "python", "config", "builtin")
+RESTRICTED_OWNERS = ("api", "cli")
 
 
 class FacadeBase:
@@ -89,6 +101,7 @@ class FacadeBase:
         self.audit = AuditLog(self.store.db)
         self.actor = local_actor()  # who the audit names when a call gives no ``by``
         self._accounts: Any = None
+        self._vault: Vault | None = None
         self.node: SchedulerNode | None = None
         self._presence: Any = None  # an API-only node's heartbeat (Presence)
         self._declared: dict[str, JobRecord] = {}  # code jobs declared before start()
@@ -108,13 +121,74 @@ class FacadeBase:
             return default if default not in (None, "thread") else None
         return self.executor_aliases.get(executor, executor)
 
+    # -- secrets at rest (tickwork.connections) ------------------------------------------------
+    @property
+    def vault(self) -> Vault:
+        """The keyring that seals job secrets (loaded on first use; see
+        ``tickwork.connections.vault``)."""
+        if self._vault is None:
+            self._vault = Vault.load(self.settings.data_dir)
+        return self._vault
+
+    def _load_keys(self) -> None:
+        """Load the keys that open stored secrets, if there are any (never creates one: a
+        node or a reader with no key has nothing sealed to open)."""
+        if self._vault is not None:
+            return
+        try:
+            self._vault = Vault.load(self.settings.data_dir, create=False)
+        except VaultError as exc:
+            log.debug("no vault keys: %s", exc)
+        except InvalidInput as exc:  # a key is configured but unusable: runs will say so too
+            log.warning("the vault keys could not be loaded: %s", exc)
+
+    def _seal(self, record: JobRecord, old: JobRecord | None = None) -> JobRecord:
+        """``record`` with its secret kwargs sealed (stored seals kept when unchanged)."""
+        if not record.secret_keys:
+            return record
+        kwargs = record.target.get("kwargs") or {}
+        if not any(kwargs.get(k) not in (None, "") for k in record.secret_keys):
+            return record
+        old_kwargs = old.target.get("kwargs") if old is not None and old.id == record.id else None
+        sealed = seal_kwargs(self.vault, record.id, record.secret_keys, kwargs, old_kwargs)
+        return replace(record, target={**record.target, "kwargs": sealed})
+
+    # -- which targets the API, console and CLI may name (tickwork.targets.policy) -----------
+    def allowed_targets(self) -> tuple[str, ...]:
+        """The module prefixes jobs created through the API, console or CLI may target:
+        the ``allowed_targets`` setting, else the modules of the jobs declared in code and
+        job files (stored or pending in this process) plus Tickwork's built-ins."""
+        if self.settings.allowed_targets is not None:
+            return self.settings.allowed_targets
+        with self.store.db.read() as conn:
+            refs = self.store.jobs.refs_by_owner(conn, TRUSTED_OWNERS)
+        with self._lock:
+            refs.extend(str(r.target.get("ref")) for r in self._declared.values())
+        modules = {m for m in map(module_of, refs) if m is not None}
+        return (*BUILTIN_PREFIXES, *sorted(modules))
+
+    def _check_restricted(self, record: JobRecord, old: JobRecord | None) -> None:
+        """A job written through the API, console or CLI: its target must not be denied and,
+        when it is new or changed, must be allowed. Refused with InvalidInput("target")."""
+        ref = str(record.target.get("ref"))
+        reason = denied_reason(ref)
+        if reason is not None:
+            raise InvalidInput("target", reason, code="target_denied", params={"ref": ref})
+        if old is not None and str(old.target.get("ref")) == ref:
+            return  # unchanged: a later, narrower allowlist does not block other edits
+        check_target(ref, self.allowed_targets())
+
     def _job(self, record: JobRecord, *, pending: bool = False) -> Job:
+        if record.secret_keys:
+            self._load_keys()  # the keys that open Job.kwargs
         return Job(self, record, pending=pending)  # type: ignore[arg-type]  # a mixin of it
 
     def _publish(self, event: JobEvent | SchedulerEvent) -> None:
-        self.bus.publish(event)
+        # inside a unit of work (an API write), only once the change is committed
+        self.store.db.after_commit(lambda: self.bus.publish(event))
 
     def _changed(self) -> None:
         """Something the loop should look at changed: wake this process's node."""
-        if self.node is not None:
-            self.node.wake()
+        node = self.node
+        if node is not None:
+            self.store.db.after_commit(node.wake)

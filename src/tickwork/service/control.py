@@ -80,6 +80,7 @@ class ControlMixin(SyncMixin):
             self.sync_job_files(self.settings.job_files)
         if paused:
             self.pause()
+        self._load_keys()  # the keys that open job secrets, before any run
         node = SchedulerNode(self.store, self.clock, self.bus, self.node_options)
         node.start()
         self.node = node

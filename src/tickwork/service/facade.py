@@ -15,9 +15,10 @@ from tickwork.service.jobs import JobsMixin
 from tickwork.service.pausing import PausingMixin
 from tickwork.service.queries import QueriesMixin
 from tickwork.service.runs import RunsMixin
+from tickwork.service.secrets import SecretsMixin
 
 
-class Tickwork(JobsMixin, PausingMixin, RunsMixin, ControlMixin, QueriesMixin):
+class Tickwork(JobsMixin, PausingMixin, RunsMixin, ControlMixin, QueriesMixin, SecretsMixin):
     """Scheduler facade. Without ``start()`` it is a client of the shared database (what the
     CLI and the REST API use); ``start()`` also runs a scheduler node in background threads.
 

@@ -18,7 +18,7 @@ from tickwork.engine.events import (
 from tickwork.errors import Conflict, InvalidInput, NotFound, ReadOnlyJob
 from tickwork.job import Job
 from tickwork.jobspec import UNSET, JobSpec, build_record
-from tickwork.service.base import FacadeBase
+from tickwork.service.base import RESTRICTED_OWNERS, FacadeBase
 from tickwork.service.specs import (
     JOB_KEYS,
     MODIFIABLE,
@@ -30,6 +30,7 @@ from tickwork.service.specs import (
 )
 from tickwork.store import JobFilter
 from tickwork.store.records import JobRecord
+from tickwork.targets.policy import check_target
 
 
 def check_editable(old: JobRecord, origin: str) -> None:
@@ -64,6 +65,8 @@ class JobsMixin(FacadeBase):
         synced to the database at start; after it, it is written at once."""
         job_options = {k: v for k, v in options.items() if k in JOB_KEYS}
         trigger_args = {k: v for k, v in options.items() if k not in JOB_KEYS}
+        if job_options.get("owner") in RESTRICTED_OWNERS and isinstance(func, str):
+            check_target(func, self.allowed_targets())  # before build_record imports it
         spec = spec_from_call(
             job_defaults=self.job_defaults,
             node_running=self.node is not None,
@@ -101,8 +104,20 @@ class JobsMixin(FacadeBase):
         """Bulk-add new jobs (ids must not exist yet) in large transactions."""
         now = self.clock.now_us()
         records = [
-            build_record(s, now_us=now, default_tz=self.settings.timezone, by=by) for s in specs
+            self._seal(build_record(s, now_us=now, default_tz=self.settings.timezone, by=by))
+            for s in specs
         ]
+        if any(r.owner in RESTRICTED_OWNERS for r in records):
+            allowed = self.allowed_targets()
+            for r in records:
+                if r.owner in RESTRICTED_OWNERS:
+                    ref = str(r.target.get("ref"))
+                    try:
+                        check_target(ref, allowed)
+                    except InvalidInput as exc:
+                        raise InvalidInput(
+                            f"jobs[{r.id}].target", exc.reason, code=exc.code, params=exc.params
+                        ) from None
         actor = by or self.actor
         with self.store.db.write() as conn:
             for start in range(0, len(records), 5_000):
@@ -323,7 +338,12 @@ class JobsMixin(FacadeBase):
             return spec
 
         return self._rewrite(
-            job_id, change, expected_version=expected_version, by=by, origin=origin
+            job_id,
+            change,
+            expected_version=expected_version,
+            by=by,
+            origin=origin,
+            restricted=True,
         )
 
     def _save(
@@ -333,6 +353,9 @@ class JobsMixin(FacadeBase):
             old = (
                 self.store.jobs.get(conn, record.id, for_update=True) if replace_existing else None
             )
+            if record.owner in RESTRICTED_OWNERS:
+                self._check_restricted(record, old)
+            record = self._seal(record, old)
             if old is None:
                 self.store.jobs.insert(conn, record)
                 saved, code = record, EVENT_JOB_ADDED
@@ -377,7 +400,11 @@ class JobsMixin(FacadeBase):
         by: str | None,
         action: str = "job.update",
         origin: str = "python",
+        restricted: bool = False,
     ) -> Job:
+        """Rebuild a job through ``change``. ``restricted``: the change comes through the
+        API or console (update_job), so the target rules apply (as they do to any change of
+        a job created there)."""
         declared = self._declared.get(job_id) if self.node is None else None
         now = self.clock.now_us()
         with self.store.db.write() as conn:
@@ -407,6 +434,9 @@ class JobsMixin(FacadeBase):
                 owner=old.owner,
                 owner_ref=old.owner_ref,
             )
+            if restricted or old.owner in RESTRICTED_OWNERS:
+                self._check_restricted(record, old)
+            record = self._seal(record, old)
             saved = self.store.jobs.update(conn, record, old.version)
             self.audit.record(
                 conn,

@@ -9,8 +9,8 @@ from tickwork.audit import redacted_params
 from tickwork.engine.events import EVENT_JOB_SUBMITTED, JobEvent
 from tickwork.errors import Conflict, InvalidInput, NotFound
 from tickwork.models import ACTIVE_STATUSES, RunReason, RunStatus
+from tickwork.parameters import check_run_params, declared_of
 from tickwork.service.base import FacadeBase
-from tickwork.service.specs import check_params
 from tickwork.store import RunFilter
 from tickwork.store.records import RunRecord
 from tickwork.store.runs import NewRun
@@ -26,13 +26,15 @@ class RunsMixin(FacadeBase):
         by: str | None = None,
     ) -> int:
         """Queue a run of the job now and return its run id at once; a scheduler node runs
-        it (this process's, if started). ``params`` may override ``args`` and ``kwargs``."""
-        params = check_params(params)
+        it (this process's, if started). ``params`` (``{"kwargs": {name: value}}``) may set
+        the run-time parameters the job declares, each within its declaration; positional
+        args and secret kwargs are never overridden (``tickwork.parameters``)."""
         now = self.clock.now_us()
         with self.store.db.write() as conn:
             job = self.store.jobs.get(conn, job_id)
             if job is None:
                 raise NotFound("job", job_id)
+            params = check_run_params(params, declared_of(job.target), job.secret_keys)
             run_id = self.store.runs.insert_one(
                 conn,
                 NewRun(

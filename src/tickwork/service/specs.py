@@ -3,14 +3,13 @@ JobSpecs and stored JobRecords; run parameters of a manual run. Pure: no store, 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from tickwork.clock import us_to_datetime
-from tickwork.errors import InvalidInput
 from tickwork.jobspec import UNSET, JobSpec, from_apscheduler, same_schedule_ignoring_default_start
+from tickwork.parameters import declared_of
 from tickwork.store.records import JobRecord
 
 # APScheduler keywords of add_job that are not trigger arguments.
@@ -22,7 +21,7 @@ JOB_KEYS = frozenset(
         "description", "group", "tags", "timezone", "misfire_policy", "max_catchup",
         "concurrency", "concurrency_policy", "timeout", "timeout_s", "retries",
         "retry_backoff", "retry_backoff_s", "retry_backoff_max", "retry_backoff_max_s",
-        "secret_keys", "paused", "owner", "owner_ref",
+        "secret_keys", "parameters", "paused", "owner", "owner_ref",
     }
 )  # fmt: skip
 # Keywords that modify_job accepts, mapped to JobSpec fields.
@@ -35,7 +34,8 @@ MODIFIABLE = {
     "concurrency_policy": "concurrency_policy", "timeout": "timeout_s", "timeout_s": "timeout_s",
     "retries": "retries", "retry_backoff": "retry_backoff_s", "retry_backoff_s": "retry_backoff_s",
     "retry_backoff_max": "retry_backoff_max_s", "retry_backoff_max_s": "retry_backoff_max_s",
-    "secret_keys": "secret_keys", "func": "target", "target": "target",
+    "secret_keys": "secret_keys", "parameters": "parameters", "func": "target",
+    "target": "target",
 }  # fmt: skip
 
 
@@ -98,6 +98,7 @@ def spec_from_call(
             "retry_backoff_max", options.get("retry_backoff_max_s", 600.0)
         ),
         secret_keys=options.get("secret_keys", ()),
+        parameters=options.get("parameters", ()),
         paused=options.get("paused", False),
         next_run_time=next_run_time,
         owner=owner,
@@ -130,6 +131,7 @@ def spec_of(record: JobRecord, *, check_target: bool) -> JobSpec:
         retry_backoff_s=record.retry_backoff_s,
         retry_backoff_max_s=record.retry_backoff_max_s,
         secret_keys=list(record.secret_keys),
+        parameters=declared_of(record.target),
         paused=record.paused,
         owner=record.owner,
         owner_ref=record.owner_ref,
@@ -167,38 +169,3 @@ def carry_schedule(old: JobRecord, new: JobRecord) -> JobRecord:
 
 def keep_next(next_fire_at: int | None) -> Any:
     return UNSET if next_fire_at is None else us_to_datetime(next_fire_at)
-
-
-def check_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if params is None:
-        return None
-    if not isinstance(params, Mapping):
-        raise InvalidInput(
-            "params", "must be a mapping with 'args' and/or 'kwargs'", code="params_shape"
-        )
-    unknown = set(params) - {"args", "kwargs"}
-    if unknown:
-        raise InvalidInput(
-            f"params.{sorted(unknown)[0]}", "unknown; use args and kwargs", code="params_shape"
-        )
-    out: dict[str, Any] = {}
-    if "args" in params:
-        if isinstance(params["args"], str) or not isinstance(params["args"], Sequence):
-            raise InvalidInput("params.args", "must be a list", code="expected_list")
-        out["args"] = list(params["args"])
-    if "kwargs" in params:
-        if not isinstance(params["kwargs"], Mapping):
-            raise InvalidInput(
-                "params.kwargs", "must be a mapping", code="expected_mapping", params={"type": ""}
-            )
-        out["kwargs"] = dict(params["kwargs"])
-    try:
-        json.dumps(out, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(
-            "params",
-            f"must be JSON-serialisable: {exc}",
-            code="not_json_serialisable",
-            params={"error": str(exc)},
-        ) from None
-    return out

@@ -61,8 +61,9 @@ class SyncMixin(FacadeBase):
                     self.store.jobs.delete(conn, job_id)
                     counts["removed"] += 1
                     events.append(JobEvent(EVENT_JOB_REMOVED, job_id))
-            for record in wanted.values():
-                old = self.store.jobs.get(conn, record.id, for_update=True)
+            for wanted_record in wanted.values():
+                old = self.store.jobs.get(conn, wanted_record.id, for_update=True)
+                record = self._seal(wanted_record, old)
                 if old is None:
                     self.store.jobs.insert(conn, record)
                     audit("job.create", record.id, None, record)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,18 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
+@dataclass
+class _Unit:
+    """A unit of work in progress: its one connection, and what runs once it commits."""
+
+    db: Database
+    conn: Connection
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+_unit: ContextVar[_Unit | None] = ContextVar("tickwork_unit_of_work", default=None)
+
+
 class Database:
     """An SQLAlchemy engine plus what the store needs to know about its dialect."""
 
@@ -53,7 +67,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
         if self.is_sqlite:
             path = Path(self.url.database or "")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(path)
             self.sqlite_path: Path | None = path.resolve()
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             kwargs["pool_size"] = pool_size
@@ -82,6 +96,40 @@ class Database:
         return self.url.render_as_string(hide_password=True)
 
     @contextlib.contextmanager
+    def unit(self) -> Iterator[None]:
+        """One transaction for every write and read of this context (thread, task) until it
+        ends: it commits when the block ends, or nothing is written at all. The API runs each
+        write request in one, its response built inside, so a request that fails after a
+        change (a response that cannot be rendered) leaves the database as it was. Inside,
+        ``write()`` and ``read()`` are savepoints of the unit's connection, and callbacks
+        given to ``after_commit`` wait for the commit (and are dropped on a rollback)."""
+        current = _unit.get()
+        if current is not None and current.db is self:
+            yield
+            return
+        with self.write() as conn:
+            state = _Unit(self, conn)
+            token = _unit.set(state)
+            try:
+                yield
+            finally:
+                _unit.reset(token)
+        for callback in state.after_commit:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` now, or when the unit of work in progress commits."""
+        state = _unit.get()
+        if state is not None and state.db is self:
+            state.after_commit.append(callback)
+        else:
+            callback()
+
+    def _joined(self) -> Connection | None:
+        state = _unit.get()
+        return state.conn if state is not None and state.db is self else None
+
+    @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that will write. On SQLite it takes the write lock up front
         (BEGIN IMMEDIATE), so it never fails half-way on a lock upgrade.
@@ -89,7 +137,14 @@ class Database:
         On SQLite the threads of this process also take turns on a Python lock first: SQLite
         has one writer at a time anyway, and a thread that finds the database locked waits
         in SQLite's busy handler, which sleeps in steps of up to 100 ms, however soon the
-        lock is free again. Between processes the busy handler still applies."""
+        lock is free again. Between processes the busy handler still applies.
+
+        Inside a ``unit()`` of this context it is a savepoint of the unit's transaction."""
+        joined = self._joined()
+        if joined is not None:
+            with joined.begin_nested():
+                yield joined
+            return
         if self._write_turn is None:
             with self.engine.connect().execution_options(tw_write=True) as conn, conn.begin():
                 yield conn
@@ -104,11 +159,39 @@ class Database:
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction (a consistent snapshot where the dialect gives one)."""
+        joined = self._joined()
+        if joined is not None:
+            with joined.begin_nested():
+                yield joined
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """The database holds job definitions and run logs: its directory is created 0700 and
+    the file 0600 (SQLite gives its -wal and -shm files the database file's mode), and an
+    existing file readable by others is tightened."""
+    import os
+    import stat
+
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            try:
+                st = name.stat()
+                if stat.S_IMODE(st.st_mode) & 0o077 and st.st_uid == os.getuid():
+                    name.chmod(0o600)
+            except (FileNotFoundError, PermissionError):
+                pass
+    else:
+        os.close(fd)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -77,6 +77,11 @@ class JobRepo:
         self._write_tags(conn, record.id, record.tags)
         return new
 
+    def refs_by_owner(self, conn: Connection, owners: Sequence[str]) -> list[str]:
+        """The target refs of the jobs of these owners (the default target allowlist)."""
+        rows = conn.execute(select(job.c.target).where(job.c.owner.in_(list(owners))))
+        return [str(t.get("ref")) for (t,) in rows if isinstance(t, dict) and t.get("ref")]
+
     def delete(self, conn: Connection, job_id: str) -> bool:
         conn.execute(delete(job_tag).where(job_tag.c.job_id == job_id))
         return conn.execute(delete(job).where(job.c.id == job_id)).rowcount == 1
@@ -150,6 +155,11 @@ class JobRepo:
     def ids(self, conn: Connection, flt: JobFilter) -> list[str]:
         query = select(job.c.id).where(*self._conditions(flt)).order_by(job.c.id)
         return list(conn.execute(query).scalars())
+
+    def ids_with_secrets(self, conn: Connection) -> list[str]:
+        """Ids of the jobs that list secret kwargs (for re-encryption under a new key)."""
+        rows = conn.execute(select(job.c.id, job.c.secret_keys).order_by(job.c.id))
+        return [job_id for job_id, keys in rows if keys]
 
     def executors_in_use(self, conn: Connection) -> list[str]:
         query = select(job.c.executor).where(job.c.next_fire_at.is_not(None)).distinct()

@@ -1,4 +1,4 @@
-"""Accounts: users, API tokens, console sessions and login attempts (for rate limiting).
+"""Accounts: users, API tokens, console sessions and login throttles.
 
 Secrets are never stored: passwords as argon2id hashes, tokens and session ids as keyed
 HMAC-SHA256 digests (``tickwork.accounts.keys``), so a copy of the database logs nobody in.
@@ -6,7 +6,7 @@ HMAC-SHA256 digests (``tickwork.accounts.keys``), so a copy of the database logs
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table
 
 from tickwork.store.tables import _MYSQL, RowId, metadata
 
@@ -56,16 +56,15 @@ session = Table(
     **_MYSQL,
 )
 
-login_attempt = Table(
-    "tw_login_attempt",
+# Failed logins, counted per key ("pair:<account>\x00<address>", "address:<address>")
+# before the password is checked; a row's lock makes the count atomic across API nodes.
+login_throttle = Table(
+    "tw_login_throttle",
     metadata,
-    Column("id", RowId, primary_key=True, autoincrement=True),
-    Column("at", BigInteger, nullable=False),
-    Column("username", String(100), nullable=False),
-    Column("address", String(64), nullable=False),
-    Column("succeeded", Boolean, nullable=False),
-    Index(None, "username", "at"),
-    Index(None, "address", "at"),
-    Index(None, "at"),
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", BigInteger, nullable=False),
+    Column("blocked_until", BigInteger, nullable=False),  # no attempt before this instant
+    Index(None, "last_failure_at"),
     **_MYSQL,
 )

@@ -11,6 +11,7 @@ from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
+from tickwork.api.atomic import atomic
 from tickwork.api.security import SESSION_COOKIE, TW, Me, client_address, route
 
 router = APIRouter(tags=["accounts"])
@@ -70,8 +71,10 @@ def me(tw: TW, me: Me, request: Request) -> s.MeOut:
 @route(router, "POST", "/api/me/password", role=Role.VIEWER, status_code=HTTP_204_NO_CONTENT)
 def change_password(tw: TW, me: Me, body: s.PasswordChangeIn, request: Request) -> Response:
     """Change your own password. Every console session of yours ends (log in again); API
-    tokens stay valid."""
-    tw.accounts.change_password(me, body.current_password, body.new_password)
+    tokens stay valid. Wrong current passwords are throttled like failed logins (429)."""
+    tw.accounts.change_password(
+        me, body.current_password, body.new_password, client_address(request)
+    )
     response = Response(status_code=HTTP_204_NO_CONTENT)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_cookie_secure(request)
@@ -93,6 +96,7 @@ def list_users(tw: TW) -> list[s.UserOut]:
     response_model=s.UserOut,
     status_code=HTTP_201_CREATED,
 )
+@atomic
 def create_user(tw: TW, me: Me, body: s.UserCreateIn) -> s.UserOut:
     user = tw.accounts.create_user(body.username, body.password, body.role, by=me.actor)
     return convert.user_out(user)
@@ -104,6 +108,7 @@ def get_user(tw: TW, user_id: s.RowId) -> s.UserOut:
 
 
 @route(router, "PATCH", "/api/users/{user_id}", role=Role.ADMIN, response_model=s.UserOut)
+@atomic
 def patch_user(tw: TW, me: Me, user_id: s.RowId, body: s.UserPatchIn) -> s.UserOut:
     """Change a user's role, disable them, or set a new password (their sessions end). You
     cannot change your own role or disable yourself; the last admin stays."""
@@ -114,6 +119,7 @@ def patch_user(tw: TW, me: Me, user_id: s.RowId, body: s.UserPatchIn) -> s.UserO
 
 
 @route(router, "DELETE", "/api/users/{user_id}", role=Role.ADMIN, status_code=HTTP_204_NO_CONTENT)
+@atomic
 def delete_user(tw: TW, me: Me, user_id: s.RowId) -> Response:
     """Delete a user; their sessions end and their tokens are revoked."""
     tw.accounts.delete_user(user_id, by=me)
@@ -142,11 +148,12 @@ def list_tokens(
     response_model=s.TokenCreated,
     status_code=HTTP_201_CREATED,
 )
+@atomic
 def create_token(tw: TW, me: Me, body: s.TokenIn) -> s.TokenCreated:
     """A new API token with a role no higher than yours. The token is in this response
     only: it is stored as a keyed digest and cannot be shown again."""
     token, info = tw.accounts.create_token(
-        me, body.name, body.role, expires_at=convert.micros(body.expires_at)
+        me, body.name, body.role, expires_at=convert.micros(body.expires_at, "expires_at")
     )
     return s.TokenCreated(token=token, info=convert.token_out(info, tw.clock.now_us()))
 
@@ -154,6 +161,7 @@ def create_token(tw: TW, me: Me, body: s.TokenIn) -> s.TokenCreated:
 @route(
     router, "DELETE", "/api/tokens/{token_id}", role=Role.VIEWER, status_code=HTTP_204_NO_CONTENT
 )
+@atomic
 def revoke_token(tw: TW, me: Me, token_id: s.TokenIdPath) -> Response:
     """Revoke one of your tokens (admins: anyone's)."""
     tw.accounts.revoke_token(token_id, me)

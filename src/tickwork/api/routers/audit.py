@@ -35,8 +35,8 @@ def list_audit(
         actor=actor,
         job_id=job_id,
         action=action,
-        since=convert.micros(since),
-        until=convert.micros(until),
+        since=convert.micros(since, "since"),
+        until=convert.micros(until, "until"),
     )
     events = tw.audit.page(flt, before_id=convert.decode_int_cursor(cursor), limit=limit + 1)
     more = len(events) > limit

@@ -12,6 +12,7 @@ from starlette.status import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
+from tickwork.api.atomic import atomic
 from tickwork.api.security import TW, Me, route
 from tickwork.audit import AuditFilter
 from tickwork.errors import InvalidInput, NotFound
@@ -68,7 +69,7 @@ def list_jobs(
     ``cursor``, with the same ``sort``)."""
     by_id = sort.lstrip("-") == "id"
     after = convert.decode_cursor(cursor) if by_id else None
-    after_key = None if by_id else convert.decode_key_cursor(cursor)
+    after_key = None if by_id else convert.decode_key_cursor(cursor, sort)
     records, last = tw.job_page(
         group=group,
         tag=tag,
@@ -103,6 +104,7 @@ def list_jobs(
     response_model=s.JobOut,
     status_code=HTTP_201_CREATED,
 )
+@atomic
 def create_job(tw: TW, me: Me, body: s.JobIn, response: Response) -> s.JobOut:
     """Create a job. The target is checked for form only: the API server never imports user
     code."""
@@ -121,6 +123,7 @@ def get_job(tw: TW, job_id: s.JobIdPath, response: Response) -> s.JobOut:
 
 
 @route(router, "PUT", "/api/jobs/{job_id}", role=Role.ADMIN, response_model=s.JobOut)
+@atomic
 def replace_job(
     tw: TW,
     me: Me,
@@ -142,6 +145,7 @@ def replace_job(
 
 
 @route(router, "PATCH", "/api/jobs/{job_id}", role=Role.ADMIN, response_model=s.JobOut)
+@atomic
 def patch_job(
     tw: TW,
     me: Me,
@@ -160,6 +164,7 @@ def patch_job(
 
 
 @route(router, "DELETE", "/api/jobs/{job_id}", role=Role.ADMIN, status_code=HTTP_204_NO_CONTENT)
+@atomic
 def delete_job(tw: TW, me: Me, job_id: s.JobIdPath) -> Response:
     """Delete a job (its runs stay in the history)."""
     _record(tw, job_id)
@@ -168,11 +173,13 @@ def delete_job(tw: TW, me: Me, job_id: s.JobIdPath) -> Response:
 
 
 @route(router, "POST", "/api/jobs/{job_id}/pause", role=Role.OPERATOR, response_model=s.JobOut)
+@atomic
 def pause_job(tw: TW, me: Me, job_id: s.JobIdPath) -> s.JobOut:
     return _one(tw, tw.pause_job(job_id, by=me.actor).record)
 
 
 @route(router, "POST", "/api/jobs/{job_id}/resume", role=Role.OPERATOR, response_model=s.JobOut)
+@atomic
 def resume_job(tw: TW, me: Me, job_id: s.JobIdPath) -> s.JobOut:
     """Resume; the next fire is the first one after now."""
     return _one(tw, tw.resume_job(job_id, by=me.actor).record)
@@ -186,6 +193,7 @@ def resume_job(tw: TW, me: Me, job_id: s.JobIdPath) -> s.JobOut:
     response_model=s.RunQueued,
     status_code=HTTP_202_ACCEPTED,
 )
+@atomic
 def run_job(
     tw: TW, me: Me, job_id: s.JobIdPath, body: Annotated[s.RunNowIn | None, Body()] = None
 ) -> s.RunQueued:
@@ -209,7 +217,10 @@ def job_stats(
     """Runs of one job scheduled in [since, until): count, success rate, durations, slow runs."""
     record = _record(tw, job_id)
     report = tw.stats(
-        job_id, since=convert.micros(since), until=convert.micros(until), slow_s=slow_s
+        job_id,
+        since=convert.micros(since, "since"),
+        until=convert.micros(until, "until"),
+        slow_s=slow_s,
     )
     return convert.stats_out(report, {job_id: list(record.secret_keys)})
 
@@ -241,6 +252,7 @@ def job_history(
     response_model=s.GroupResult,
     tags=["groups"],
 )
+@atomic
 def pause_group(tw: TW, me: Me, group: s.GroupPath) -> s.GroupResult:
     """Pause every job of a group."""
     return s.GroupResult(group=group, jobs=tw.pause_group(group, by=me.actor))
@@ -254,6 +266,7 @@ def pause_group(tw: TW, me: Me, group: s.GroupPath) -> s.GroupResult:
     response_model=s.GroupResult,
     tags=["groups"],
 )
+@atomic
 def resume_group(tw: TW, me: Me, group: s.GroupPath) -> s.GroupResult:
     """Resume every job of a group."""
     return s.GroupResult(group=group, jobs=tw.resume_group(group, by=me.actor))

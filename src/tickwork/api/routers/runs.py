@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
+from tickwork.api.atomic import atomic
 from tickwork.api.security import TW, Me, route
 from tickwork.errors import NotFound
 from tickwork.models import FINISHED_STATUSES
@@ -62,7 +63,7 @@ def list_runs(
     ``status`` may repeat."""
     before = convert.decode_int_cursor(cursor)
     statuses = list(status) if status else None
-    start, end = convert.micros(since), convert.micros(until)
+    start, end = convert.micros(since, "since"), convert.micros(until, "until")
     next_before: int | None
     if q is not None and q.strip():
         runs, next_before = tw.search_runs(
@@ -176,6 +177,7 @@ def _sse(event: str, data: object, event_id: int) -> str:
 @route(
     router, "POST", "/api/runs/{run_id}/cancel", role=Role.OPERATOR, response_model=s.CancelResult
 )
+@atomic
 def cancel_run(tw: TW, me: Me, run_id: s.RowId) -> s.CancelResult:
     """Cancel a queued run at once, or ask the node running it to stop it (409 if it ended)."""
     status = tw.cancel_run(run_id, by=me.actor)

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
+from tickwork.api.atomic import atomic
 from tickwork.api.security import TW, Me, route
 from tickwork.service import Tickwork
 from tickwork.triggers import cron
@@ -67,6 +68,7 @@ def get_scheduler(tw: TW) -> s.SchedulerOut:
     response_model=s.SchedulerOut,
     tags=["scheduler"],
 )
+@atomic
 def pause_scheduler(tw: TW, me: Me) -> s.SchedulerOut:
     """Pause job processing on every node (due fires follow each job's misfire policy on
     resume)."""
@@ -82,6 +84,7 @@ def pause_scheduler(tw: TW, me: Me) -> s.SchedulerOut:
     response_model=s.SchedulerOut,
     tags=["scheduler"],
 )
+@atomic
 def resume_scheduler(tw: TW, me: Me) -> s.SchedulerOut:
     tw.resume(by=me.actor)
     return scheduler_status(tw)
@@ -96,7 +99,9 @@ def all_stats(
 ) -> s.StatsOut:
     """Runs scheduled in [since, until) (default: all): totals and one entry per job with
     runs, most runs first."""
-    report = tw.stats(since=convert.micros(since), until=convert.micros(until), slow_s=slow_s)
+    report = tw.stats(
+        since=convert.micros(since, "since"), until=convert.micros(until, "until"), slow_s=slow_s
+    )
     ids = {r.job_id for r in report.total.slowest}
     secrets = {}
     for job_id in ids:
