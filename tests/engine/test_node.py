@@ -575,3 +575,39 @@ def test_a_long_downtime_is_one_counted_record_and_one_log_line(
     about = [r for r in caplog.records if r.name.startswith("tickwork") and "five" in r.message]
     assert len(about) == 1, [r.message for r in about]
     assert "missed 155 fire(s)" in about[0].message
+
+
+def test_run_hooks_see_every_end_inside_the_recording_transaction(
+    make_tw: Make, clock: FakeClock
+) -> None:
+    tw = make_tw()
+    seen: list[tuple[str, str, int, bool, int]] = []
+    failures = {"left": 1}
+
+    def hook(conn: object, ended: object) -> None:
+        for e in ended:  # type: ignore[attr-defined]
+            seen.append((e.job_id, e.status, e.attempt, e.final, e.fires))
+        if failures["left"]:  # the first call fails: the outcome must roll back with it
+            failures["left"] -= 1
+            raise RuntimeError("hook failed once")
+
+    tw.run_hooks.add(hook)
+    tw.add_job("tests.engine.tasks:ok", "* * * * *", id="ok", owner="python")
+    tw.add_job("tests.engine.tasks:fail", "* * * * *", id="bad", retries=1, retry_backoff=1,
+               owner="python")  # fmt: skip
+    tw.start()
+    step(clock, tw, 60, 2)
+    clock.advance(2)  # the failed run's retry
+    wait_for(finished(tw, 3))
+    wait_for(lambda: ("bad", "failed", 2, True, 1) in seen, what="the last attempt's end")
+    assert ("ok", "succeeded", 1, True, 1) in seen
+    assert ("bad", "failed", 1, False, 1) in seen  # a retry follows: not final
+    # the hook's failure rolled the first write back; the writer wrote it again
+    assert seen.count(seen[0]) == 2
+    tw.shutdown()
+    clock.advance(300)  # a downtime: the missed fires reach the hooks as one counted record
+    again = make_tw()
+    again.run_hooks.add(hook)
+    again.start()
+    wait_for(lambda: any(s[1] == "missed" for s in seen), what="the missed record")
+    assert ("ok", "missed", 1, True, 4) in seen

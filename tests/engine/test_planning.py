@@ -234,3 +234,131 @@ def test_retry_backoff_grows_exponentially_with_bounded_jitter() -> None:
     assert should_retry(RunStatus.TIMED_OUT, 2, 2)
     assert not should_retry(RunStatus.CANCELLED, 1, 5)
     assert not should_retry(RunStatus.SKIPPED, 1, 5)
+
+
+def test_a_fire_exactly_at_the_tolerance_is_on_time_and_one_microsecond_more_is_late() -> None:
+    for late_us, status in ((1_000_000, S), (1_000_001, M)):
+        planned = plan_fires(job(misfire_policy="skip"), EVERY_MINUTE, now=T0 + late_us,
+                             horizon=T0 + late_us, node_id="n")  # fmt: skip
+        assert [r.status for r in planned.runs] == [status], late_us
+
+
+def test_every_field_of_the_records_a_catch_up_makes() -> None:
+    now = T0 + 150 * SEC
+    planned = plan_fires(job(misfire_policy="run_once"), EVERY_MINUTE, now=now, horizon=now,
+                         node_id="n")  # fmt: skip
+    missed, catch_up = planned.runs
+    assert missed == NewRun(
+        job_id="j", scheduled_for=T0, due_at=T0, reason="schedule", status=M, finished_at=now,
+        error=missed.error, fires=2, last_scheduled_for=T0 + MIN,
+    )  # fmt: skip
+    assert missed.node_id is None  # a missed fire is nobody's to run
+    assert catch_up == NewRun(
+        job_id="j", scheduled_for=T0 + 2 * MIN, due_at=T0 + 2 * MIN, reason="catch-up",
+        status=S, node_id="n",
+    )  # fmt: skip
+    assert planned.missed == 2
+    on_time = plan_fires(job(), EVERY_MINUTE, now=T0, horizon=T0, node_id="n").runs
+    assert on_time == [
+        NewRun(job_id="j", scheduled_for=T0, due_at=T0, reason="schedule", status=S,
+               node_id="n"),
+    ]  # fmt: skip
+
+
+def test_on_time_fires_per_claim_are_capped_and_the_claim_may_start_elsewhere() -> None:
+    planned = plan_fires(job(), EVERY_MINUTE, now=T0, horizon=T0 + 10 * MIN, node_id="n",
+                         max_fires=3)  # fmt: skip
+    assert [r.scheduled_for for r in planned.runs] == [T0, T0 + MIN, T0 + 2 * MIN]
+    assert planned.next_fire_at == T0 + 3 * MIN
+    later = plan_fires(job(), EVERY_MINUTE, now=T0 + 5 * MIN, horizon=T0 + 5 * MIN,
+                       node_id="n", first=T0 + 5 * MIN)  # fmt: skip
+    assert [(r.scheduled_for, r.status) for r in later.runs] == [(T0 + 5 * MIN, S)]
+
+
+def test_a_cut_backlog_reports_how_many_fires_it_counted() -> None:
+    now = T0 + 100 * MIN
+    planned = plan_fires(job(), EVERY_MINUTE, now=now, horizon=now, node_id="n", max_late=10)
+    (record,) = planned.runs
+    assert (record.status, record.fires, planned.missed) == (M, 10, 10)
+    assert planned.next_fire_at == T0 + 10 * MIN
+
+
+def test_the_grace_time_is_exact_to_the_microsecond() -> None:
+    for late_us, expected in ((150 * SEC, S), (150 * SEC + 100, M)):
+        planned = plan_fires(job(misfire_policy="run_all", misfire_grace_s=150.0),
+                             EVERY_MINUTE, now=T0 + late_us, horizon=T0, node_id="n")  # fmt: skip
+        assert planned.runs[0].status == expected, late_us
+
+
+def test_run_all_without_catch_up_slots_runs_none_and_says_why() -> None:
+    planned = plan_fires(job(misfire_policy="run_all", max_catchup=0), EVERY_MINUTE,
+                         now=T0 + 90 * SEC, horizon=T0, node_id="n")  # fmt: skip
+    assert [(r.status, r.fires) for r in planned.runs] == [(M, 2)]
+    assert planned.runs[0].error is not None
+    assert "2 beyond max_catchup=0" in planned.runs[0].error
+    run_all = plan_fires(job(misfire_policy="run_all", max_catchup=1), EVERY_MINUTE,
+                         now=T0 + 90 * SEC, horizon=T0, node_id="n")  # fmt: skip
+    assert [(r.status, r.reason) for r in run_all.runs] == [(M, "schedule"), (S, "catch-up")]
+    assert run_all.runs[0].error is not None
+    assert run_all.runs[0].error.startswith("missed: 1 fire (1 beyond max_catchup=1)")
+
+
+def test_handed_over_runs_in_any_order_and_at_the_boundaries() -> None:
+    now = T0 + 30 * SEC
+    fires = [(3, now - 1_000_000, "schedule"), (1, now - 20 * SEC, "schedule"),
+             (2, now - 10 * SEC, "catch-up")]  # fmt: skip
+    once = plan_handover(job(misfire_policy="run_once"), fires, now)
+    assert sorted(once.run) == [2, 3]  # 3 is exactly at the tolerance: on time
+    assert [rid for rid, _ in once.missed] == [1]
+    one_slot = plan_handover(job(misfire_policy="run_all", max_catchup=1), fires, now)
+    assert sorted(one_slot.run) == [2, 3]  # the latest late one
+    grace = plan_handover(job(misfire_policy="run_all", misfire_grace_s=10.0), fires, now)
+    assert sorted(grace.run) == [2, 3]  # 2 is exactly 10 s late: within the grace time
+    assert grace.missed[0][1].startswith("missed: 1 fire (1 later than the grace time of 10 s)")
+
+
+def test_a_backlog_of_exactly_one_claims_count_is_not_cut() -> None:
+    # ten late fires (T0 .. T0+9 min), then one exactly at the tolerance: max_late=10 is enough
+    now = T0 + 10 * MIN + SEC
+    planned = plan_fires(job(), EVERY_MINUTE, now=now, horizon=now, node_id="n", max_late=10)
+    assert [(r.status, r.reason, r.fires) for r in planned.runs] == [
+        (M, "schedule", 9), (S, "catch-up", 1), (S, "schedule", 1),
+    ]  # fmt: skip
+    assert planned.next_fire_at == T0 + 11 * MIN
+
+
+def test_the_missed_text_gives_the_lateness_to_the_millisecond() -> None:
+    planned = plan_fires(job(misfire_policy="skip"), EVERY_MINUTE, now=T0 + 1000 * SEC,
+                         horizon=T0, node_id="n")  # fmt: skip
+    assert planned.runs[0].error is not None
+    assert planned.runs[0].error.endswith("the first claimed 1000.000 s after its time")
+
+
+def test_handed_over_runs_keep_the_latest_by_time_not_by_id() -> None:
+    now = T0 + 30 * SEC
+    fires = [(1, now - 5 * SEC, "schedule"), (2, now - 20 * SEC, "schedule")]
+    once = plan_handover(job(misfire_policy="run_once"), fires, now)
+    assert once.run == [1]
+    assert once.missed[0][0] == 2
+    assert once.missed[0][1].startswith("missed: 1 fire (1 coalesced")
+    grace = plan_handover(job(misfire_policy="run_all", misfire_grace_s=5.0), fires, now)
+    assert grace.run == [1]  # exactly 5 s late: within
+    just_over = plan_handover(job(misfire_policy="run_all", misfire_grace_s=5.0),
+                              [(1, now - 5 * SEC - 4, "schedule")], now)  # fmt: skip
+    assert just_over.run == []
+
+
+def test_skip_with_a_backlog_of_exactly_one_claims_count_keeps_the_on_time_fire() -> None:
+    now = T0 + 10 * MIN + SEC  # ten late fires; the eleventh is exactly at the tolerance
+    planned = plan_fires(job(misfire_policy="skip"), EVERY_MINUTE, now=now, horizon=now,
+                         node_id="n", max_late=10)  # fmt: skip
+    assert [(r.status, r.fires) for r in planned.runs] == [(M, 10), (S, 1)]
+    assert planned.runs[1].scheduled_for == T0 + 10 * MIN
+
+
+def test_the_walk_over_late_fires_stops_at_one_exactly_at_the_tolerance() -> None:
+    now = T0 + 3 * MIN + SEC
+    planned = plan_fires(job(), EVERY_MINUTE, now=now, horizon=now, node_id="n")
+    assert [(r.status, r.reason, r.fires) for r in planned.runs] == [
+        (M, "schedule", 2), (S, "catch-up", 1), (S, "schedule", 1),
+    ]  # fmt: skip

@@ -275,7 +275,7 @@ class Dispatcher:
         while True:
             try:
                 started: set[int] = set()
-                with self.store.db.write() as conn:
+                with self.store.db.write(urgent=True) as conn:
                     for node_id, items in by_node.items():
                         started |= self.store.runs.start(conn, node_id, items)
                 return started

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from tickwork.clock import Clock, us_to_datetime
 from tickwork.engine.dispatcher import Dispatcher, Pending
 from tickwork.engine.events import EVENT_JOB_MISSED, EventBus, JobExecutionEvent
+from tickwork.engine.hooks import RunEnded, RunHooks
 from tickwork.engine.planning import plan_fires, plan_handover
 from tickwork.engine.trigger_cache import trigger_of
 from tickwork.engine.writer import Ended
@@ -55,6 +56,7 @@ class SchedulerLoop:
         self._records = RecordCache()  # recently claimed jobs: recurring claims read less
         self.on_error = on_error
         self.on_fenced: Callable[[], None] | None = None
+        self.hooks = RunHooks()  # called in the claim's transaction for missed fires
         self.paused = False
         self.ticks = 0  # loop iterations, for tests and the readiness probe
         self.last_tick_us = 0
@@ -132,6 +134,7 @@ class SchedulerLoop:
                 plan=lambda jobs: self._plan(jobs, now, horizon),
                 cache=self._records,
                 check=self._check_live,
+                recorded=self._recorded if self.hooks else None,
             )
             self._hand_over(claimed)
             full = claimed_jobs == self.batch
@@ -152,6 +155,28 @@ class SchedulerLoop:
         # Wake when the earliest unclaimed fire is half a lookahead away, so claims batch up.
         wake_at = min(candidates) - self.lookahead_us // 2
         return max(0.0, min(self.poll_s, (wake_at - self.clock.now_us()) / 1e6))
+
+    def _recorded(self, conn: Connection, claimed: list[ClaimedRun]) -> None:
+        missed = [c for c in claimed if c.new.status == RunStatus.MISSED]
+        if missed:
+            self.hooks(
+                conn,
+                [
+                    RunEnded(
+                        run_id=c.run_id,
+                        job_id=c.job.id,
+                        status=RunStatus.MISSED.value,
+                        scheduled_for=c.new.scheduled_for,
+                        attempt=1,
+                        final=True,
+                        reason=c.new.reason,
+                        finished_at=c.new.finished_at,
+                        error=c.new.error,
+                        fires=c.new.fires,
+                    )
+                    for c in missed
+                ],
+            )
 
     def _plan(self, due: list[Due], now: int, horizon: int) -> Plan:
         runs: list[NewRun] = []

@@ -42,8 +42,7 @@ class _Missed:
     count: int = 0
     first: int = 0
     last: int = 0
-    past_grace: int = 0  # of them, later than the grace time
-    coalesced: int = 0  # of them, dropped by the policy
+    past_grace: int = 0  # of them, later than the grace time (the rest: dropped by the policy)
 
     def add(self, fire: int, past_grace: bool) -> None:
         if self.count == 0:
@@ -52,8 +51,6 @@ class _Missed:
         self.last = fire
         if past_grace:
             self.past_grace += 1
-        else:
-            self.coalesced += 1
 
 
 def plan_fires(

@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 
 from tickwork.clock import Clock, us_to_datetime
 from tickwork.engine.events import EVENT_JOB_LOST, EventBus, JobExecutionEvent
+from tickwork.engine.hooks import RunEnded, RunHooks
 from tickwork.engine.policies import retry_delay_s, should_retry
 from tickwork.engine.writer import next_attempt
 from tickwork.models import RunStatus
@@ -59,6 +60,7 @@ class Watchman:
         self.last_heartbeat_us = 0
         self.first_heartbeat_us = 0  # when this identity began to watch the others
         self.passes = 0  # heartbeat/reaper passes done (tests wait on it)
+        self.hooks = RunHooks()  # called in the transaction that records lost runs
         self.own_silence_us = 0  # between this node's last two heartbeats that reached the db
         self._rnd = random.Random()
         self._stop = threading.Event()
@@ -146,6 +148,28 @@ class Watchman:
                 released += more_released
             retries = self._retries(conn, lost, now)
             self.store.runs.insert_many(conn, retries, now)
+            if self.hooks and lost:
+                retried = {r.retry_of for r in retries}
+                self.hooks(
+                    conn,
+                    [
+                        RunEnded(
+                            run_id=r.id,
+                            job_id=r.job_id,
+                            status=RunStatus.LOST.value,
+                            scheduled_for=r.scheduled_for,
+                            attempt=r.attempt,
+                            final=r.id not in retried,
+                            reason=r.reason,
+                            node_id=r.node_id,
+                            started_at=r.started_at,
+                            finished_at=now,
+                            error=f"lost: node {r.node_id} is gone",
+                            retry_of=r.retry_of,
+                        )
+                        for r in lost
+                    ],
+                )
         if lost or released or dead:
             log.warning(
                 "reaped node(s) %s: %d run(s) lost, %d retried, %d unstarted handed back",

@@ -27,6 +27,7 @@ from tickwork.engine.events import (
     EventBus,
     JobExecutionEvent,
 )
+from tickwork.engine.hooks import RunEnded, RunHooks
 from tickwork.engine.policies import retry_delay_s, should_retry
 from tickwork.executors.base import RunOutcome
 from tickwork.models import RunReason, RunStatus
@@ -84,6 +85,7 @@ class OutcomeWriter:
         # Identities this node had before it was fenced: their runs may have been reaped as
         # lost meanwhile, so their outcomes take the careful path.
         self.fenced_ids: set[str] = set()
+        self.hooks = RunHooks()  # called in the transaction that records the outcomes
         self._hurry = threading.Event()  # flush() and close() skip the gathering
         self._ended: deque[Ended] = deque()
         self._wake = threading.Event()
@@ -219,6 +221,16 @@ class OutcomeWriter:
                     "cancelled: the attempt it retries succeeded after all "
                     "(its node had been declared dead but lived on)",
                 )
+            if self.hooks:
+                retried_ids = {r.retry_of for r in retries}
+                self.hooks(
+                    conn,
+                    [
+                        ended_record(e, final=e.outcome.run_id not in retried_ids | were_lost)
+                        for e in ended
+                        if e.outcome.run_id in written
+                    ],
+                )
         if were_lost & written:
             log.warning(
                 "%d outcome(s) of runs reaped as lost while this node was fenced were recorded",
@@ -251,6 +263,24 @@ class OutcomeWriter:
                 final=final,
             )
         )
+
+
+def ended_record(e: Ended, *, final: bool) -> RunEnded:
+    o = e.outcome
+    duration = None if o.started_us is None else (o.finished_us - o.started_us) / 1e6
+    return RunEnded(
+        run_id=o.run_id,
+        job_id=e.job.id,
+        status=o.status.value,
+        scheduled_for=e.scheduled_for,
+        attempt=e.attempt,
+        final=final,
+        node_id=e.node_id,
+        started_at=o.started_us,
+        finished_at=o.finished_us,
+        duration_s=duration,
+        error=o.error,
+    )
 
 
 def retry_of(e: Ended, run_id: int, now: int, delay_s: float) -> NewRun:

@@ -17,6 +17,7 @@ from tickwork.clock import Clock, SystemClock
 from tickwork.connections.job_secrets import seal_kwargs
 from tickwork.connections.vault import Vault, VaultError
 from tickwork.engine.events import EventBus, JobEvent, SchedulerEvent
+from tickwork.engine.hooks import RunHooks
 from tickwork.engine.node import NodeOptions, SchedulerNode
 from tickwork.errors import InvalidInput
 from tickwork.job import Job
@@ -103,6 +104,8 @@ class FacadeBase:
         self._accounts: Any = None
         self._vault: Vault | None = None
         self.node: SchedulerNode | None = None
+        # Called in the transactions that record runs' ends (alerts, workflows subscribe).
+        self.run_hooks = RunHooks()
         self._presence: Any = None  # an API-only node's heartbeat (Presence)
         self._declared: dict[str, JobRecord] = {}  # code jobs declared before start()
         self._lock = threading.RLock()

@@ -81,7 +81,9 @@ class ControlMixin(SyncMixin):
         if paused:
             self.pause()
         self._load_keys()  # the keys that open job secrets, before any run
-        node = SchedulerNode(self.store, self.clock, self.bus, self.node_options)
+        node = SchedulerNode(
+            self.store, self.clock, self.bus, self.node_options, hooks=self.run_hooks
+        )
         node.start()
         self.node = node
         self._stopped.clear()

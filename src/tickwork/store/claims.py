@@ -76,10 +76,12 @@ def claim_due_jobs(
     plan: Planner,
     cache: RecordCache | None = None,
     check: Callable[[Connection], None] | None = None,
+    recorded: Callable[[Connection, list[ClaimedRun]], None] | None = None,
 ) -> tuple[int, list[ClaimedRun]]:
     """Claim up to ``limit`` jobs due by ``horizon``. Returns how many jobs were claimed and
     the runs recorded for them (missed and skipped ones included). ``check`` runs in the
-    claim's transaction before anything is written (the claiming node is still live)."""
+    claim's transaction before anything is written (the claiming node is still live);
+    ``recorded`` sees the recorded runs in it, before the commit."""
     cache = cache if cache is not None else RecordCache(0)
     with db.write() as conn:
         jobs = _lock_due(conn, db, horizon, limit, cache)
@@ -107,6 +109,8 @@ def claim_due_jobs(
             for rid, new in zip(ids, decided.runs, strict=True)
             if rid is not None
         ]
+        if recorded is not None:
+            recorded(conn, claimed)
     if cache.size:  # committed: remember each recurring job at the version this claim wrote
         for j, v, _ in jobs:
             if next_fire.get(j.id) is not None:

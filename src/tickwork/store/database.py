@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from tickwork.errors import InvalidInput
+from tickwork.store.write_turn import WriteTurn
 
 # Drivers Tickwork installs with its extras; a bare "postgresql://" would pick psycopg2.
 _DEFAULT_DRIVERS = {
@@ -80,7 +80,7 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self._write_turn = threading.RLock() if self.is_sqlite else None
+        self._write_turn = WriteTurn() if self.is_sqlite else None
         # Row locks that other claimers skip: PostgreSQL 9.5+, MySQL 8, MariaDB 10.6+.
         self.skip_locked = not self.is_sqlite
         # The driver's placeholder, for the few hot statements sent as plain SQL.
@@ -130,7 +130,7 @@ class Database:
         return state.conn if state is not None and state.db is self else None
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, urgent: bool = False) -> Iterator[Connection]:
         """A transaction that will write. On SQLite it takes the write lock up front
         (BEGIN IMMEDIATE), so it never fails half-way on a lock upgrade.
 
@@ -138,6 +138,9 @@ class Database:
         has one writer at a time anyway, and a thread that finds the database locked waits
         in SQLite's busy handler, which sleeps in steps of up to 100 ms, however soon the
         lock is free again. Between processes the busy handler still applies.
+
+        ``urgent`` (the dispatcher's start records, which due runs wait for) goes before the
+        ordinary writers of this process that wait for their turn (``WriteTurn``).
 
         Inside a ``unit()`` of this context it is a savepoint of the unit's transaction."""
         joined = self._joined()
@@ -150,7 +153,7 @@ class Database:
                 yield conn
             return
         with (
-            self._write_turn,
+            self._write_turn.taken(urgent),
             self.engine.connect().execution_options(tw_write=True) as conn,
             conn.begin(),
         ):
