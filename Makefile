@@ -32,10 +32,12 @@ $(CONSOLE_OUT): $(CONSOLE_DEPS) $(CONSOLE_SRC)
 	cd console && npm run build
 	touch $@
 
-## run Tickwork: a node (scheduler, API, console on :8080) on the embedded SQLite database
-## in ./.tickwork, with demo jobs
+## run Tickwork: a node (scheduler, API, console on http://127.0.0.1:$(PORT)/) on the embedded
+## SQLite database in ./.tickwork, with demo jobs; `tickwork ...` run here uses the same database
+PORT ?= 8080
+HOST ?= 127.0.0.1
 run: venv console
-	TICKWORK_DATA_DIR=$${TICKWORK_DATA_DIR:-$(CURDIR)/.tickwork} $(BIN)/tickwork serve --demo
+	TICKWORK_DATA_DIR=$${TICKWORK_DATA_DIR:-$(CURDIR)/.tickwork} $(BIN)/tickwork serve --demo --host $(HOST) --port $(PORT)
 
 ## the whole test suite
 test: venv console

@@ -1,8 +1,11 @@
-// Job actions shared by the jobs list and the job page: run now (then follow the run),
-// pause/resume, delete with confirmation.
+// Job actions shared by the jobs list and the job page: run now (with the job's declared
+// parameters when it has any; then follow the run), pause/resume, edit, delete with
+// confirmation. A job a file or code defines is changed there: no edit, no delete.
 import { useState } from "preact/hooks";
 import { api, enc } from "./api";
-import { Confirm, errorText } from "./components/ui";
+import { RunDialog } from "./components/RunDialog";
+import { Confirm, errorText, Raw } from "./components/ui";
+import { definedElsewhere } from "./describe";
 import { useI18n } from "./i18n";
 import { navigate } from "./router";
 import { useCan } from "./session";
@@ -21,6 +24,9 @@ export function JobActions({ job, onChanged, onError, compact }: Props) {
   const [busy, setBusy] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState<unknown>(null);
+  const [asking, setAsking] = useState(false);
+  const hasParams = (job.parameters ?? []).length > 0;
+  const elsewhere = definedElsewhere(job);
 
   const act = async (what: () => Promise<void>) => {
     setBusy(true);
@@ -35,10 +41,12 @@ export function JobActions({ job, onChanged, onError, compact }: Props) {
   };
 
   const runNow = () =>
-    act(async () => {
-      const queued = await api.post<{ run_id: number }>(`/api/jobs/${enc(job.id)}/run`);
-      navigate(`/runs/${queued.run_id}`);
-    });
+    hasParams
+      ? setAsking(true)
+      : act(async () => {
+          const queued = await api.post<{ run_id: number }>(`/api/jobs/${enc(job.id)}/run`);
+          navigate(`/runs/${queued.run_id}`);
+        });
   const toggle = () =>
     act(async () => {
       onChanged(await api.post<Job>(`/api/jobs/${enc(job.id)}/${job.paused ? "resume" : "pause"}`));
@@ -61,7 +69,7 @@ export function JobActions({ job, onChanged, onError, compact }: Props) {
       {can("operator") ? (
         <>
           <button type="button" class="small" disabled={busy} onClick={runNow} data-action="run">
-            {t("jobs.runNow")}
+            {hasParams ? t("jobs.runWithParams") : t("jobs.runNow")}
           </button>
           <button type="button" class="small" disabled={busy} onClick={toggle} data-action={job.paused ? "resume" : "pause"}>
             {job.paused ? t("jobs.resume") : t("jobs.pause")}
@@ -79,19 +87,22 @@ export function JobActions({ job, onChanged, onError, compact }: Props) {
             }}
             data-action="edit"
           >
-            {t("jobs.edit")}
+            {elsewhere ? t("jobs.viewDefinition") : t("jobs.edit")}
           </a>
-          <button type="button" class="small danger-outline" disabled={busy} onClick={() => setDeleting(true)} data-action="delete">
-            {t("jobs.delete")}
-          </button>
+          {elsewhere ? null : (
+            <button type="button" class="small danger-outline" disabled={busy} onClick={() => setDeleting(true)} data-action="delete">
+              {t("jobs.delete")}
+            </button>
+          )}
         </>
       ) : null}
+      {asking ? <RunDialog job={job} onClose={() => setAsking(false)} onQueued={(id) => navigate(`/runs/${id}`)} /> : null}
       {deleting ? (
         <Confirm
           title={t("jobs.deleteTitle")}
           message={
             <p>
-              {t("jobs.deleteConfirm")} <strong>{job.name}</strong> <code>{job.id}</code>
+              {t("jobs.deleteConfirm")} <Raw><strong>{job.name}</strong> <code>{job.id}</code></Raw>
             </p>
           }
           confirmLabel={t("jobs.delete")}

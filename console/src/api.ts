@@ -1,6 +1,6 @@
 // The API client: JSON over fetch with the session cookie; the CSRF token on every write;
 // errors as ApiError from the API's application/problem+json.
-import type { Problem } from "./types";
+import type { Json, Problem } from "./types";
 
 export const CSRF_HEADER = "X-CSRF-Token";
 
@@ -8,12 +8,24 @@ export class ApiError extends Error {
   readonly status: number;
   readonly field: string | null;
   readonly retryAfter: number | null;
+  /** The API's machine-readable reason (``out_of_range``...) and its values, for translation. */
+  readonly code: string | null;
+  readonly params: Record<string, Json>;
 
-  constructor(status: number, detail: string, field: string | null = null, retryAfter: number | null = null) {
+  constructor(
+    status: number,
+    detail: string,
+    field: string | null = null,
+    retryAfter: number | null = null,
+    code: string | null = null,
+    params: Record<string, Json> = {},
+  ) {
     super(detail);
     this.status = status;
     this.field = field;
     this.retryAfter = retryAfter;
+    this.code = code;
+    this.params = params;
   }
 }
 
@@ -65,7 +77,8 @@ async function request<T>(method: string, path: string, body?: unknown, headers:
   const data: unknown = type.includes("json") ? await response.json().catch(() => null) : await response.text();
   if (!response.ok) {
     if (response.status === 401 && path !== "/api/auth/login") unauthorized();
-    if (isProblem(data)) throw new ApiError(response.status, data.detail, data.field ?? null, data.retry_after_s ?? null);
+    if (isProblem(data))
+      throw new ApiError(response.status, data.detail, data.field ?? null, data.retry_after_s ?? null, data.code ?? null, data.params ?? {});
     throw new ApiError(response.status, typeof data === "string" && data ? data : response.statusText);
   }
   return data as T;

@@ -1,7 +1,8 @@
 // The shell: who is logged in, the language, the header and the page for the current path.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, onUnauthorized, setCsrf } from "./api";
-import { Link, Loading } from "./components/ui";
+import { Link, Loading, Raw } from "./components/ui";
+import { initialZone, rememberZone } from "./format";
 import { I18nContext, initialLang, LANGS, rememberLang, translate, useI18n as useI18nShell } from "./i18n";
 import type { I18n, Lang } from "./i18n";
 import { AccountPage } from "./pages/Account";
@@ -28,6 +29,7 @@ interface Auth {
 
 export function App() {
   const [lang, setLangState] = useState<Lang>(initialLang);
+  const [zone, setZoneState] = useState<string>(initialZone);
   const [auth, setAuth] = useState<Auth | null | undefined>(undefined);
   const location = useLocation();
 
@@ -39,8 +41,13 @@ export function App() {
         rememberLang(next);
         setLangState(next);
       },
+      zone,
+      setZone: (next) => {
+        rememberZone(next);
+        setZoneState(next);
+      },
     }),
-    [lang],
+    [lang, zone],
   );
 
   useEffect(() => {
@@ -188,13 +195,13 @@ function Shell(props: { path: string; children: ComponentChildren }) {
             data-testid="lang"
           >
             {LANGS.map((l) => (
-              <option value={l} key={l}>
+              <option value={l} key={l} translate={false}>
                 {l === "en" ? "English" : "简体中文"}
               </option>
             ))}
           </select>
           <Link href="/account" class="who" title={t("nav.account")}>
-            {session.user.username} <span class={`badge role-${session.role}`}>{t(`role.${session.role}`)}</span>
+            <Raw>{session.user.username}</Raw> <span class={`badge role-${session.role}`}>{t(`role.${session.role}`)}</span>
           </Link>
           <button type="button" class="link" onClick={session.logout}>
             {t("nav.logout")}

@@ -22,6 +22,8 @@ export interface Problem {
   title: string;
   status: number;
   detail: string;
+  code?: string;
+  params?: Record<string, Json>;
   field?: string | null;
   retry_after_s?: number | null;
 }
@@ -51,6 +53,19 @@ export interface LastRun {
   duration_s: number | null;
 }
 
+/** A parameter a job declares for "run with parameters" (the job API's ``parameters``). */
+export interface JobParameter {
+  name: string;
+  type: "string" | "integer" | "number" | "boolean";
+  default?: Json;
+  required?: boolean;
+  minimum?: number | null;
+  maximum?: number | null;
+  max_length?: number | null;
+  choices?: Json[] | null;
+  help?: string | null;
+}
+
 export interface Job {
   id: string;
   name: string;
@@ -75,6 +90,7 @@ export interface Job {
   version: number;
   owner: string;
   owner_ref: string | null;
+  parameters: JobParameter[];
   created_at: string;
   created_by: string | null;
   updated_at: string;
@@ -105,6 +121,10 @@ export interface Run {
   error: string | null;
   params: Record<string, Json> | null;
   triggered_by: string | null;
+  /** Due fires this record accounts for: 1, or more for a counted missed record. */
+  fires: number;
+  /** The last of those fires (the first is ``scheduled_for``) when more than one. */
+  last_scheduled_for: string | null;
 }
 
 export interface RunDetail extends Run {

@@ -4,10 +4,10 @@ created, updated and removed with it; jobs created elsewhere are never touched.
 Accepted entry formats (mixable in one file; detected per entry):
 
 * Tickwork's own: ``{id, target, cron | interval | date | trigger, ...options}``;
-* seed 004's ``default_tasks``: ``{id, name, function, trigger_type, trigger_params, enabled,
-  description, category, misfire_grace_time, max_instances}``;
-* seed 002's TaskConfig list: ``{task_id, task_name, task_func, trigger_type, trigger_args,
-  enabled, description}``;
+* the ``default_tasks`` YAML of a Flask scheduler console: ``{id, name, function, trigger_type,
+  trigger_params, enabled, description, category, misfire_grace_time, max_instances}``;
+* RuoYi-FastAPI's task configuration (a TaskConfig list): ``{task_id, task_name, task_func,
+  trigger_type, trigger_args, enabled, description}``;
 * Flask-APScheduler's ``JOBS`` dicts: ``{id, func: "pkg.mod:fn", trigger: "interval",
   minutes: 3, misfire_grace_time: 30, ...}``.
 
@@ -73,6 +73,24 @@ def load_job_file(
 ) -> list[JobRecord]:
     """Parse and validate one file; raises InvalidInput naming the file, the job, the field.
     The facade syncs what this returns (``Tickwork.sync_job_files``)."""
+    records: list[JobRecord] = []
+    for where, spec in read_specs(source):
+        try:
+            spec.check_target = check_targets
+            spec.owner, spec.owner_ref = "config", owner_ref(source)
+            record = build_record(spec, now_us=now_us, default_tz=default_tz, by="config")
+        except InvalidInput as exc:
+            raise InvalidInput(
+                f"{where}: {exc.field}", exc.reason, code=exc.code, params=exc.params
+            ) from None
+        records.append(record)
+    return records
+
+
+def read_specs(source: str) -> list[tuple[str, JobSpec]]:
+    """The entries of a job file (any accepted format) as JobSpecs, not validated yet, each
+    with where it is (``"jobs.yaml: job 'nightly'"``) for error messages. Ids must be
+    unique in the file."""
     label = Path(source).name if not _is_python_ref(source) else source
     data = _read(source, label)
     module = None
@@ -86,7 +104,7 @@ def load_job_file(
         data = data[key]
     if not isinstance(data, list):
         raise InvalidInput(label, "expected a list of job entries")
-    records: list[JobRecord] = []
+    specs: list[tuple[str, JobSpec]] = []
     seen: set[str] = set()
     for index, entry in enumerate(data):
         where = f"{label}: job #{index + 1}"
@@ -97,16 +115,15 @@ def load_job_file(
             where = f"{label}: job {job_id!r}"
         try:
             spec = entry_to_spec(entry, module=module)
-            spec.check_target = check_targets
-            spec.owner, spec.owner_ref = "config", owner_ref(source)
-            record = build_record(spec, now_us=now_us, default_tz=default_tz, by="config")
         except InvalidInput as exc:
-            raise InvalidInput(f"{where}: {exc.field}", exc.reason) from None
-        if record.id in seen:
+            raise InvalidInput(
+                f"{where}: {exc.field}", exc.reason, code=exc.code, params=exc.params
+            ) from None
+        if spec.id in seen:
             raise InvalidInput(f"{where}: id", "is defined twice in this file")
-        seen.add(record.id)
-        records.append(record)
-    return records
+        seen.add(str(spec.id))
+        specs.append((where, spec))
+    return specs
 
 
 def entry_to_spec(entry: Mapping[str, Any], *, module: str | None = None) -> JobSpec:
@@ -144,11 +161,16 @@ def _from_native(entry: Mapping[str, Any], module: str | None) -> JobSpec:
     else:
         if not isinstance(value, Mapping) or "kind" not in value:
             raise InvalidInput("trigger", "must be a mapping with a kind (cron, interval, date)")
-        args = dict(value)
-        spec.trigger = args.pop("kind")
-        spec.trigger_args = args
+        if "tz" in value:
+            # A stored trigger spec, as `tickwork jobs list --json` writes it: taken whole,
+            # so an exported schedule (an interval's anchor included) comes back the same.
+            spec.trigger = dict(value)
+        else:
+            args = dict(value)
+            spec.trigger = args.pop("kind")
+            spec.trigger_args = args
     for key, item in entry.items():
-        if key in ("id", "target", kind):
+        if key in ("id", "target", kind, "info"):  # info: read-only facts of an export
             continue
         if key == "enabled":
             spec.paused = not bool(item)
@@ -235,7 +257,7 @@ def _from_apscheduler_dict(entry: Mapping[str, Any], module: str | None) -> JobS
 
 
 def _ref(value: Any, module: str | None, field: str) -> str:
-    """'pkg.mod:fn' as is; 'pkg.mod.fn' (seed 002) split at the last dot; a bare name joined
+    """'pkg.mod:fn' as is; 'pkg.mod.fn' (RuoYi-FastAPI) split at the last dot; a bare name joined
     with the file's ``module:``."""
     if not isinstance(value, str) or not value:
         raise InvalidInput(field, "must be a 'package.module:function' reference")

@@ -136,7 +136,12 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
     secret_keys = [_text("secret_keys", k, 100) for k in spec.secret_keys]
     for key in secret_keys:
         if key not in kwargs:
-            raise InvalidInput("secret_keys", f"{key!r} is not one of the job's kwargs")
+            raise InvalidInput(
+                "secret_keys",
+                f"{key!r} is not one of the job's kwargs",
+                code="secret_not_kwarg",
+                params={"key": key},
+            )
     parameters = check_declarations(spec.parameters, secret_keys)
     target: dict[str, Any] = {"ref": target_ref, "args": args, "kwargs": kwargs}
     if parameters:
@@ -144,7 +149,12 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
     backoff = _number("retry_backoff_s", spec.retry_backoff_s, minimum=0.001)
     backoff_max = _number("retry_backoff_max_s", spec.retry_backoff_max_s, minimum=0.001)
     if backoff_max < backoff:
-        raise InvalidInput("retry_backoff_max_s", "must not be smaller than retry_backoff_s")
+        raise InvalidInput(
+            "retry_backoff_max_s",
+            "must not be smaller than retry_backoff_s",
+            code="not_below_field",
+            params={"other": "retry_backoff_s"},
+        )
 
     paused = bool(spec.paused)
     next_fire: int | None
@@ -212,23 +222,40 @@ def make_trigger(
     try:
         if isinstance(trigger, Trigger):
             if args:
-                raise TriggerError("trigger", "trigger keywords given with a trigger object")
+                raise TriggerError(
+                    "trigger",
+                    "trigger keywords given with a trigger object",
+                    code="keywords_with_trigger",
+                )
             return trigger
         if isinstance(trigger, Mapping):
             return from_spec(trigger)
         if trigger is None:
             if args:
-                raise TriggerError("trigger", "trigger keywords given without a trigger kind")
+                raise TriggerError(
+                    "trigger",
+                    "trigger keywords given without a trigger kind",
+                    code="keywords_without_kind",
+                )
             # APScheduler: no trigger means run once, now.
             return from_keywords("date", run_date=_utc(now_us), timezone=tz)
         if not isinstance(trigger, str):
-            raise TriggerError("trigger", f"unsupported trigger {type(trigger).__name__}")
+            raise TriggerError(
+                "trigger",
+                f"unsupported trigger {type(trigger).__name__}",
+                code="unsupported_trigger",
+                params={"type": type(trigger).__name__},
+            )
         if trigger not in TRIGGER_KINDS:
             # A cron expression: "0 2 * * *", "0 0 9 * * 1", "@daily".
             start, end, jitter = (args.pop(k, None) for k in ("start_date", "end_date", "jitter"))
             zone = args.pop("timezone", None) or tz
             if args:
-                raise TriggerError(next(iter(args)), "not accepted with a cron expression")
+                raise TriggerError(
+                    next(iter(args)),
+                    "not accepted with a cron expression",
+                    code="not_with_cron_expression",
+                )
             return cron_trigger(trigger, zone, seed, start_date=start, end_date=end, jitter=jitter)
         args.setdefault("timezone", tz)
         if trigger != "date":
@@ -241,9 +268,16 @@ def make_trigger(
     except TriggerError as exc:
         if exc.field.startswith("trigger"):
             raise
-        raise TriggerError(f"trigger.{exc.field}", exc.reason) from None
+        raise TriggerError(
+            f"trigger.{exc.field}", exc.reason, code=exc.code, params=exc.params
+        ) from None
     except (OverflowError, RecursionError) as exc:  # a number or a structure far out of range
-        raise TriggerError("trigger", f"a value is out of range ({exc})") from None
+        raise TriggerError(
+            "trigger",
+            f"a value is out of range ({exc})",
+            code="trigger_value_out_of_range",
+            params={"error": str(exc)},
+        ) from None
 
 
 def same_schedule_ignoring_default_start(stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
@@ -263,14 +297,23 @@ def _target(spec: JobSpec) -> tuple[str, bool]:
         ref = ref_of(target)
         return ref, is_coroutine_target(ref)
     if not isinstance(target, str) or not target:
-        raise InvalidInput("target", "give a callable or a 'package.module:function' reference")
+        raise InvalidInput(
+            "target",
+            "give a callable or a 'package.module:function' reference",
+            code="target_required",
+        )
     if spec.check_target:
         resolve(target)
         return target, is_coroutine_target(target)
     if target.count(":") != 1 or not all(
         p.isidentifier() for p in target.replace(":", ".").split(".")
     ):
-        raise InvalidInput("target", f"{target!r} must look like 'package.module:function'")
+        raise InvalidInput(
+            "target",
+            f"{target!r} must look like 'package.module:function'",
+            code="target_form",
+            params={"value": target},
+        )
     return target, False
 
 
@@ -282,6 +325,8 @@ def _job_id(value: str | None) -> str:
             "id",
             f"{value!r} is not a valid job id: 1-191 characters, letters, digits and "
             "_ . : @ - (not starting with punctuation)",
+            code="job_id_rule",
+            params={"value": str(value), "max": 191},
         )
     return value
 
@@ -292,40 +337,79 @@ def _default_name(ref: str, job_id: str) -> str:
 
 def _text(name: str, value: Any, limit: int) -> str:
     if not isinstance(value, str):
-        raise InvalidInput(name, f"must be text, not {type(value).__name__}")
+        raise InvalidInput(
+            name,
+            f"must be text, not {type(value).__name__}",
+            code="expected_text",
+            params={"value": repr(value)},
+        )
     if len(value) > limit:
-        raise InvalidInput(name, f"is {len(value)} characters long; the limit is {limit}")
+        raise InvalidInput(
+            name,
+            f"is {len(value)} characters long; the limit is {limit}",
+            code="text_too_long",
+            params={"length": len(value), "max": limit},
+        )
     if _CONTROL_CHARS.search(value):
-        raise InvalidInput(name, "contains control characters")
+        raise InvalidInput(name, "contains control characters", code="control_characters")
     if SURROGATE.search(value):
-        raise InvalidInput(name, "holds a lone UTF-16 surrogate, which is not text")
+        raise InvalidInput(
+            name, "holds a lone UTF-16 surrogate, which is not text", code="lone_surrogate"
+        )
     return value
 
 
 def _tags(tags: Sequence[str]) -> list[str]:
     if isinstance(tags, str):
-        raise InvalidInput("tags", "must be a list of tags, not a single string")
+        raise InvalidInput(
+            "tags", "must be a list of tags, not a single string", code="tags_not_list"
+        )
     out = [_text("tags", t, 100).strip() for t in tags]
     if any(not t for t in out):
-        raise InvalidInput("tags", "a tag must not be empty")
+        raise InvalidInput("tags", "a tag must not be empty", code="empty_tag")
     if len(out) > 50:
-        raise InvalidInput("tags", f"{len(out)} tags; the limit is 50")
+        raise InvalidInput(
+            "tags",
+            f"{len(out)} tags; the limit is 50",
+            code="too_many_items",
+            params={"count": len(out), "max": 50},
+        )
     return list(dict.fromkeys(out))
 
 
 def _choice(name: str, value: Any, allowed: Sequence[str]) -> None:
     if value not in allowed:
-        raise InvalidInput(name, f"{value!r} is not one of {', '.join(allowed)}")
+        raise InvalidInput(
+            name,
+            f"{value!r} is not one of {', '.join(allowed)}",
+            code="not_one_of",
+            params={"value": str(value), "choices": list(allowed)},
+        )
 
 
 def _number(name: str, value: Any, *, minimum: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInput(name, f"must be a number, not {value!r}")
+        raise InvalidInput(
+            name,
+            f"must be a number, not {value!r}",
+            code="expected_number",
+            params={"value": repr(value)},
+        )
     if not math.isfinite(value) or value < minimum:
-        raise InvalidInput(name, f"must be a finite number >= {minimum:g}, not {value!r}")
+        raise InvalidInput(
+            name,
+            f"must be a finite number >= {minimum:g}, not {value!r}",
+            code="expected_number_min",
+            params={"value": repr(value), "min": minimum},
+        )
     limit = LIMITS.get(name)
     if limit is not None and value > limit:
-        raise InvalidInput(name, f"{value!r} is above the limit of {limit:,.0f} seconds")
+        raise InvalidInput(
+            name,
+            f"{value!r} is above the limit of {limit:,.0f} seconds",
+            code="above_limit_seconds",
+            params={"value": value, "max": limit},
+        )
     return float(value)
 
 
@@ -344,27 +428,44 @@ def _check_trigger_bounds(spec: Mapping[str, Any]) -> None:
                 "trigger.interval",
                 f"the period is {period_s:,.0f} s; the limit is "
                 f"{LIMITS['interval_s']:,.0f} s (100 years)",
+                code="interval_too_long",
+                params={"value": period_s, "max": LIMITS["interval_s"]},
             )
     jitter = spec.get("jitter")
     if isinstance(jitter, int | float) and jitter > LIMITS["jitter_s"]:
         raise InvalidInput(
-            "trigger.jitter", f"{jitter!r} is above the limit of {LIMITS['jitter_s']:,.0f} seconds"
+            "trigger.jitter",
+            f"{jitter!r} is above the limit of {LIMITS['jitter_s']:,.0f} seconds",
+            code="above_limit_seconds",
+            params={"value": jitter, "max": LIMITS["jitter_s"]},
         )
 
 
 def _integer(name: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(name, f"must be a whole number, not {value!r}")
+        raise InvalidInput(
+            name,
+            f"must be a whole number, not {value!r}",
+            code="expected_integer",
+            params={"value": repr(value)},
+        )
     if not low <= value <= high:
-        raise InvalidInput(name, f"{value} is out of range {low}-{high}")
+        raise InvalidInput(
+            name,
+            f"{value} is out of range {low}-{high}",
+            code="out_of_range",
+            params={"value": value, "min": low, "max": high},
+        )
     return value
 
 
 def _arguments(args: Any, kwargs: Any) -> tuple[list[Any], dict[str, Any]]:
     if isinstance(args, str | bytes) or not isinstance(args, Sequence):
-        raise InvalidInput("args", "must be a list")
+        raise InvalidInput("args", "must be a list", code="expected_list")
     if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
-        raise InvalidInput("kwargs", "must be a mapping with text keys")
+        raise InvalidInput(
+            "kwargs", "must be a mapping with text keys", code="expected_mapping_text_keys"
+        )
     out = (list(args), dict(kwargs))
     if not out[0] and not out[1]:
         return out  # nothing to check (most jobs: a million are added in bulk)
@@ -373,9 +474,19 @@ def _arguments(args: Any, kwargs: Any) -> tuple[list[Any], dict[str, Any]]:
         try:
             text = json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            raise InvalidInput(name, f"must be JSON-serialisable: {exc}") from None
+            raise InvalidInput(
+                name,
+                f"must be JSON-serialisable: {exc}",
+                code="not_json_serialisable",
+                params={"error": str(exc)},
+            ) from None
         if len(text) > _MAX_JSON:
-            raise InvalidInput(name, f"is {len(text)} bytes as JSON; the limit is {_MAX_JSON}")
+            raise InvalidInput(
+                name,
+                f"is {len(text)} bytes as JSON; the limit is {_MAX_JSON}",
+                code="json_too_large",
+                params={"size": len(text), "max": _MAX_JSON},
+            )
     return out
 
 
@@ -398,7 +509,7 @@ def _instant(name: str, value: Any, tz: str) -> int:
     try:
         moment = date_trigger(value, tz).to_spec()["run_date"]
     except TriggerError as exc:
-        raise InvalidInput(name, exc.reason) from None
+        raise InvalidInput(name, exc.reason, code=exc.code, params=exc.params) from None
     return to_us(datetime.fromisoformat(moment))
 
 

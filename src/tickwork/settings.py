@@ -26,7 +26,17 @@ def local_zone_name() -> str:
     return "UTC"
 
 
+LOCAL_DATA_DIR = ".tickwork"  # a project's own data directory (what `make run` uses)
+
+
 def default_data_dir() -> Path:
+    """``./.tickwork`` when the working directory has one (a checkout after ``make run``, a
+    project that keeps its scheduler data beside it), else the user's data directory
+    (``$XDG_DATA_HOME/tickwork``, ``~/.local/share/tickwork``): the CLI, ``tickwork serve``
+    and ``Tickwork()`` started in the same place use the same database."""
+    local = Path.cwd() / LOCAL_DATA_DIR
+    if local.is_dir():
+        return local
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "tickwork"
 

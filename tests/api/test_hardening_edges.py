@@ -175,6 +175,8 @@ def test_a_database_outage_is_503_with_retry_after(outage_api: tuple[Api, Proxy]
         assert response.status_code == 503, (path, response.text)
         assert int(response.headers["Retry-After"]) >= 1
         assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"] == "database_unavailable", response.text
+        assert response.json()["params"] == {"seconds": int(response.headers["Retry-After"])}
     ready = api.client().get("/readyz")
     assert ready.status_code == 503
 

@@ -61,8 +61,12 @@ def test_api_and_scheduler_nodes_run_apart_and_both_are_listed(tmp_path: Path) -
         while (run := client.get(f"/api/runs/{run_id}").json())["status"] != "succeeded":
             assert time.monotonic() < deadline, run
             time.sleep(0.2)
-        nodes = {n["id"]: n["roles"] for n in client.get("/api/scheduler").json()["nodes"]}
+        status = client.get("/api/scheduler").json()
+        nodes = {n["id"]: n["roles"] for n in status["nodes"]}
         assert nodes[run["node_id"]] == "scheduler"  # the API process ran nothing
+        # the node answering is the API node (the dashboard marks it "this server")
+        assert status["this_node"]["scheduler"] is False
+        assert nodes[status["this_node"]["node_id"]] == "api"
     finally:
         for c in clients:
             c.close()

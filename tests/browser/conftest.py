@@ -90,12 +90,13 @@ def _cli(*args: str, env: dict[str, str], stdin: str | None = None) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@contextmanager
+def serving(data: Path, *args: str) -> Iterator[Server]:
+    """`tickwork serve ARGS` on a free port over the data directory ``data`` (made by
+    `tickwork init`, with the test admin and operator), until the block ends."""
     problem = missing()
     if problem is not None:
         service_missing("the browser test setup", f"missing {problem}")
-    data = tmp_path_factory.mktemp("console-data")
     env = {
         **os.environ,
         "TICKWORK_DATA_DIR": str(data),
@@ -112,7 +113,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = data / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tickwork.cli", "serve", "--port", str(port), "--quiet"],
+            [sys.executable, "-m", "tickwork.cli", "serve", "--port", str(port), "--quiet", *args],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -146,6 +147,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.wait()
 
 
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory.mktemp("console-data")) as srv:
+        yield srv
+
+
 @pytest.fixture(scope="module")
 def browser(server: Server) -> Iterator[Any]:
     """Chromium, for one test module: Playwright's sync API keeps an asyncio loop running in
@@ -161,7 +168,7 @@ def browser(server: Server) -> Iterator[Any]:
 
 
 _HANDLED = re.compile(
-    r"Failed to load resource: the server responded with a status of 4(01|03|09|22)\b"
+    r"Failed to load resource: the server responded with a status of 4(01|03|04|09|22)\b"
 )
 
 
@@ -175,7 +182,8 @@ class Watch:
 
     def problems(self) -> list[str]:
         # Chromium logs every API answer >= 400 as a console error; the refusals the console
-        # handles itself (not logged in, forbidden, stale, invalid input) are not problems.
+        # handles itself (not logged in, forbidden, not found, stale, invalid input) are not
+        # problems.
         errors = [e for e in self.errors if not _HANDLED.search(e)]
         return (
             [f"console/page error: {e}" for e in errors]
@@ -228,9 +236,10 @@ class Console:
         return path
 
 
-@pytest.fixture
-def console(browser: Any, server: Server, request: pytest.FixtureRequest) -> Iterator[Console]:
-    locale = getattr(request, "param", "en-US")
+@contextmanager
+def open_console(browser: Any, server: Server, locale: str = "en-US") -> Iterator[Console]:
+    """A fresh browser context and page on ``server``, in ``locale`` and Asia/Shanghai; fails
+    on anything ``Watch`` reports when it closes."""
     context = browser.new_context(
         locale=locale,
         viewport={"width": 1280, "height": 860},
@@ -262,3 +271,9 @@ def console(browser: Any, server: Server, request: pytest.FixtureRequest) -> Ite
         assert not problems, "\n".join(problems)
     finally:
         context.close()
+
+
+@pytest.fixture
+def console(browser: Any, server: Server, request: pytest.FixtureRequest) -> Iterator[Console]:
+    with open_console(browser, server, getattr(request, "param", "en-US")) as helper:
+        yield helper

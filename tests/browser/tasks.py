@@ -15,3 +15,19 @@ def countdown(steps: int = 4, pause: float = 0.8) -> str:
 
 def noop() -> None:
     return None
+
+
+def fail(reason: str = "upstream refused the request") -> None:
+    """Always fails, so a job with retries gets a retry run."""
+    raise RuntimeError(reason)
+
+
+def say(word: str) -> str:
+    """Prints ``word`` into the run's log (the runs page searches logs)."""
+    print(f"the word of this run is {word}", flush=True)
+    return word
+
+
+def keep(days: int = 7, mode: str = "fast", dry_run: bool = False, note: str = "") -> str:
+    """A job with declared run-time parameters: says what a run was given."""
+    return f"days={days} mode={mode} dry_run={dry_run} note={note}"

@@ -188,12 +188,16 @@ def test_run_now_follows_the_run_and_streams_its_log(console: Console, server: S
         "browser-live",
         name="Live log",
         target={"ref": "tests.browser.tasks:countdown", "kwargs": {"steps": 6, "pause": 1.0}},
-    )
+        # what a run may change (issue 9): so "Run now" asks, its fields empty by default
+        parameters=[{"name": "steps", "type": "integer", "minimum": 1, "maximum": 10},
+                    {"name": "pause", "type": "number", "minimum": 0, "maximum": 5}],
+    )  # fmt: skip
     page = console.page
     console.login()
     console.goto("/jobs/browser-live")
     page.get_by_role("heading", name=re.compile("Live log")).wait_for()
     page.click("[data-action=run]")
+    page.click("[data-action=run-submit]")  # empty fields: the job's own kwargs
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     log = page.get_by_test_id("run-log")
     # The first lines arrive while the run still runs (streamed, not loaded at the end).
@@ -206,11 +210,13 @@ def test_run_now_follows_the_run_and_streams_its_log(console: Console, server: S
     assert page.get_by_test_id("live-state").inner_text() == "complete"
     page.get_by_text("counted 6 steps").wait_for()
     console.screenshot("run-detail")
-    # A second, shorter run (parameters overridden), so the duration chart has a line.
+    # A second, shorter run (declared parameters set), so the duration chart has a line.
     with server.api() as client:
-        queued = client.post(
+        response = client.post(
             "/api/jobs/browser-live/run", json={"params": {"kwargs": {"steps": 1, "pause": 0.1}}}
-        ).json()
+        )
+        assert response.status_code == 202, response.text
+        queued = response.json()
         for _ in range(100):
             if client.get(f"/api/runs/{queued['run_id']}").json()["status"] == "succeeded":
                 break
@@ -220,7 +226,7 @@ def test_run_now_follows_the_run_and_streams_its_log(console: Console, server: S
     page.wait_for_url(re.compile(r"/jobs/browser-live$"))
     page.locator("[data-testid=runs-table] .badge", has_text="succeeded").first.wait_for()
     page.wait_for_selector(".chart canvas")
-    page.get_by_text("job.create").wait_for()
+    page.get_by_text("created the job").first.wait_for()
     console.screenshot("job-detail")
 
 

@@ -67,6 +67,7 @@ def test_jobs_commands_round_trip(tmp_path: Path) -> None:
 
 
 def test_bad_input_exits_2_naming_the_field(tmp_path: Path) -> None:
+    tickwork(tmp_path, "db", "upgrade")  # the database exists: no "created a new" note
     bad = tickwork(
         tmp_path, "jobs", "add", "x", "tests.service.seed_tasks:daily_cleanup_task",
         "--cron", "0 0 32 * *", check=False,

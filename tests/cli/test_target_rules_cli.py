@@ -3,6 +3,7 @@ whatever the allowlist says, and the allowlist before the target is even importe
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -40,3 +41,33 @@ def test_jobs_add_refuses_denied_and_unlisted_targets(tmp_path: Path) -> None:
         env={**os.environ, "TICKWORK_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)},
     ).stdout  # fmt: skip
     assert [line.split()[0] for line in listing.splitlines()[1:]] == ["fine"]
+
+
+def test_jobs_import_checks_every_target_before_importing_one(tmp_path: Path) -> None:
+    env = {**os.environ, "TICKWORK_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT),
+           "TICKWORK_ALLOWED_TARGETS": "tests.cli"}  # fmt: skip
+    env.pop("TICKWORK_DATABASE_URL", None)
+
+    def imported(*entries: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        path = tmp_path / "jobs.json"
+        path.write_text(json.dumps(list(entries)))
+        return subprocess.run(
+            [sys.executable, "-m", "tickwork.cli", "jobs", "import", str(path)],
+            capture_output=True, text=True, env=env, timeout=60, check=False,
+        )  # fmt: skip
+
+    fine = {"id": "fine", "target": "tests.cli.test_target_rules_cli:add", "cron": "0 2 * * *"}
+    shell = imported(fine, {"id": "shell", "target": "subprocess:run", "cron": "0 2 * * *"})
+    assert shell.returncode == 2
+    assert "target" in shell.stderr
+    assert "subprocess" in shell.stderr
+    sentinel = {"id": "s", "target": "tests.api.import_sentinel:job", "cron": "0 2 * * *"}
+    unlisted = imported(fine, sentinel)
+    assert unlisted.returncode == 2
+    assert "TICKWORK_ALLOWED_TARGETS" in unlisted.stderr
+    assert "imported user code" not in unlisted.stderr  # refused before the import
+    listing = subprocess.run(
+        [sys.executable, "-m", "tickwork.cli", "jobs", "list"],
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert listing.splitlines()[1:] == []  # nothing half-imported

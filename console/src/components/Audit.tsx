@@ -1,9 +1,11 @@
 // One audit event: what changed (the fields whose values differ), the whole before/after on
 // demand. Values are shown as JSON text, never as markup.
 import { useState } from "preact/hooks";
+import { auditAction } from "../describe";
 import { useI18n } from "../i18n";
+import { localField } from "../i18n/problems";
 import type { AuditEvent, Json } from "../types";
-import { Link, Time } from "./ui";
+import { Link, Raw, Time } from "./ui";
 
 function changedKeys(before: Record<string, Json> | null, after: Record<string, Json> | null): string[] {
   if (!before || !after) return [];
@@ -12,7 +14,7 @@ function changedKeys(before: Record<string, Json> | null, after: Record<string, 
 }
 
 export function AuditRow(props: { event: AuditEvent; showJob?: boolean }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [open, setOpen] = useState(false);
   const e = props.event;
   const changed = changedKeys(e.before, e.after);
@@ -22,13 +24,21 @@ export function AuditRow(props: { event: AuditEvent; showJob?: boolean }) {
         <td class="nowrap">
           <Time iso={e.at} />
         </td>
-        <td>{e.actor}</td>
         <td>
-          <code>{e.action}</code>
+          <Raw>{e.actor}</Raw>
         </td>
+        <td title={e.action}>{auditAction(t, e.action)}</td>
         {props.showJob ? (
           <td>
-            {e.job_id ? <Link href={`/jobs/${encodeURIComponent(e.job_id)}`}>{e.job_id}</Link> : e.subject ?? <span class="muted">–</span>}
+            {e.job_id ? (
+              <Link href={`/jobs/${encodeURIComponent(e.job_id)}`}>
+                <Raw>{e.job_id}</Raw>
+              </Link>
+            ) : e.subject ? (
+              <Raw>{e.subject}</Raw>
+            ) : (
+              <span class="muted">–</span>
+            )}
           </td>
         ) : null}
         <td>
@@ -37,7 +47,11 @@ export function AuditRow(props: { event: AuditEvent; showJob?: boolean }) {
               {t("runs.run")} #{e.run_id}
             </Link>
           ) : null}{" "}
-          {changed.length ? <span class="muted small">{t("audit.changed", { fields: changed.join(", ") })}</span> : null}
+          {changed.length ? (
+            <span class="muted small">
+              {t("audit.changed", { fields: changed.map((k) => localField(lang, k)).join(lang === "zh-CN" ? "、" : ", ") })}
+            </span>
+          ) : null}
         </td>
         <td class="right">
           {e.before || e.after || e.detail ? (

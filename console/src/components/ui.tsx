@@ -2,12 +2,13 @@
 import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { ApiError } from "../api";
-import { formatTime, relative, timeTitle } from "../format";
+import { fireRange, formatTime, offsetLabel, relative, timeTitle } from "../format";
 import { useI18n } from "../i18n";
 import type { Lang, MessageKey, T } from "../i18n";
-import { localProblem } from "../i18n/problems";
+import { localProblemParts, localReasonParts, partsText } from "../i18n/problems";
+import type { Part } from "../i18n/problems";
 import { linkClick } from "../router";
-import type { JobState, RunStatus } from "../types";
+import type { JobState, Run, RunStatus } from "../types";
 
 export function Link(props: { href: string; class?: string; title?: string; children: ComponentChildren }) {
   return (
@@ -17,15 +18,44 @@ export function Link(props: { href: string; class?: string; title?: string; chil
   );
 }
 
-/** An instant in the browser's zone; the hover shows it in the job's zone and UTC. */
+/** An instant with its zone: in ``zone`` (a job's own zone, named) when given, else in the
+ * viewer's display zone (labelled by its UTC offset); the hover shows the viewer's zone and UTC. */
 export function Time(props: { iso: string | null | undefined; zone?: string; rel?: boolean }) {
-  const { lang } = useI18n();
+  const { lang, zone: display } = useI18n();
   if (!props.iso) return <span class="muted">–</span>;
+  const label = props.zone ?? offsetLabel(props.iso, display);
   return (
-    <time dateTime={props.iso} title={timeTitle(props.iso, lang, props.zone)}>
-      {formatTime(props.iso, lang)}
+    <time dateTime={props.iso} title={timeTitle(props.iso, lang, display, props.zone)}>
+      {formatTime(props.iso, lang, props.zone ?? display)}{" "}
+      <span class="tz" translate={false}>
+        {label}
+      </span>
       {props.rel ? <span class="muted rel"> ({relative(props.iso, lang)})</span> : null}
     </time>
+  );
+}
+
+/** How many fires a counted missed record stands for, and their range in the viewer's zone:
+ * "missed 155 fires, 10:00:05 – 10:12:55 UTC+8" (nothing for a record of one fire). */
+export function MissedFires(props: { run: Pick<Run, "fires" | "scheduled_for" | "last_scheduled_for"> }) {
+  const { t, zone } = useI18n();
+  const run = props.run;
+  if (!(run.fires > 1)) return null;
+  const range = `${fireRange(run.scheduled_for, run.last_scheduled_for, zone)} ${offsetLabel(run.scheduled_for, zone)}`;
+  const title = `${formatTime(run.scheduled_for, "en", "UTC")} – ${formatTime(run.last_scheduled_for ?? run.scheduled_for, "en", "UTC")} UTC`;
+  return (
+    <span class="missed-fires" data-testid="missed-fires" title={title}>
+      {t("runs.missedFires", { n: run.fires, range })}
+    </span>
+  );
+}
+
+/** Text that is data or an identifier (job ids, user names, zones): never translated. */
+export function Raw(props: { children: ComponentChildren; class?: string }) {
+  return (
+    <span class={props.class} translate={false}>
+      {props.children}
+    </span>
   );
 }
 
@@ -67,14 +97,36 @@ export function stateLabel(t: T, state: JobState): string {
 }
 
 export function errorText(t: T, error: unknown, lang: Lang = "en"): string {
+  return partsText(errorParts(t, error, lang));
+}
+
+/** A message in parts: the user's values (ids, names, cron text) are shown as they are. */
+export function PartsText(props: { parts: Part[] }) {
+  return (
+    <>
+      {props.parts.map((p, i) =>
+        typeof p === "string" ? (
+          p
+        ) : (
+          <Raw key={i} class="value">
+            {p.raw}
+          </Raw>
+        ),
+      )}
+    </>
+  );
+}
+
+/** An error as parts: the API's problems by their code, in the current language. */
+export function errorParts(t: T, error: unknown, lang: Lang = "en"): Part[] {
   if (error instanceof ApiError) {
-    if (error.status === 0) return t("error.network");
-    if (error.status === 403) return `${t("error.forbidden")} (${error.message})`;
-    if (error.status === 404) return `${t("error.notFound")} (${error.message})`;
-    if (error.status === 429) return t("error.rateLimited", { s: error.retryAfter ?? 60 });
-    return localProblem(lang, error.field, error.message);
+    if (error.status === 0) return [t("error.network")];
+    if (error.status === 403) return [`${t("error.forbidden")}: `, ...localReasonParts(lang, error)];
+    if (error.status === 404) return localReasonParts(lang, error);
+    if (error.status === 429) return [t("error.rateLimited", { s: error.retryAfter ?? 60 })];
+    return localProblemParts(lang, error);
   }
-  return error instanceof Error ? error.message : String(error);
+  return [error instanceof Error ? error.message : String(error)];
 }
 
 export function ErrorBox(props: { error: unknown }) {
@@ -82,7 +134,7 @@ export function ErrorBox(props: { error: unknown }) {
   if (!props.error) return null;
   return (
     <div class="alert error" role="alert">
-      {errorText(t, props.error, lang)}
+      <PartsText parts={errorParts(t, props.error, lang)} />
     </div>
   );
 }
@@ -157,8 +209,8 @@ export function LoadMore(props: { cursor: string | null; busy: boolean; onMore: 
 }
 
 export function Field(props: {
-  label: string;
-  error?: string | null;
+  label: ComponentChildren;
+  error?: ComponentChildren;
   hint?: ComponentChildren;
   children: ComponentChildren;
   wide?: boolean;

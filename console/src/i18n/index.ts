@@ -47,16 +47,21 @@ export function rememberLang(lang: Lang): void {
   document.documentElement.lang = lang;
 }
 
+/** The language and the zone instants are shown in (both chosen by the viewer). */
 export interface I18n {
   lang: Lang;
   t: T;
   setLang: (lang: Lang) => void;
+  zone: string;
+  setZone: (zone: string) => void;
 }
 
 export const I18nContext = createContext<I18n>({
   lang: "en",
   t: (key, vars) => translate("en", key, vars),
   setLang: () => undefined,
+  zone: "UTC",
+  setZone: () => undefined,
 });
 
 export function useI18n(): I18n {

@@ -1,17 +1,20 @@
-// Your account: who you are and a password change (which ends your console sessions).
-import { useState } from "preact/hooks";
+// Your account: who you are, the zone times are shown in, and a password change (which ends
+// your console sessions).
+import { useMemo, useState } from "preact/hooks";
 import { api } from "../api";
-import { Card, Dl, ErrorBox, Field, Time, value } from "../components/ui";
+import { Card, Dl, ErrorBox, Field, Raw, Time, value } from "../components/ui";
+import { browserZone, timeZones } from "../format";
 import { useI18n } from "../i18n";
 import { useSession } from "../session";
 
 export function AccountPage() {
-  const { t } = useI18n();
+  const { t, zone, setZone } = useI18n();
   const me = useSession();
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const zones = useMemo(timeZones, []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -32,11 +35,27 @@ export function AccountPage() {
       <Card>
         <Dl
           items={[
-            [t("login.username"), me.user.username],
+            [t("login.username"), <Raw>{me.user.username}</Raw>],
             [t("users.role"), t(`role.${me.role}`)],
             [t("job.created"), <Time iso={me.user.created_at} />],
           ]}
         />
+      </Card>
+      <Card title={t("account.display")}>
+        <Field label={t("account.zone")} hint={t("account.zoneHint")} name="display-zone">
+          <select value={zone} onChange={(e) => setZone(value(e))} data-testid="display-zone">
+            <option value={browserZone} translate={false}>
+              {t("account.browserZone", { zone: browserZone })}
+            </option>
+            {zones
+              .filter((z) => z !== browserZone)
+              .map((z) => (
+                <option value={z} key={z} translate={false}>
+                  {z}
+                </option>
+              ))}
+          </select>
+        </Field>
       </Card>
       <Card title={t("account.changePassword")}>
         <form onSubmit={submit} class="stack">

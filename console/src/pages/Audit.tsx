@@ -3,6 +3,7 @@ import { useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import { AuditRow } from "../components/Audit";
 import { Empty, ErrorBox, LoadMore, value } from "../components/ui";
+import { AUDIT_ACTIONS, auditAction } from "../describe";
 import { useDebounced, usePoll } from "../hooks";
 import { useI18n } from "../i18n";
 import type { AuditEvent, Page } from "../types";
@@ -60,7 +61,15 @@ export function AuditPage() {
       <div class="filters">
         <input placeholder={t("audit.actor")} aria-label={t("audit.actor")} value={actor} onInput={(e) => setActor(value(e))} />
         <input placeholder={t("runs.jobId")} aria-label={t("runs.jobId")} value={job} onInput={(e) => setJob(value(e))} class="mono" />
-        <input placeholder={t("audit.actionHint")} aria-label={t("audit.action")} value={action} onInput={(e) => setAction(value(e))} class="mono" />
+        <select aria-label={t("audit.action")} value={action} onChange={(e) => setAction(value(e))} name="action">
+          <option value="">{t("audit.anyAction")}</option>
+          <option value="job.">{t("audit.jobActions")}</option>
+          {AUDIT_ACTIONS.map((a) => (
+            <option value={a} key={a}>
+              {auditAction(t, a)}
+            </option>
+          ))}
+        </select>
       </div>
       <ErrorBox error={error} />
       {events === null ? null : events.length === 0 ? (

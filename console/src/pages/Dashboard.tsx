@@ -4,8 +4,9 @@ import { useMemo, useState } from "preact/hooks";
 import type uPlot from "uplot";
 import { api, enc } from "../api";
 import { LazyChart as Chart } from "../components/LazyChart";
-import { Card, Confirm, Empty, ErrorBox, Link, Loading, StatusBadge, Time } from "../components/ui";
-import { age, clockTicks, duration, percent } from "../format";
+import { Card, Confirm, Empty, ErrorBox, Link, Loading, Raw, StatusBadge, Time } from "../components/ui";
+import { nodeRoles } from "../describe";
+import { age, clockTicks, duration, formatTime, offsetLabel, percent, TIME_INCRS } from "../format";
 import { usePoll } from "../hooks";
 import { useI18n } from "../i18n";
 import { useCan } from "../session";
@@ -16,7 +17,7 @@ function failures(s: RunStats): number {
 }
 
 export function DashboardPage() {
-  const { t, lang } = useI18n();
+  const { t, lang, zone } = useI18n();
   const can = useCan();
   const [sched, setSched] = useState<SchedulerStatus | null>(null);
   const [upcoming, setUpcoming] = useState<Job[] | null>(null);
@@ -55,15 +56,15 @@ export function DashboardPage() {
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
-      axes: [{ values: (_u: uPlot, ticks: number[]) => clockTicks(ticks) }, { size: 50 }],
+      axes: [{ space: 70, incrs: TIME_INCRS, values: (_u: uPlot, ticks: number[]) => clockTicks(ticks, zone) }, { size: 50 }],
       series: [
-        { label: t("chart.time") },
+        { label: t("chart.time"), value: (_u: uPlot, ts: number | null) => (ts == null ? "–" : formatTime(new Date(ts * 1000).toISOString(), lang, zone)) },
         { label: t("dash.succeeded"), fill: "rgba(46,139,87,0.55)", stroke: "#2e8b57", points: { show: false } },
         { label: t("dash.failed"), fill: "rgba(200,50,50,0.75)", stroke: "#c83232", points: { show: false } },
       ],
       tzDate: (ts: number) => new Date(ts * 1000),
     }),
-    [lang],
+    [lang, zone],
   );
   const data = useMemo<uPlot.AlignedData>(() => {
     const buckets = timeline?.buckets ?? [];
@@ -151,7 +152,17 @@ export function DashboardPage() {
         </div>
       ) : null}
       <div class="grid-2">
-        <Card title={t("dash.chartTitle")} class="span-2">
+        <Card
+          title={
+            <>
+              {t("dash.chartTitle")}{" "}
+              <span class="tz" translate={false}>
+                {offsetLabel(new Date().toISOString(), zone)}
+              </span>
+            </>
+          }
+          class="span-2"
+        >
           {timeline ? <Chart options={options} data={data} height={200} label={t("dash.chartTitle")} bars /> : <Loading />}
         </Card>
         <Card title={t("dash.upcoming")}>
@@ -165,7 +176,9 @@ export function DashboardPage() {
                 {upcoming.map((job) => (
                   <tr key={job.id}>
                     <td>
-                      <Link href={`/jobs/${enc(job.id)}`}>{job.name}</Link>
+                      <Link href={`/jobs/${enc(job.id)}`}>
+                        <Raw>{job.name}</Raw>
+                      </Link>
                       <div class="muted small">{lang === "zh-CN" ? job.trigger.description.zh : job.trigger.description.en}</div>
                     </td>
                     <td class="nowrap right">
@@ -193,12 +206,14 @@ export function DashboardPage() {
                   <tr key={n.id}>
                     <td>
                       <span class={n.alive ? "dot ok" : "dot bad"} aria-hidden="true" />
-                      <span title={`${n.host} pid ${n.pid} · v${n.version}`}>{n.id}</span>
+                      <Raw>
+                        <span title={`${n.host} pid ${n.pid} · v${n.version}`}>{n.id}</span>
+                      </Raw>
                       {sched.this_node.node_id === n.id ? <span class="muted small"> ({t("dash.thisNode")})</span> : null}
                     </td>
-                    <td>{n.roles}</td>
+                    <td>{nodeRoles(t, n.roles)}</td>
                     <td class="right nowrap" title={n.heartbeat_at}>
-                      {t("dash.ago", { age: age(n.heartbeat_age_s) })}
+                      {t("dash.ago", { age: age(n.heartbeat_age_s, lang) })}
                       {n.alive ? null : <span class="badge st-lost">{t("dash.dead")}</span>}
                     </td>
                   </tr>
@@ -225,10 +240,12 @@ export function DashboardPage() {
                 {slowest.map((s) => (
                   <tr key={s.job_id}>
                     <td>
-                      <Link href={`/jobs/${enc(s.job_id ?? "")}`}>{s.job_id}</Link>
+                      <Link href={`/jobs/${enc(s.job_id ?? "")}`}>
+                        <Raw>{s.job_id}</Raw>
+                      </Link>
                     </td>
-                    <td class="right">{duration(s.duration_p95_s)}</td>
-                    <td class="right">{duration(s.duration_max_s)}</td>
+                    <td class="right">{duration(s.duration_p95_s, lang)}</td>
+                    <td class="right">{duration(s.duration_max_s, lang)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -254,7 +271,9 @@ export function DashboardPage() {
                 {failing.map((s) => (
                   <tr key={s.job_id}>
                     <td>
-                      <Link href={`/jobs/${enc(s.job_id ?? "")}`}>{s.job_id}</Link>
+                      <Link href={`/jobs/${enc(s.job_id ?? "")}`}>
+                        <Raw>{s.job_id}</Raw>
+                      </Link>
                     </td>
                     <td class="right">
                       {failures(s)} / {s.runs}

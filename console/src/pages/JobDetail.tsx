@@ -6,15 +6,16 @@ import { JobActions } from "../actions";
 import { api, enc } from "../api";
 import { AuditRow } from "../components/Audit";
 import { LazyChart as Chart } from "../components/LazyChart";
-import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, StateBadge, StatusBadge, Time } from "../components/ui";
-import { clockTicks, duration, percent, shortDuration } from "../format";
+import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, MissedFires, Raw, StateBadge, StatusBadge, Time } from "../components/ui";
+import { concurrencyText, definedElsewhere, executorLabel, ownerText, reasonLabel } from "../describe";
+import { clockTicks, duration, formatTime, offsetLabel, percent, shortDuration, TIME_INCRS } from "../format";
 import { usePoll } from "../hooks";
 import { useI18n } from "../i18n";
 import { navigate } from "../router";
 import type { AuditEvent, Job, Page, Run, Stats } from "../types";
 
 export function JobDetailPage(props: { jobId: string }) {
-  const { t, lang } = useI18n();
+  const { t, lang, zone } = useI18n();
   const id = props.jobId;
   const [job, setJob] = useState<Job | null>(null);
   const [stats, setStats] = useState<Stats | null>(null);
@@ -92,10 +93,15 @@ export function JobDetailPage(props: { jobId: string }) {
         x: { time: true, range: (_u: uPlot, min: number, max: number): uPlot.Range.MinMax => (max - min < 60 ? [min - 60, max + 60] : [min, max]) },
         y: { range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, max > 0 ? max * 1.15 : 1] },
       },
-      axes: [{ values: (_u: uPlot, ticks: number[]) => clockTicks(ticks) }, { size: 60, values: (_u: uPlot, ticks: number[]) => ticks.map(shortDuration) }],
-      series: [{ label: t("chart.time") }, { label: t("runs.duration"), stroke: "#1f5fbf", width: 1.5, points: { show: true, size: 4 } }],
+      // Labels are HH:MM:SS at the finest: whole-second ticks, far enough apart not to touch.
+      axes: [
+        { space: 90, incrs: TIME_INCRS, values: (_u: uPlot, ticks: number[]) => clockTicks(ticks, zone) },
+        { size: 70, values: (_u: uPlot, ticks: number[]) => ticks.map((v) => shortDuration(v, lang)) },
+      ],
+      series: [{ label: t("chart.time"), value: (_u: uPlot, ts: number | null) => (ts == null ? "–" : formatTime(new Date(ts * 1000).toISOString(), lang, zone)) }, { label: t("runs.duration"), stroke: "#1f5fbf", width: 1.5, points: { show: true, size: 4 } }],
+      tzDate: (ts: number) => new Date(ts * 1000),
     }),
-    [lang],
+    [lang, zone],
   );
   const chartData = useMemo<uPlot.AlignedData>(() => {
     const done = chartRuns.filter((r) => r.duration_s !== null && r.started_at).reverse();
@@ -116,9 +122,10 @@ export function JobDetailPage(props: { jobId: string }) {
             <Link href="/jobs">{t("nav.jobs")}</Link> /
           </div>
           <h1 class="job-title">
-            {job.name} <StateBadge state={job.state} />
+            <Raw class="job-title-name">{job.name}</Raw> <StateBadge state={job.state} />
+            <OwnerBadge job={job} />
           </h1>
-          <div class="muted mono small">{job.id}</div>
+          <Raw class="muted mono small job-id">{job.id}</Raw>
         </div>
         <JobActions
           job={job}
@@ -134,27 +141,27 @@ export function JobDetailPage(props: { jobId: string }) {
             items={[
               [t("editor.target"), <code>{job.target.ref}</code>],
               [t("jobs.schedule"), <span>{description}{job.trigger.expr ? <code class="expr">{job.trigger.expr}</code> : null}</span>],
-              [t("editor.timezone"), job.timezone],
+              [t("editor.timezone"), <Raw>{job.timezone}</Raw>],
               [t("jobs.nextRun"), <Time iso={job.next_fire_at} zone={job.timezone} rel />],
-              [t("editor.group"), job.group],
-              [t("editor.tags"), job.tags.join(", ")],
+              [t("editor.group"), <Raw>{job.group}</Raw>],
+              [t("editor.tags"), job.tags.length ? <Raw>{job.tags.join(", ")}</Raw> : ""],
               [t("editor.args"), job.target.args.length ? <code>{JSON.stringify(job.target.args)}</code> : ""],
               [t("editor.kwargs"), Object.keys(job.target.kwargs).length ? <code>{JSON.stringify(job.target.kwargs)}</code> : ""],
-              [t("editor.description"), job.description],
+              [t("editor.description"), job.description ? <Raw>{job.description}</Raw> : ""],
             ]}
           />
         </Card>
         <Card title={t("job.policies")}>
           <Dl
             items={[
-              [t("editor.misfire"), `${t(`misfire.${p.misfire_policy as "run_once" | "run_all" | "skip"}`)}${p.misfire_grace_s !== null ? ` · ${t("editor.grace")} ${p.misfire_grace_s} s` : ""}`],
-              [t("editor.concurrency"), `${t(`concurrency.${p.concurrency_policy as "allow" | "forbid" | "replace"}`)} · ${t("editor.maxInstances")} ${p.max_instances}`],
-              [t("editor.timeout"), p.timeout_s !== null ? `${p.timeout_s} s` : t("job.noTimeout")],
-              [t("editor.retries"), p.retries ? `${p.retries} · ${t("editor.backoff")} ${p.retry_backoff_s} s` : "0"],
-              [t("editor.executor"), job.executor],
-              [t("job.owner"), `${job.owner}${job.owner_ref ? ` (${job.owner_ref})` : ""}`],
-              [t("job.created"), <span><Time iso={job.created_at} /> {job.created_by ? `· ${job.created_by}` : ""}</span>],
-              [t("job.updated"), <span><Time iso={job.updated_at} /> {job.updated_by ? `· ${job.updated_by}` : ""} · v{job.version}</span>],
+              [t("editor.misfire"), `${t(`misfire.${p.misfire_policy as "run_once" | "run_all" | "skip"}`)}${p.misfire_grace_s !== null ? ` · ${t("editor.grace")} ${p.misfire_grace_s}` : ""}`],
+              [t("editor.concurrency"), <span data-testid="concurrency">{concurrencyText(t, p)}</span>],
+              [t("editor.timeout"), p.timeout_s !== null ? duration(p.timeout_s, lang) : t("job.noTimeout")],
+              [t("editor.retries"), p.retries ? `${p.retries} · ${t("editor.backoff")} ${duration(p.retry_backoff_s, lang)}` : "0"],
+              [t("editor.executor"), executorLabel(t, job.executor)],
+              [t("job.owner"), <span data-testid="owner">{ownerText(t, job)}</span>],
+              [t("job.created"), <span><Time iso={job.created_at} /> {job.created_by ? <Raw>· {job.created_by}</Raw> : ""}</span>],
+              [t("job.updated"), <span><Time iso={job.updated_at} /> {job.updated_by ? <Raw>· {job.updated_by}</Raw> : ""} <Raw>· v{job.version}</Raw></span>],
             ]}
           />
         </Card>
@@ -164,15 +171,20 @@ export function JobDetailPage(props: { jobId: string }) {
           <div class="stat-row">
             <div class="stat"><span class="stat-n">{total.runs}</span><span class="stat-l">{t("stats.runs")}</span></div>
             <div class="stat"><span class="stat-n">{percent(total.success_rate)}</span><span class="stat-l">{t("stats.successRate")}</span></div>
-            <div class="stat"><span class="stat-n">{duration(total.duration_avg_s) || "–"}</span><span class="stat-l">{t("stats.avg")}</span></div>
-            <div class="stat"><span class="stat-n">{duration(total.duration_p95_s) || "–"}</span><span class="stat-l">p95</span></div>
-            <div class="stat"><span class="stat-n">{duration(total.duration_max_s) || "–"}</span><span class="stat-l">{t("stats.max")}</span></div>
+            <div class="stat"><span class="stat-n">{duration(total.duration_avg_s, lang) || "–"}</span><span class="stat-l">{t("stats.avg")}</span></div>
+            <div class="stat"><span class="stat-n">{duration(total.duration_p95_s, lang) || "–"}</span><span class="stat-l">p95</span></div>
+            <div class="stat"><span class="stat-n">{duration(total.duration_max_s, lang) || "–"}</span><span class="stat-l">{t("stats.max")}</span></div>
             <div class="stat"><span class="stat-n">{(total.by_status.failed ?? 0) + (total.by_status.timed_out ?? 0) + (total.by_status.lost ?? 0)}</span><span class="stat-l">{t("dash.failures")}</span></div>
           </div>
         ) : (
           <Loading />
         )}
-        <h3 class="sub">{t("job.durationChart")}</h3>
+        <h3 class="sub">
+          {t("job.durationChart")}{" "}
+          <span class="tz" translate={false}>
+            {offsetLabel(new Date().toISOString(), zone)}
+          </span>
+        </h3>
         {chartData[0].length > 1 ? <Chart options={chartOptions} data={chartData} height={160} label={t("job.durationChart")} /> : <Empty>{t("job.fewRuns")}</Empty>}
       </Card>
       <Card title={t("job.runs")} actions={<Link href={`/runs?job=${enc(job.id)}`}>{t("job.allRuns")}</Link>}>
@@ -209,7 +221,7 @@ export function JobDetailPage(props: { jobId: string }) {
 }
 
 export function RunTable(props: { runs: Run[]; showJob?: boolean }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   return (
     <table class="table compact runs-table" data-testid="runs-table">
       <thead>
@@ -233,7 +245,9 @@ export function RunTable(props: { runs: Run[]; showJob?: boolean }) {
             </td>
             {props.showJob ? (
               <td>
-                <Link href={`/jobs/${enc(r.job_id)}`}>{r.job_id}</Link>
+                <Link href={`/jobs/${enc(r.job_id)}`} class="job-link">
+                  <Raw>{r.job_id}</Raw>
+                </Link>
               </td>
             ) : null}
             <td>
@@ -241,13 +255,20 @@ export function RunTable(props: { runs: Run[]; showJob?: boolean }) {
             </td>
             <td class="nowrap">
               <Time iso={r.scheduled_for} />
+              {r.fires > 1 ? (
+                <div class="muted small">
+                  <MissedFires run={r} />
+                </div>
+              ) : null}
             </td>
             <td class="nowrap">
               <Time iso={r.started_at} />
             </td>
-            <td class="right nowrap">{duration(r.duration_s)}</td>
-            <td>{t(reasonKey(r.reason))}</td>
-            <td class="muted small">{r.node_id}</td>
+            <td class="right nowrap">{duration(r.duration_s, lang)}</td>
+            <td>{reasonLabel(t, r.reason)}</td>
+            <td class="muted small">
+              <Raw>{r.node_id}</Raw>
+            </td>
           </tr>
         ))}
       </tbody>
@@ -255,17 +276,18 @@ export function RunTable(props: { runs: Run[]; showJob?: boolean }) {
   );
 }
 
-function reasonKey(reason: string) {
-  switch (reason) {
-    case "manual":
-      return "reason.manual" as const;
-    case "retry":
-      return "reason.retry" as const;
-    case "catch-up":
-      return "reason.catchup" as const;
-    case "dependency":
-      return "reason.dependency" as const;
-    default:
-      return "reason.schedule" as const;
-  }
+/** "defined in jobs.yaml" / "defined in code" beside a job a file or code owns. */
+export function OwnerBadge(props: { job: Job }) {
+  const { t } = useI18n();
+  const job = props.job;
+  if (!definedElsewhere(job)) return null;
+  // The file's name (its whole path, or a Python reference, in the title and on the job page).
+  const ref = job.owner_ref ?? "";
+  const file = ref.includes("/") ? ref.slice(ref.lastIndexOf("/") + 1) : ref;
+  const text = job.owner === "config" ? t("owner.configBadge", { ref: file }) : t("owner.codeBadge");
+  return (
+    <span class="badge owner-badge" title={ownerText(t, job)} data-testid="owner-badge">
+      {text}
+    </span>
+  );
 }

@@ -3,11 +3,15 @@
 // tags, args/kwargs as JSON. The API's field errors appear next to their fields.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, ApiError, enc } from "../api";
-import { Card, ErrorBox, Field, Link, Loading, value } from "../components/ui";
+import { Card, ErrorBox, Field, Link, Loading, PartsText, Raw, value } from "../components/ui";
+import { definedElsewhere, executorLabel, ownerSource } from "../describe";
 import { browserZone, formatTime, timeZones } from "../format";
 import { useDebounced } from "../hooks";
 import { useI18n } from "../i18n";
-import { localProblem, localReason } from "../i18n/problems";
+import { localProblemParts, localReasonParts } from "../i18n/problems";
+import type { Part } from "../i18n/problems";
+import type { ComponentChildren } from "preact";
+import { OwnerBadge } from "./JobDetail";
 import type { MessageKey } from "../i18n";
 import { navigate } from "../router";
 import { useCan } from "../session";
@@ -122,10 +126,10 @@ function fieldOf(apiField: string | null): string {
   return head ?? "";
 }
 
-type Errors = Record<string, string>;
+type Errors = Record<string, ComponentChildren>;
 
 export function JobEditorPage(props: { jobId: string | null }) {
-  const { t, lang } = useI18n();
+  const { t, lang, zone: display } = useI18n();
   const can = useCan();
   const [form, setForm] = useState<Form | null>(props.jobId ? null : EMPTY);
   const [job, setJob] = useState<Job | null>(null);
@@ -133,7 +137,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
   const [formError, setFormError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [preview, setPreview] = useState<CronPreview | null>(null);
-  const [previewError, setPreviewError] = useState<string | null>(null);
+  const [previewError, setPreviewError] = useState<Part[] | null>(null);
   const zones = useMemo(timeZones, []);
   const seq = useRef(0);
 
@@ -170,9 +174,9 @@ export function JobEditorPage(props: { jobId: string | null }) {
         setPreviewError(
           err instanceof ApiError
             ? err.field === "timezone"
-              ? `${t("editor.timezone")}: ${localReason(lang, err.message)}`
-              : localProblem(lang, err.field === "expr" ? null : err.field, err.message)
-            : String(err),
+              ? [`${t("editor.timezone")}: `, ...localReasonParts(lang, err)]
+              : localProblemParts(lang, err, err.field === "expr" ? null : err.field)
+            : [String(err)],
         );
       });
   }, [expr, zone]);
@@ -182,7 +186,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
 
   const set = <K extends keyof Form>(key: K, v: Form[K]) => {
     setForm({ ...form, [key]: v });
-    if (errors[key]) setErrors({ ...errors, [key]: "" });
+    if (errors[key]) setErrors({ ...errors, [key]: null });
   };
   const bind = (key: keyof Form) => ({
     value: String(form[key]),
@@ -204,7 +208,9 @@ export function JobEditorPage(props: { jobId: string | null }) {
       const ok = want === "array" ? Array.isArray(v) : typeof v === "object" && v !== null && !Array.isArray(v);
       return ok ? [v, null] : [null, t(want === "array" ? "editor.argsArray" : "editor.kwargsObject")];
     } catch (err) {
-      return [null, `${t("editor.badJson")}: ${err instanceof Error ? err.message : String(err)}`];
+      // The browser's own parser message is English: shown in the English console only.
+      const detail = lang === "en" && err instanceof Error ? `: ${err.message}` : "";
+      return [null, `${t("editor.badJson")}${detail}`];
     }
   };
   const [args, argsError] = parseJson(form.args, "array");
@@ -253,6 +259,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
         retry_backoff_s: numberOrNull(form.retry_backoff_s),
       },
       secret_keys: job?.secret_keys ?? [],
+      parameters: job?.parameters ?? [],
       paused: form.paused,
       version: job?.version ?? null,
     };
@@ -266,7 +273,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && err.field) {
         const name = fieldOf(err.field);
-        setErrors({ [name]: localProblem(lang, err.field === name ? null : err.field, err.message) });
+        setErrors({ [name]: <PartsText parts={localProblemParts(lang, err, err.field === name ? null : err.field)} /> });
         const known = ["id", "name", "description", "target", "trigger", "timezone", "args", "kwargs", "group", "tags", ...Object.keys(EMPTY)];
         if (!known.includes(name)) setFormError(err);
       } else if (err instanceof ApiError && err.status === 409) {
@@ -279,17 +286,29 @@ export function JobEditorPage(props: { jobId: string | null }) {
 
   const description = preview ? (lang === "zh-CN" ? preview.description.zh : preview.description.en) : "";
   const zoneForPreview = preview?.timezone || form.timezone;
+  // A job a file or application code defines is changed there: shown here read-only.
+  const readOnly = job !== null && definedElsewhere(job);
 
   return (
     <div class="page editor">
       <div class="page-head">
-        <h1>{props.jobId ? t("editor.editTitle", { id: props.jobId }) : t("editor.newTitle")}</h1>
+        <h1 class="job-title">
+          {props.jobId ? t("editor.editTitle") : t("editor.newTitle")}
+          {props.jobId ? <Raw class="mono job-title-name">{props.jobId}</Raw> : null}
+          {job ? <OwnerBadge job={job} /> : null}
+        </h1>
         <Link href={props.jobId ? `/jobs/${enc(props.jobId)}` : "/jobs"} class="button">
           {t("common.cancel")}
         </Link>
       </div>
+      {readOnly && job ? (
+        <div class="alert info" role="status" data-testid="read-only">
+          {t("owner.readOnly", { source: ownerSource(t, job) })}
+        </div>
+      ) : null}
       <form onSubmit={submit} novalidate>
         <ErrorBox error={formError} />
+        <fieldset class="plain" disabled={readOnly}>
         <div class="editor-grid">
           <Card title={t("editor.what")}>
             <div class="fields">
@@ -348,7 +367,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
                     </button>
                   ))}
                 </div>
-                <Field label={t("cron.expression")} error={errors.trigger ?? previewError} hint={t("cron.expressionHint")} wide name="expr">
+                <Field label={t("cron.expression")} error={errors.trigger ?? (previewError ? <PartsText parts={previewError} /> : null)} hint={t("cron.expressionHint")} wide name="expr">
                   <input {...bind("expr")} class="mono cron-input" spellcheck={false} autoComplete="off" />
                 </Field>
                 {builder ? (
@@ -372,11 +391,11 @@ export function JobEditorPage(props: { jobId: string | null }) {
                       {preview.next.map((iso) => (
                         <li key={iso}>
                           <span class="mono">{formatTime(iso, lang, zoneForPreview)}</span>{" "}
-                          <span class="muted small">{zoneForPreview}</span>
-                          {zoneForPreview !== browserZone ? (
+                          <Raw class="muted small">{zoneForPreview}</Raw>
+                          {zoneForPreview !== display ? (
                             <span class="muted small">
                               {" "}
-                              · {formatTime(iso, lang)} {browserZone}
+                              · {formatTime(iso, lang, display)} <Raw>{display}</Raw>
                             </span>
                           ) : null}
                         </li>
@@ -437,7 +456,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
                   <option value="replace">{t("concurrency.replace")}</option>
                 </select>
               </Field>
-              <Field label={t("editor.maxInstances")} error={errors.max_instances} name="max_instances">
+              <Field label={t("editor.maxInstances")} error={errors.max_instances} hint={t("editor.maxInstancesHint")} name="max_instances">
                 <input type="number" min="1" {...bind("max_instances")} />
               </Field>
               <Field label={t("editor.timeout")} error={errors.timeout_s} hint={t("editor.timeoutHint")} name="timeout_s">
@@ -451,9 +470,9 @@ export function JobEditorPage(props: { jobId: string | null }) {
               </Field>
               <Field label={t("editor.executor")} error={errors.executor} name="executor">
                 <select {...bind("executor")} onChange={(e) => set("executor", value(e))}>
-                  <option value="thread">thread</option>
-                  <option value="process">process</option>
-                  <option value="asyncio">asyncio</option>
+                  <option value="thread">{executorLabel(t, "thread")}</option>
+                  <option value="process">{executorLabel(t, "process")}</option>
+                  <option value="asyncio">{executorLabel(t, "asyncio")}</option>
                 </select>
               </Field>
               <label class="check wide">
@@ -463,11 +482,14 @@ export function JobEditorPage(props: { jobId: string | null }) {
             </div>
           </Card>
         </div>
-        <div class="form-actions">
-          <button type="submit" class="primary" disabled={busy} data-action="save">
-            {busy ? t("common.saving") : props.jobId ? t("editor.save") : t("editor.create")}
-          </button>
-        </div>
+        </fieldset>
+        {readOnly ? null : (
+          <div class="form-actions">
+            <button type="submit" class="primary" disabled={busy} data-action="save">
+              {busy ? t("common.saving") : props.jobId ? t("editor.save") : t("editor.create")}
+            </button>
+          </div>
+        )}
       </form>
     </div>
   );

@@ -4,13 +4,14 @@
 import { useMemo, useRef, useState } from "preact/hooks";
 import { JobActions } from "../actions";
 import { api, enc } from "../api";
-import { Confirm, Empty, ErrorBox, Link, LoadMore, StateBadge, StatusBadge, Time, value } from "../components/ui";
+import { Confirm, Empty, ErrorBox, Link, LoadMore, Raw, StateBadge, StatusBadge, Time, value } from "../components/ui";
 import { duration } from "../format";
 import { useDebounced, useMarkOnce, usePoll } from "../hooks";
 import { useI18n } from "../i18n";
 import { setQuery, useLocation } from "../router";
 import { useCan } from "../session";
 import type { Job, JobState, Page } from "../types";
+import { OwnerBadge } from "./JobDetail";
 
 type SortKey = "id" | "name" | "group" | "next_fire_at";
 const SORT_KEYS: SortKey[] = ["id", "name", "group", "next_fire_at"];
@@ -200,18 +201,19 @@ export function JobsPage() {
               <tr key={job.id} data-job={job.id}>
                 <td class="name-cell">
                   <Link href={`/jobs/${enc(job.id)}`} class="job-name">
-                    {job.name}
+                    <Raw>{job.name}</Raw>
                   </Link>
-                  <div class="muted small mono">{job.id}</div>
+                  <Raw class="muted small mono job-id">{job.id}</Raw>
+                  <OwnerBadge job={job} />
                 </td>
                 <td>
-                  {job.group}
+                  <Raw>{job.group}</Raw>
                   {job.tags.length ? (
                     <div class="tags">
                       {job.tags.map((x) => (
-                        <span class="tag" key={x}>
+                        <Raw class="tag" key={x}>
                           {x}
-                        </span>
+                        </Raw>
                       ))}
                     </div>
                   ) : null}
@@ -227,7 +229,7 @@ export function JobsPage() {
                   {job.last_run ? (
                     <Link href={`/runs/${job.last_run.id}`}>
                       <StatusBadge status={job.last_run.status} />{" "}
-                      <span class="muted small">{duration(job.last_run.duration_s)}</span>
+                      <span class="muted small">{duration(job.last_run.duration_s, lang)}</span>
                     </Link>
                   ) : (
                     <span class="muted">–</span>

@@ -34,7 +34,7 @@ export function LoginPage(props: { onLogin: (out: LoginOut) => void }) {
           </span>
           <select aria-label={t("nav.language")} value={lang} onChange={(e) => setLang(e.currentTarget.value as Lang)} data-testid="lang">
             {LANGS.map((l) => (
-              <option value={l} key={l}>
+              <option value={l} key={l} translate={false}>
                 {l === "en" ? "English" : "简体中文"}
               </option>
             ))}
@@ -60,7 +60,9 @@ export function LoginPage(props: { onLogin: (out: LoginOut) => void }) {
         <button type="submit" class="primary" disabled={busy}>
           {busy ? t("common.loading") : t("login.submit")}
         </button>
-        <p class="muted small">{t("login.hint")}</p>
+        <p class="muted small">
+          {t("login.hint")} <code>tickwork users create-admin NAME</code>
+        </p>
       </form>
     </div>
   );

@@ -1,8 +1,10 @@
 // One run: metadata, result, error and traceback, the log (streamed over Server-Sent Events
 // while the run is queued or running), cancel.
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc } from "../api";
-import { Card, Confirm, Dl, ErrorBox, Link, Loading, StatusBadge, Time } from "../components/ui";
+import { Card, Confirm, Dl, ErrorBox, Link, Loading, MissedFires, Raw, StatusBadge, Time } from "../components/ui";
+import { reasonLabel } from "../describe";
 import { duration } from "../format";
 import { useI18n } from "../i18n";
 import { useCan } from "../session";
@@ -12,7 +14,7 @@ const ACTIVE = new Set(["scheduled", "running"]);
 type LiveState = "connecting" | "live" | "ended" | "closed";
 
 export function RunDetailPage(props: { runId: number }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const can = useCan();
   const id = props.runId;
   const [run, setRun] = useState<RunDetail | null>(null);
@@ -96,13 +98,19 @@ export function RunDetailPage(props: { runId: number }) {
   if (!run) return error ? <div class="page"><ErrorBox error={error} /></div> : <Loading />;
   const active = ACTIVE.has(run.status);
   const params = run.params ? JSON.stringify(run.params) : "";
+  // A counted missed record: how many fires it stands for, and their range.
+  const fires: [string, ComponentChildren][] = run.fires > 1 ? [[t("runs.fires"), <MissedFires run={run} />]] : [];
 
   return (
     <div class="page">
       <div class="page-head">
         <div>
           <div class="crumbs">
-            <Link href="/runs">{t("nav.runs")}</Link> / <Link href={`/jobs/${enc(run.job_id)}`}>{run.job_id}</Link> /
+            <Link href="/runs">{t("nav.runs")}</Link> /{" "}
+            <Link href={`/jobs/${enc(run.job_id)}`}>
+              <Raw>{run.job_id}</Raw>
+            </Link>{" "}
+            /
           </div>
           <h1>
             {t("runs.run")} #{run.id} <StatusBadge status={run.status} />
@@ -121,16 +129,17 @@ export function RunDetailPage(props: { runId: number }) {
         <Card title={t("runs.details")}>
           <Dl
             items={[
-              [t("jobs.job"), <Link href={`/jobs/${enc(run.job_id)}`}>{run.job_id}</Link>],
-              [t("runs.reason"), run.reason],
+              [t("jobs.job"), <Link href={`/jobs/${enc(run.job_id)}`}><Raw>{run.job_id}</Raw></Link>],
+              [t("runs.reason"), <span data-testid="run-reason">{reasonLabel(t, run.reason)}</span>],
               [t("runs.attempt.label"), run.retry_of ? <span>{run.attempt} · <Link href={`/runs/${run.retry_of}`}>#{run.retry_of}</Link></span> : String(run.attempt)],
               [t("runs.scheduledFor"), <Time iso={run.scheduled_for} />],
+              ...fires,
               [t("runs.dueAt"), <Time iso={run.due_at} />],
               [t("runs.started"), <Time iso={run.started_at} />],
               [t("runs.finished"), <Time iso={run.finished_at} />],
-              [t("runs.duration"), duration(run.duration_s)],
-              [t("runs.node"), run.node_id ?? ""],
-              [t("runs.triggeredBy"), run.triggered_by ?? ""],
+              [t("runs.duration"), duration(run.duration_s, lang)],
+              [t("runs.node"), run.node_id ? <Raw>{run.node_id}</Raw> : ""],
+              [t("runs.triggeredBy"), run.triggered_by ? <Raw>{run.triggered_by}</Raw> : ""],
               [t("runs.params"), params ? <code>{params}</code> : ""],
             ]}
           />

@@ -1,7 +1,7 @@
 // API tokens: your own (admins may list everyone's). A new token is shown once.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
-import { Card, Confirm, ErrorBox, Field, Time, value } from "../components/ui";
+import { Card, Confirm, ErrorBox, Field, Raw, Time, value } from "../components/ui";
 import { useI18n } from "../i18n";
 import { covers, useSession } from "../session";
 import { ROLES } from "../types";
@@ -145,8 +145,12 @@ export function TokensPage() {
           <tbody>
             {(tokens ?? []).map((tk) => (
               <tr key={tk.id}>
-                <td>{tk.name}</td>
-                <td>{tk.username}</td>
+                <td>
+                  <Raw>{tk.name}</Raw>
+                </td>
+                <td>
+                  <Raw>{tk.username}</Raw>
+                </td>
                 <td>{t(`role.${tk.role}`)}</td>
                 <td class="nowrap">
                   <Time iso={tk.created_at} />

@@ -1,7 +1,7 @@
 // Users (admins): create, change role, disable, set a new password, delete.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
-import { Card, Confirm, ErrorBox, Field, Modal, Time, value } from "../components/ui";
+import { Card, Confirm, ErrorBox, Field, Modal, Raw, Time, value } from "../components/ui";
 import { useI18n } from "../i18n";
 import { useSession } from "../session";
 import { ROLES } from "../types";
@@ -120,7 +120,7 @@ export function UsersPage() {
               return (
                 <tr key={u.id}>
                   <td>
-                    {u.username}
+                    <Raw>{u.username}</Raw>
                     {self ? <span class="muted small"> ({t("users.you")})</span> : null}
                   </td>
                   <td>
@@ -139,7 +139,7 @@ export function UsersPage() {
                   </td>
                   <td>{u.disabled ? <span class="badge st-cancelled">{t("users.disabled")}</span> : <span class="badge st-succeeded">{t("users.active")}</span>}</td>
                   <td class="nowrap">
-                    <Time iso={u.created_at} /> <span class="muted small">{u.created_by}</span>
+                    <Time iso={u.created_at} /> <Raw class="muted small">{u.created_by}</Raw>
                   </td>
                   <td class="right">
                     <div class="actions compact">

@@ -42,7 +42,11 @@ _AROUND = re.compile(r"^[\W\d_]*(.*?)[\W\d_]*$")  # digits and punctuation aroun
 def hashing_slot() -> Iterator[None]:
     """Hold one of the few argon2id slots, or be refused at once (429)."""
     if not _slots.acquire(blocking=False):
-        raise RateLimited("too many password checks at once; try again in a second", 1)
+        raise RateLimited(
+            "too many password checks at once; try again in a second",
+            1,
+            code="too_many_password_checks",
+        )
     try:
         yield
     finally:
@@ -81,18 +85,30 @@ def check_password(
     password: object, *, username: str | None = None, field: str = "password"
 ) -> str:
     if not isinstance(password, str):
-        raise InvalidInput(field, "must be text")
+        raise InvalidInput(field, "must be text", code="expected_text", params={"value": ""})
     if len(password) < MIN_LENGTH:
-        raise InvalidInput(field, f"must have at least {MIN_LENGTH} characters")
+        raise InvalidInput(
+            field,
+            f"must have at least {MIN_LENGTH} characters",
+            code="password_too_short",
+            params={"min": MIN_LENGTH},
+        )
     if len(password) > MAX_LENGTH:
-        raise InvalidInput(field, f"must have at most {MAX_LENGTH} characters")
+        raise InvalidInput(
+            field,
+            f"must have at most {MAX_LENGTH} characters",
+            code="password_too_long",
+            params={"max": MAX_LENGTH},
+        )
     if len(set(password)) < 4:
-        raise InvalidInput(field, "is too simple")
+        raise InvalidInput(field, "is too simple", code="password_too_simple")
     if username and password.lower() == username.lower():
-        raise InvalidInput(field, "must not be the user name")
+        raise InvalidInput(field, "must not be the user name", code="password_is_username")
     if _is_common(password, username):
         raise InvalidInput(
-            field, "is too common (a well-known password, a variant of one, or the user name)"
+            field,
+            "is too common (a well-known password, a variant of one, or the user name)",
+            code="password_too_common",
         )
     return password
 

@@ -135,7 +135,12 @@ class Accounts(TokensMixin):
                         ],
                     )
             except IntegrityError:
-                raise Conflict("username", f"a user named {name!r} already exists") from None
+                raise Conflict(
+                    "username",
+                    f"a user named {name!r} already exists",
+                    code="duplicate_user",
+                    params={"name": name},
+                ) from None
             row = conn.execute(select(user).where(user.c.username == name)).mappings().one()
             created = User.from_row(row)
             self.audit.record(
@@ -166,7 +171,11 @@ class Accounts(TokensMixin):
             if user_id == by.user_id and (
                 (new_role is not None and new_role != old.role) or disabled
             ):
-                raise Conflict("role", "you cannot change your own role or disable yourself")
+                raise Conflict(
+                    "role",
+                    "you cannot change your own role or disable yourself",
+                    code="own_role",
+                )
             values: dict[str, Any] = {"updated_at": now}
             if new_role is not None:
                 values["role"] = new_role.value
@@ -199,7 +208,7 @@ class Accounts(TokensMixin):
         with self.db.write() as conn:
             old = self._user_for_update(conn, user_id)
             if user_id == by.user_id:
-                raise Conflict("id", "you cannot delete your own account")
+                raise Conflict("id", "you cannot delete your own account", code="own_account")
             conn.execute(delete(session).where(session.c.user_id == user_id))
             conn.execute(
                 update(api_token)
@@ -232,7 +241,9 @@ class Accounts(TokensMixin):
                     select(user.c.password_hash).where(user.c.id == principal.user_id)
                 ).scalar()
             if not passwords.verify_password(stored, current):
-                raise InvalidInput("current_password", "is not your current password")
+                raise InvalidInput(
+                    "current_password", "is not your current password", code="wrong_password"
+                )
             self.throttle.succeeded(principal.username, address)
             hashed = passwords.hash_password(new)
         now = self.clock.now_us()
@@ -329,7 +340,9 @@ class Accounts(TokensMixin):
             ok = passwords.verify_password(row["password_hash"] if row else None, password or "")
             ok = ok and found is not None and not found.disabled
             if not ok or found is None:
-                raise AuthenticationFailed("wrong user name or password")  # already counted
+                raise AuthenticationFailed(  # already counted
+                    "wrong user name or password", code="login_failed"
+                )
             self.throttle.succeeded(name, address)
             rehash = row is not None and passwords.needs_rehash(row["password_hash"])
             new_hash = passwords.hash_password(password) if rehash else None
@@ -425,16 +438,22 @@ class Accounts(TokensMixin):
             .where(user.c.role == Role.ADMIN.value, user.c.disabled.is_(False))
         ).scalar_one()
         if not admins:
-            raise Conflict("role", "the last active admin cannot be removed, demoted or disabled")
+            raise Conflict(
+                "role",
+                "the last active admin cannot be removed, demoted or disabled",
+                code="last_admin",
+            )
 
 
 def check_username(value: object) -> str:
     if not isinstance(value, str):
-        raise InvalidInput("username", "must be text")
+        raise InvalidInput("username", "must be text", code="expected_text", params={"value": ""})
     name = value.strip().lower()
     if not USERNAME.match(name):
         raise InvalidInput(
             "username",
             "1-100 characters: letters, digits and _ . @ - (starting with a letter or digit)",
+            code="username_rule",
+            params={"max": 100},
         )
     return name

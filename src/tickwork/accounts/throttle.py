@@ -71,6 +71,8 @@ class Throttle:
                 raise RateLimited(
                     f"too many failed logins for this {what}; try again later",
                     max(1, -(-wait_us // SEC)),
+                    code="too_many_logins",
+                    params={"what": "account" if rows[1][2] > now else "address"},
                 )
             for (key, free), (counted, last, _) in zip(keys, rows, strict=True):
                 stale = now - last > self.policy.forget_after_s * SEC

@@ -48,11 +48,13 @@ class TokensMixin:
         if not principal.role.covers(wanted):
             raise PermissionDenied(
                 f"a token's role cannot exceed yours ({principal.role.value}); "
-                f"asked for {wanted.value}"
+                f"asked for {wanted.value}",
+                code="token_role_too_high",
+                params={"role": principal.role.value, "wanted": wanted.value},
             )
         now = self.clock.now_us()
         if expires_at is not None and expires_at <= now:
-            raise InvalidInput("expires_at", "must be in the future")
+            raise InvalidInput("expires_at", "must be in the future", code="not_in_future")
         token_id = secrets.token_hex(8)
         token = f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
         with self.db.write() as conn:
@@ -189,14 +191,24 @@ def parse_role(value: Role | str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise InvalidInput("role", f"{value!r} is not one of viewer, operator, admin") from None
+        raise InvalidInput(
+            "role",
+            f"{value!r} is not one of viewer, operator, admin",
+            code="not_one_of",
+            params={"value": str(value), "choices": ["viewer", "operator", "admin"]},
+        ) from None
 
 
 def check_text(field: str, value: object, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(field, "must be non-empty text")
+        raise InvalidInput(field, "must be non-empty text", code="empty_text")
     if len(value) > limit:
-        raise InvalidInput(field, f"is {len(value)} characters long; the limit is {limit}")
+        raise InvalidInput(
+            field,
+            f"is {len(value)} characters long; the limit is {limit}",
+            code="text_too_long",
+            params={"length": len(value), "max": limit},
+        )
     if any(ord(c) < 32 for c in value):
-        raise InvalidInput(field, "contains control characters")
+        raise InvalidInput(field, "contains control characters", code="control_characters")
     return value.strip()

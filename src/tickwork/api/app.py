@@ -55,7 +55,12 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         include_in_schema=False,
     )
     def unknown(rest: str, request: Request) -> JSONResponse:
-        return problems.problem(404, f"no API route {request.method} /api/{rest}")
+        return problems.problem(
+            404,
+            f"no API route {request.method} /api/{rest}",
+            code="no_route",
+            params={"method": request.method, "path": f"/api/{rest}"},
+        )
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     if settings.console if console is None else console:

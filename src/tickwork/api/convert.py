@@ -56,7 +56,9 @@ def micros(moment: datetime | None, field: str = "instant") -> int | None:
     except (OverflowError, ValueError):
         value = _MIN_US - 1
     if not _MIN_US <= value <= _MAX_US:
-        raise BadParameter(field, "is outside the years 1-9999 once in UTC")
+        raise BadParameter(
+            field, "is outside the years 1-9999 once in UTC", code="outside_calendar"
+        )
     return value
 
 
@@ -74,7 +76,7 @@ def encode_cursor(value: str | int) -> str:
 
 
 def _not_ours(why: str = "is not a cursor this API returned") -> BadParameter:
-    return BadParameter("cursor", why)
+    return BadParameter("cursor", why, code="bad_cursor")
 
 
 def decode_cursor(cursor: str | None) -> str | None:
@@ -215,7 +217,12 @@ def trigger_fields(trigger: s.TriggerIn, timezone: str | None) -> dict[str, Any]
     """JobSpec's ``trigger`` and ``trigger_args`` from the API's trigger shape."""
     given = [name for name in ("expr", "args", "spec") if getattr(trigger, name) is not None]
     if len(given) > 1:
-        raise InvalidInput("trigger", f"give one of expr, args or spec, not {' and '.join(given)}")
+        raise InvalidInput(
+            "trigger",
+            f"give one of expr, args or spec, not {' and '.join(given)}",
+            code="trigger_one_of",
+            params={"given": given},
+        )
     if trigger.spec is not None:
         spec = dict(trigger.spec)
         if timezone:
@@ -223,10 +230,20 @@ def trigger_fields(trigger: s.TriggerIn, timezone: str | None) -> dict[str, Any]
         return {"trigger": spec, "trigger_args": {}}
     if trigger.expr is not None:
         if trigger.kind != "cron":
-            raise InvalidInput("trigger.expr", f"a {trigger.kind} trigger takes args, not expr")
+            raise InvalidInput(
+                "trigger.expr",
+                f"a {trigger.kind} trigger takes args, not expr",
+                code="trigger_takes_args",
+                params={"kind": trigger.kind},
+            )
         return {"trigger": trigger.expr, "trigger_args": {}}
     if trigger.args is None and trigger.kind != "date":
-        raise InvalidInput("trigger", f"a {trigger.kind} trigger needs expr or args")
+        raise InvalidInput(
+            "trigger",
+            f"a {trigger.kind} trigger needs expr or args",
+            code="trigger_needs_args",
+            params={"kind": trigger.kind},
+        )
     return {"trigger": trigger.kind, "trigger_args": dict(trigger.args or {})}
 
 

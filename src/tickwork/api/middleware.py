@@ -99,7 +99,9 @@ class BodyLimit:
             try:
                 size = int(length)
             except ValueError:
-                await _problem(send, 400, "Bad request", "Content-Length is not a number")
+                await _problem(
+                    send, 400, "Bad request", "Content-Length is not a number", code="bad_length"
+                )
                 return
             if size > self.max_bytes:
                 await _too_large(send, self.max_bytes)
@@ -109,7 +111,11 @@ class BodyLimit:
             ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             if ctype not in _JSON_TYPES:
                 await _problem(
-                    send, 415, "Unsupported media type", "send the body as application/json"
+                    send,
+                    415,
+                    "Unsupported media type",
+                    "send the body as application/json",
+                    code="unsupported_media_type",
                 )
                 return
         received = 0
@@ -133,19 +139,14 @@ class BodyLimit:
                 chunks.append(chunk)
                 if not message.get("more_body", False) and not refused:
                     body = b"".join(chunks)
-                    depth = json_depth(body)
-                    why = (
-                        f"the JSON nests {depth} levels deep; the limit is {MAX_BODY_DEPTH}"
-                        if depth > MAX_BODY_DEPTH
-                        else "the JSON holds a lone UTF-16 surrogate (\\uD800-\\uDFFF), "
-                        "which is not text"
-                        if _LONE_SURROGATE.search(body)
-                        else None
-                    )
-                    if why is not None:
+                    refusal = _refusal(body)
+                    if refusal is not None:
                         refused = True
                         if not started:
-                            await _problem(send, 422, "Invalid input", why)
+                            detail, code, params = refusal
+                            await _problem(
+                                send, 422, "Invalid input", detail, code=code, params=params
+                            )
                         return {"type": "http.disconnect"}
             return message
 
@@ -160,11 +161,50 @@ class BodyLimit:
         await self.app(scope, limited, tracking)
 
 
+Refusal = tuple[str, str, dict[str, int]]
+
+
+def _refusal(body: bytes) -> Refusal | None:
+    """Why a complete body is refused before the app sees it: (detail, code, params)."""
+    depth = json_depth(body)
+    if depth > MAX_BODY_DEPTH:
+        return _because(
+            f"the JSON nests {depth} levels deep; the limit is {MAX_BODY_DEPTH}",
+            code="body_too_deep",
+            params={"depth": depth, "max": MAX_BODY_DEPTH},
+        )
+    if _LONE_SURROGATE.search(body):
+        return _because(
+            "the JSON holds a lone UTF-16 surrogate (\\uD800-\\uDFFF), which is not text",
+            code="lone_surrogate",
+        )
+    return None
+
+
+def _because(detail: str, *, code: str, params: dict[str, int] | None = None) -> Refusal:
+    return detail, code, params or {}
+
+
 async def _too_large(send: Send, limit: int) -> None:
-    await _problem(send, 413, "Request body too large", f"the limit is {limit} bytes")
+    await _problem(
+        send,
+        413,
+        "Request body too large",
+        f"the limit is {limit} bytes",
+        code="body_too_large",
+        params={"max": limit},
+    )
 
 
-async def _problem(send: Send, status: int, title: str, detail: str) -> None:
+async def _problem(
+    send: Send,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str,
+    params: dict[str, int] | None = None,
+) -> None:
     slug = {
         400: "bad-request",
         413: "too-large",
@@ -177,6 +217,8 @@ async def _problem(send: Send, status: int, title: str, detail: str) -> None:
             "title": title,
             "status": status,
             "detail": detail,
+            "code": code,
+            "params": params or {},
             "field": "body",
         }
     ).encode()

@@ -45,12 +45,16 @@ class Strict(BaseModel):
 
 # -- errors ------------------------------------------------------------------------------------
 class Problem(BaseModel):
-    """RFC 9457 problem details; ``field`` names the input that was refused."""
+    """RFC 9457 problem details; ``field`` names the input that was refused; ``code`` says
+    why for machines (``string_too_long``, ``out_of_range``, ``not_found``...) with the values
+    of the message in ``params`` (``{"max": 200}``), so a client can word it in any language."""
 
     type: str
     title: str
     status: int
     detail: str
+    code: str
+    params: dict[str, Any] = Field(default_factory=dict)
     field: str | None = None
     retry_after_s: int | None = None
 

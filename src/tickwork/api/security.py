@@ -41,27 +41,33 @@ def authenticate(request: Request) -> Principal:
     if header is not None:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
-            raise AuthenticationFailed("use 'Authorization: Bearer <API token>'")
+            raise AuthenticationFailed(
+                "use 'Authorization: Bearer <API token>'", code="bad_authorization"
+            )
         principal = tw.accounts.authenticate_token(value.strip())
         if principal is None:
-            raise AuthenticationFailed("the API token is unknown, expired or revoked")
+            raise AuthenticationFailed(
+                "the API token is unknown, expired or revoked", code="token_invalid"
+            )
         request.state.principal = principal
         return principal  # type: ignore[no-any-return]
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         principal = tw.accounts.authenticate_session(cookie)
         if principal is None:
-            raise AuthenticationFailed("the session has ended; log in again")
+            raise AuthenticationFailed("the session has ended; log in again", code="session_ended")
         if request.method not in SAFE_METHODS and not tw.accounts.check_csrf(
             cookie, request.headers.get(CSRF_HEADER)
         ):
             raise PermissionDenied(
-                f"a write with a session cookie needs the session's CSRF token in {CSRF_HEADER}"
+                f"a write with a session cookie needs the session's CSRF token in {CSRF_HEADER}",
+                code="csrf_missing",
+                params={"header": CSRF_HEADER},
             )
         request.state.principal = principal
         request.state.session_token = cookie
         return principal  # type: ignore[no-any-return]
-    raise AuthenticationFailed("log in or send an API token")
+    raise AuthenticationFailed("log in or send an API token", code="unauthenticated")
 
 
 Me = Annotated[Principal, Depends(authenticate)]
@@ -71,7 +77,9 @@ def require(role: Role) -> Callable[..., Any]:
     async def check(principal: Me) -> Principal:
         if not principal.role.covers(role):
             raise PermissionDenied(
-                f"this needs the {role.value} role; you act as {principal.role.value}"
+                f"this needs the {role.value} role; you act as {principal.role.value}",
+                code="role_required",
+                params={"role": role.value, "actual": principal.role.value},
             )
         return principal
 

@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    from tickwork.cli.common import put_on_import_path
+
+    put_on_import_path()  # the working directory, as `python -m` has it: users' job modules
     try:
         return handler(args)
     except InvalidInput as exc:

@@ -61,6 +61,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         cmd.add_argument("job_id", metavar="ID")
         cmd.set_defaults(handler=_simple, action=name)
 
+    imp = cmds.add_parser(
+        "import",
+        parents=[common],
+        help="add the jobs of a file: `jobs list --json` output or any job file format",
+    )
+    imp.add_argument("file", metavar="FILE", help="JSON or YAML (see docs/jobfiles.md)")
+    imp.add_argument("--replace", action="store_true", help="replace jobs with the same ids")
+    imp.set_defaults(handler=_import)
+
     run = cmds.add_parser("run", parents=[common], help="queue a run now; prints its run id")
     run.add_argument("job_id", metavar="ID")
     run.add_argument("--wait", action="store_true", help="wait for the run to end")
@@ -103,7 +112,8 @@ def _show(args: argparse.Namespace) -> int:
         if args.json:
             dump_json(data)
         else:
-            for key, value in data.items():
+            info = data.pop("info")
+            for key, value in [*data.items(), *info.items()]:
                 print(f"{key:>20}: {value}")
     return 0
 
@@ -182,6 +192,79 @@ def _run(args: argparse.Namespace) -> int:
         return 1
 
 
+def _import(args: argparse.Namespace) -> int:
+    """Validate every entry first (nothing is written if one is wrong), then add the new jobs
+    in batches and replace existing ones (--replace), with progress on stderr."""
+    from tickwork.cli.common import Progress
+    from tickwork.jobfiles import read_specs
+    from tickwork.jobspec import build_record
+    from tickwork.targets.policy import check_target
+
+    entries = read_specs(args.file)
+    with open_client(args) as tw:
+        now = tw.clock.now_us()
+        allowed = tw.allowed_targets()
+        stored = {j.id: j.record for j in tw.get_jobs()}
+        for where, spec in entries:
+            spec.owner, spec.owner_ref, spec.check_target = "cli", None, True
+            try:
+                if isinstance(spec.target, str):  # the target rules, before importing it
+                    check_target(spec.target, allowed)
+                spec.kwargs = _kept_secrets(spec, stored.get(str(spec.id)))
+                build_record(spec, now_us=now, default_tz=tw.settings.timezone, by="cli")
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    f"{where}: {exc.field}", exc.reason, code=exc.code, params=exc.params
+                ) from None
+        existing = set(stored)
+        clash = [spec.id for _, spec in entries if spec.id in existing]
+        if clash and not args.replace:
+            raise InvalidInput(
+                "id",
+                f"{len(clash)} job(s) already exist ({', '.join(map(str, clash[:5]))}"
+                f"{', ...' if len(clash) > 5 else ''}); give --replace to replace them",
+                code="duplicate_id",
+                params={"id": str(clash[0])},
+            )
+        new = [spec for _, spec in entries if spec.id not in existing]
+        old = [spec for _, spec in entries if spec.id in existing]
+        progress = Progress("importing jobs", len(entries))
+        for start in range(0, len(new), 500):
+            batch = new[start : start + 500]
+            tw.add_jobs(batch, by=tw.actor)
+            progress.advance(len(batch))
+        for spec in old:
+            tw.create_job(spec, by=tw.actor, replace_existing=True)
+            progress.advance(1)
+        print(
+            f"imported {len(entries)} jobs from {args.file}: {len(new)} added, {len(old)} replaced"
+        )
+    return 0
+
+
+def _kept_secrets(spec: JobSpec, old: Any) -> dict[str, Any]:
+    """The kwargs of an imported entry, a secret masked as `jobs list --json` shows it
+    (``******``) keeping the stored job's secret; a masked secret with none stored is refused
+    (it would become the secret)."""
+    from tickwork.executors.redact import MASK
+
+    kwargs = dict(spec.kwargs)
+    kept = (old.target.get("kwargs") or {}) if old is not None else {}
+    for key in spec.secret_keys:
+        if kwargs.get(key) != MASK:
+            continue
+        if key in kept and old is not None and key in old.secret_keys:
+            kwargs[key] = kept[key]  # still sealed: the service keeps the seal
+        else:
+            raise InvalidInput(
+                f"kwargs.{key}",
+                "is a secret masked as ****** (as jobs list --json writes it) and no stored "
+                "job has it; write its value in the file",
+                code="masked_secret",
+            )
+    return kwargs
+
+
 def _describe(spec: dict[str, Any]) -> str:
     try:
         return trigger_of(spec).describe("en")
@@ -189,17 +272,48 @@ def _describe(spec: dict[str, Any]) -> str:
         return json.dumps(spec)
 
 
+# The definition fields of a job file entry, in the order `jobs list --json` writes them.
+_DEFINITION = (
+    "name", "description", "group", "tags", "args", "kwargs", "timezone", "executor",
+    "misfire_policy", "misfire_grace_s", "max_catchup", "concurrency_policy", "max_instances",
+    "timeout_s", "retries", "retry_backoff_s", "retry_backoff_max_s", "secret_keys", "paused",
+)  # fmt: skip
+
+
 def _job_dict(record: Any) -> dict[str, Any]:
+    """A job as an entry of Tickwork's job file format (so `jobs list --json > jobs.json`
+    re-imports with `tickwork jobs import jobs.json`, or serves as a job file), with what the
+    database says about it under ``info`` (ignored on import)."""
     from tickwork.audit import redacted_target
+    from tickwork.parameters import declared_of
 
     data = asdict(record)
-    data["target"] = redacted_target(record)  # secrets shown as ****** (sealed at rest)
+    target = redacted_target(record)  # secrets shown as ****** (sealed at rest)
     zone = trigger_of(record.trigger).tz
-    data["next_fire_at"] = when(record.next_fire_at, zone)
-    for key in ("created_at", "updated_at"):
-        data[key] = when(data[key], zone)
-    data["trigger_description"] = _describe(record.trigger)
-    return data
+    entry: dict[str, Any] = {"id": record.id, "target": target.get("ref")}
+    for key in _DEFINITION:
+        if key in ("args", "kwargs"):
+            entry[key] = target.get(key) or ([] if key == "args" else {})
+        else:
+            entry[key] = data[key]
+    parameters = declared_of(record.target)
+    if parameters:
+        entry["parameters"] = parameters  # what a manual run may set
+    entry["trigger"] = record.trigger  # the stored spec: the same schedule comes back
+    state = "paused" if record.paused else ("scheduled" if record.next_fire_at else "completed")
+    entry["info"] = {
+        "state": state,
+        "next_run": when(record.next_fire_at, zone),
+        "trigger_description": _describe(record.trigger),
+        "owner": record.owner,
+        "owner_ref": record.owner_ref,
+        "version": record.version,
+        "created_at": when(record.created_at, zone),
+        "created_by": record.created_by,
+        "updated_at": when(record.updated_at, zone),
+        "updated_by": record.updated_by,
+    }
+    return entry
 
 
 __all__ = ["JobSpec", "register"]

@@ -25,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from tickwork.clock import us_to_datetime
@@ -197,6 +198,8 @@ def child_argv(args: Any) -> list[str]:
         argv += ["--data-dir", str(args.data_dir)]
     for path in args.jobs:
         argv += ["--jobs", str(path)]
+    for folder in args.app_dir:  # resolved: the same folders whatever the child's cwd
+        argv += ["--app-dir", str(Path(folder).resolve())]
     if args.demo:
         argv.append("--demo")
     if args.timezone:

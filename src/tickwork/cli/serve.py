@@ -19,7 +19,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tickwork.cli.common import settings_from, store_options
+from tickwork.cli.common import (
+    new_database_note,
+    put_on_import_path,
+    settings_from,
+    store_options,
+)
 from tickwork.engine.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
@@ -48,6 +53,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument("--quiet", action="store_true", help="do not log every run or request")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    serve.add_argument(
+        "--app-dir",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="a folder to import job modules from, before the working directory (repeatable; "
+        "the working directory is always on the import path; the scheduler process gets it)",
+    )
     serve.add_argument(
         "--no-scheduler",
         action="store_true",
@@ -92,7 +106,6 @@ def _serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     from tickwork.executors.capture import MaskRunSecrets
 
     for handler in logging.getLogger().handlers:  # runs' secrets stay out of the server log
@@ -101,16 +114,27 @@ def _serve(args: argparse.Namespace) -> int:
         path, created = create_key_file(settings.data_dir)
         if created:
             log.info("demo: created the secret key %s (mode 0600)", path)
+    for folder in args.app_dir:
+        if not folder.is_dir():
+            print(f"error: --app-dir: {folder} is not a directory", file=sys.stderr)
+            return 2
+    # Where job modules are imported from: here for --no-api and --in-process, and in the
+    # scheduler child, which gets the same --app-dir folders and PYTHONPATH.
+    import_path = put_on_import_path(*args.app_dir, Path.cwd())
     files = [Path(p) for p in args.jobs]
     if args.demo:
         files.append(Path(str(resources.files("tickwork.demo") / "jobs.yaml")))
+    note = new_database_note(settings)
     if args.no_api:  # a scheduler node alone: no API, no accounts
         tw = Tickwork(settings=settings, job_files=[str(f) for f in files])
+        if note:
+            print(note, file=sys.stderr)
         tw.node_options = replace(tw.node_options, roles="scheduler")
         try:
             if not args.quiet:
                 _log_runs(tw)
             log.info("database: %s", tw.store.db.display_url)
+            _log_import_path(import_path)
             return sp.run_scheduler(tw)
         finally:
             tw.close()
@@ -128,6 +152,8 @@ def _serve(args: argparse.Namespace) -> int:
     # The API process syncs no job files and imports no job code: the scheduler node does.
     run_here = in_process and not args.no_scheduler
     tw = Tickwork(settings=settings, job_files=[str(f) for f in files] if run_here else [])
+    if note:
+        print(note, file=sys.stderr)
     # Every process is in the node table with its roles (the dashboard lists them).
     tw.node_options = replace(tw.node_options, roles="scheduler,api")
     child: sp.SchedulerProcess | None = None
@@ -138,6 +164,7 @@ def _serve(args: argparse.Namespace) -> int:
             _log_runs(tw)
         log.info("database: %s", tw.store.db.display_url)
         if run_here:
+            _log_import_path(import_path)
             log.warning(
                 "the scheduler node runs inside the API server (--in-process): job bodies run "
                 "in this process; deploy API and scheduler nodes apart in production"
@@ -199,6 +226,12 @@ def _serve(args: argparse.Namespace) -> int:
         tw.shutdown(wait=True)
         tw.close()
     return status[0] if status else 0
+
+
+def _log_import_path(import_path: list[str]) -> None:
+    log.info(
+        "job modules are imported from: %s (then the installed packages)", ", ".join(import_path)
+    )
 
 
 def _log_runs(tw: Any) -> None:

@@ -33,6 +33,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -52,6 +53,13 @@ _known_lock = threading.Lock()
 
 class VaultError(TickworkError):
     """A sealed value could not be opened (unknown key, tampered, or sealed elsewhere)."""
+
+    def __init__(
+        self, reason: str, *, code: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.params = dict(params or {})
 
 
 def is_sealed(value: object) -> bool:
@@ -80,17 +88,22 @@ def open_sealed(token: str, context: str) -> bytes:
         _, kid, data = token.split(":", 2)
         blob = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
     except ValueError:
-        raise VaultError("a sealed value is malformed") from None
+        raise VaultError("a sealed value is malformed", code="sealed_malformed") from None
     key = _known.get(kid)
     if key is None:
         raise VaultError(
             f"the secret was sealed with vault key {kid}, which this process does not have "
-            "(give every node the same TICKWORK_SECRET_KEY, or the keyring)"
+            "(give every node the same TICKWORK_SECRET_KEY, or the keyring)",
+            code="vault_key_missing",
+            params={"key": kid},
         )
     try:
         return AESGCM(key).decrypt(blob[:_NONCE], blob[_NONCE:], context.encode())
     except InvalidTag:
-        raise VaultError(f"a sealed value does not open for {context} (changed or moved)") from None
+        raise VaultError(
+            f"a sealed value does not open for {context} (changed or moved)",
+            code="sealed_wont_open",
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +146,7 @@ class Vault:
         ring = _read_keyring(data_dir, env)
         if ring is None and not keys:
             if not create:
-                raise VaultError("no vault key: no secret key and no keyring")
+                raise VaultError("no vault key: no secret key and no keyring", code="no_vault_key")
             create_keyring(data_dir)
             ring = _read_keyring(data_dir, env)
         if ring is not None:
@@ -165,15 +178,27 @@ def _parse_ring(text: str, where: str) -> tuple[dict[str, bytes], str]:
         current = str(data["current"])
     except (ValueError, KeyError, TypeError, AttributeError):
         raise InvalidInput(
-            where, 'must be {"current": ID, "keys": {ID: base64 key, ...}}'
+            where,
+            'must be {"current": ID, "keys": {ID: base64 key, ...}}',
+            code="keyring_shape",
         ) from None
     keys = {}
     for kid, key in raw.items():
         if len(key) != 32 or key_id(key) != kid:
-            raise InvalidInput(where, f"key {kid} is not a 32-byte key with its own id")
+            raise InvalidInput(
+                where,
+                f"key {kid} is not a 32-byte key with its own id",
+                code="keyring_bad_key",
+                params={"key": kid},
+            )
         keys[kid] = key
     if current not in keys:
-        raise InvalidInput(where, f"the current key {current} is not in the keyring")
+        raise InvalidInput(
+            where,
+            f"the current key {current} is not in the keyring",
+            code="keyring_no_current",
+            params={"key": current},
+        )
     return keys, current
 
 
@@ -191,7 +216,10 @@ def _read_keyring(
         return None
     if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & 0o077:
         raise InvalidInput(
-            KEYRING_FILE, f"{path} is readable by other users; run `chmod 600 {path}`"
+            KEYRING_FILE,
+            f"{path} is readable by other users; run `chmod 600 {path}`",
+            code="keyring_readable",
+            params={"path": str(path)},
         )
     return (*_parse_ring(path.read_text(encoding="utf-8"), str(path)), str(path))
 
@@ -231,6 +259,7 @@ def add_key(data_dir: Path, env: Mapping[str, str] | None = None) -> Vault:
             KEYS_ENV,
             "the keyring comes from the environment: put a new key first there "
             "(`tickwork secrets new-key` prints one), then run `tickwork secrets reencrypt`",
+            code="keyring_in_env",
         )
     ring = _read_keyring(data_dir, env)
     keys = dict(ring[0]) if ring else {}

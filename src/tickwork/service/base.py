@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ from tickwork.engine.node import NodeOptions, SchedulerNode
 from tickwork.errors import InvalidInput
 from tickwork.job import Job
 from tickwork.jobspec import JobSpec, build_record
+from tickwork.service.apscheduler_options import translate
 from tickwork.settings import Settings
 from tickwork.store import Store
 from tickwork.store.records import JobRecord
 from tickwork.targets.policy import BUILTIN_PREFIXES, check_target, denied_reason, module_of
+from tickwork.triggers.zones import tz_name
 
 log = logging.getLogger("tickwork.service")
 
@@ -44,16 +47,41 @@ class FacadeBase:
         database_url: str | None = None,
         *,
         settings: Settings | None = None,
-        timezone: str | None = None,
+        timezone: str | tzinfo | None = None,
         clock: Clock | None = None,
         node_options: NodeOptions | None = None,
         job_defaults: Mapping[str, Any] | None = None,
         app: str = "default",
         job_files: Iterable[str] = (),
         check_targets: bool = True,
+        jobstores: Mapping[str, Any] | None = None,
+        executors: Mapping[str, Any] | None = None,
+        daemon: bool | None = None,
+        **apscheduler_options: Any,
     ) -> None:
+        # APScheduler's constructor options that map (one SQL job store, pool sizes, job
+        # defaults); the rest is refused with what to do instead.
+        aps = translate(
+            jobstores=jobstores,
+            executors=executors,
+            job_defaults=job_defaults,
+            daemon=daemon,
+            options=apscheduler_options,
+        )
+        if aps.database_url and database_url and aps.database_url != database_url:
+            raise InvalidInput(
+                "jobstores",
+                "names another database than database_url; give one of them",
+                code="unsupported_option",
+            )
         base = settings or Settings.from_env()
-        self.settings = base.with_overrides(database_url=database_url, timezone=timezone)
+        zone = timezone if timezone is None or isinstance(timezone, str) else tz_name(timezone)
+        self.settings = base.with_overrides(
+            database_url=database_url or aps.database_url,
+            timezone=zone,
+            threads=aps.workers.get("thread"),
+            processes=aps.workers.get("process"),
+        )
         if job_files:
             self.settings = replace(
                 self.settings, job_files=(*self.settings.job_files, *map(Path, job_files))
@@ -64,7 +92,8 @@ class FacadeBase:
             switch_interval_s=self.settings.switch_interval_s,
             gc_freeze=self.settings.gc_freeze,
         )
-        self.job_defaults = dict(job_defaults or {})
+        self.job_defaults = aps.job_defaults
+        self.executor_aliases = aps.executor_aliases  # APScheduler executor alias -> kind
         self.app = app
         self.check_targets = check_targets
         self.bus = EventBus()
@@ -86,6 +115,14 @@ class FacadeBase:
         return build_record(
             spec, now_us=self.clock.now_us(), default_tz=self.settings.timezone, by=by
         )
+
+    def _executor_name(self, executor: str | None) -> str | None:
+        """An APScheduler executor alias given to the constructor (``"processpool"``) as
+        Tickwork's executor; without one, the kind of the ``"default"`` alias if not threads."""
+        if executor is None:
+            default = self.executor_aliases.get("default")
+            return default if default not in (None, "thread") else None
+        return self.executor_aliases.get(executor, executor)
 
     # -- secrets at rest (tickwork.connections) ------------------------------------------------
     @property
@@ -139,7 +176,7 @@ class FacadeBase:
         ref = str(record.target.get("ref"))
         reason = denied_reason(ref)
         if reason is not None:
-            raise InvalidInput("target", reason)
+            raise InvalidInput("target", reason, code="target_denied", params={"ref": ref})
         if old is not None and str(old.target.get("ref")) == ref:
             return  # unchanged: a later, narrower allowlist does not block other edits
         check_target(ref, self.allowed_targets())

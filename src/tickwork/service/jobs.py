@@ -83,14 +83,19 @@ class JobsMixin(FacadeBase):
             coalesce=coalesce,
             max_instances=max_instances,
             next_run_time=next_run_time,
-            executor=executor,
+            executor=self._executor_name(executor),
             options=job_options,
         )
         record = self._build(spec, by=job_options.get("owner"))
         if spec.owner == "code" and self.node is None:
             with self._lock:
                 if record.id in self._declared and not replace_existing:
-                    raise Conflict("id", f"job {record.id!r} is already declared")
+                    raise Conflict(
+                        "id",
+                        f"job {record.id!r} is already declared",
+                        code="duplicate_id",
+                        params={"id": record.id},
+                    )
                 self._declared[record.id] = record
             return self._job(record, pending=True)
         return self._job(self._save(record, replace_existing=replace_existing))
@@ -110,7 +115,9 @@ class JobsMixin(FacadeBase):
                     try:
                         check_target(ref, allowed)
                     except InvalidInput as exc:
-                        raise InvalidInput(f"jobs[{r.id}].target", exc.reason) from None
+                        raise InvalidInput(
+                            f"jobs[{r.id}].target", exc.reason, code=exc.code, params=exc.params
+                        ) from None
         actor = by or self.actor
         with self.store.db.write() as conn:
             for start in range(0, len(records), 5_000):
@@ -185,9 +192,15 @@ class JobsMixin(FacadeBase):
         in code only by code."""
         next_run_time = changes.pop("next_run_time", UNSET)
         coalesce = changes.pop("coalesce", UNSET)
+        if isinstance(changes.get("executor"), str):
+            changes["executor"] = self._executor_name(changes["executor"])
         unknown = set(changes) - set(MODIFIABLE)
         if unknown:
-            raise InvalidInput(sorted(unknown)[0], "is not a job option that can be modified")
+            raise InvalidInput(
+                sorted(unknown)[0],
+                "is not a job option that can be modified",
+                code="unknown_option",
+            )
 
         def change(old: JobRecord, spec: JobSpec) -> JobSpec:
             for key, value in changes.items():
@@ -215,12 +228,15 @@ class JobsMixin(FacadeBase):
         origin: str = "python",
         **trigger_args: Any,
     ) -> Job:
-        """Give a job a new trigger; its next fire is computed from now."""
-        if trigger is None:
-            trigger = "date"
+        """Give a job a new trigger; its next fire is computed from now. With keywords but no
+        trigger (``job.reschedule(minutes=10)``) the job keeps its trigger kind; with neither,
+        it runs once now (APScheduler's ``date`` default)."""
 
         def change(old: JobRecord, spec: JobSpec) -> JobSpec:
-            spec.trigger = trigger
+            kind = trigger
+            if kind is None:
+                kind = old.trigger_kind if trigger_args else "date"
+            spec.trigger = kind
             spec.trigger_args = trigger_args
             spec.next_run_time = None if old.paused else UNSET
             return spec
@@ -301,7 +317,9 @@ class JobsMixin(FacadeBase):
         allowed = set(JobSpec.__dataclass_fields__) - {"id", "owner", "owner_ref", "check_target"}
         unknown = set(fields) - allowed
         if unknown:
-            raise InvalidInput(sorted(unknown)[0], "is not a job field that can be changed")
+            raise InvalidInput(
+                sorted(unknown)[0], "is not a job field that can be changed", code="unknown_option"
+            )
         reschedules = bool({"trigger", "trigger_args", "timezone"} & set(fields))
 
         def change(old: JobRecord, spec: JobSpec) -> JobSpec:
@@ -402,7 +420,10 @@ class JobsMixin(FacadeBase):
             check_editable(old, origin)
             if expected_version is not None and expected_version != old.version:
                 raise Conflict(
-                    "version", f"job {job_id!r} is at version {old.version}, not {expected_version}"
+                    "version",
+                    f"job {job_id!r} is at version {old.version}, not {expected_version}",
+                    code="stale_version",
+                    params={"id": job_id, "version": old.version, "expected": expected_version},
                 )
             spec = change(old, spec_of(old, check_target=False))
             record = build_record(spec, now_us=now, default_tz=self.settings.timezone, by=by)

@@ -87,10 +87,13 @@ class QueriesMixin(FacadeBase):
         return backlog(self.store.db, self.clock.now_us())
 
     def scheduler_here(self) -> dict[str, Any]:
-        """This process's scheduler node: its id and whether its loop thread is alive."""
+        """This process's scheduler node: its id and whether its loop thread is alive; for an
+        API-only node (``announce``), its id in the node table and no scheduler."""
         node = self.node
         if node is None:
-            return {"scheduler": False, "node_id": None, "loop_alive": None}
+            presence = self._presence
+            node_id = presence.node_id if presence is not None else None
+            return {"scheduler": False, "node_id": node_id, "loop_alive": None}
         return {"scheduler": True, "node_id": node.node_id, "loop_alive": node.loop.alive}
 
     def node_health(self) -> dict[str, bool] | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from tickwork.audit import redacted_params
 from tickwork.engine.events import EVENT_JOB_SUBMITTED, JobEvent
-from tickwork.errors import Conflict, NotFound
+from tickwork.errors import Conflict, InvalidInput, NotFound
 from tickwork.models import ACTIVE_STATUSES, RunReason, RunStatus
 from tickwork.parameters import check_run_params, declared_of
 from tickwork.service.base import FacadeBase
@@ -83,6 +83,30 @@ class RunsMixin(FacadeBase):
         with self.store.db.read() as conn:
             return self.store.runs.page(conn, flt, before_id=before, limit=limit)
 
+    def search_runs(
+        self,
+        text: str,
+        job_id: str | None = None,
+        *,
+        status: str | Iterable[str] | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> tuple[list[RunRecord], int | None]:
+        """Runs whose log, error or result contains ``text`` (case-insensitive), newest first,
+        and the ``before`` to continue from (None: nothing older left). Each call searches a
+        bounded window of the newest runs that match the other filters (see
+        ``tickwork.store.run_search``), so it may return fewer than ``limit`` with a cursor."""
+        from tickwork.store.run_search import search_page
+
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput("q", "must be non-empty text", code="empty_text")
+        statuses = [status] if isinstance(status, str) else (list(status) if status else None)
+        flt = RunFilter(job_id=job_id, statuses=statuses, since=since, until=until)
+        with self.store.db.read() as conn:
+            return search_page(conn, flt, text.strip(), before_id=before, limit=limit)
+
     def cancel_run(self, run_id: int, *, by: str | None = None) -> str:
         """Cancel a queued or running run; returns the run's status after the request."""
         reason = f"cancelled by {by}" if by else "cancelled on request"
@@ -103,7 +127,12 @@ class RunsMixin(FacadeBase):
         if status is None:
             raise NotFound("run", run_id)
         if status not in {s.value for s in ACTIVE_STATUSES} | {RunStatus.CANCELLED.value}:
-            raise Conflict("status", f"run {run_id} already ended ({status})")
+            raise Conflict(
+                "status",
+                f"run {run_id} already ended ({status})",
+                code="run_ended",
+                params={"id": run_id, "status": status},
+            )
         if self.node is not None:
             self.node.dispatcher.cancel(run_id, reason)
         return status

@@ -54,7 +54,12 @@ class SecretsMixin(FacadeBase):
                 except Conflict:
                     continue
             else:
-                raise Conflict("version", f"job {job_id!r} kept changing; run this again")
+                raise Conflict(
+                    "version",
+                    f"job {job_id!r} kept changing; run this again",
+                    code="kept_changing",
+                    params={"id": job_id},
+                )
             if changed:
                 done["jobs"] += 1
                 done["values"] += changed

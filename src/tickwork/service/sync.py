@@ -75,6 +75,8 @@ class SyncMixin(FacadeBase):
                         "id",
                         f"job {record.id!r} already exists and belongs to {old.owner}"
                         f"{' ' + old.owner_ref if old.owner_ref else ''}; choose another id",
+                        code="id_owned_elsewhere",
+                        params={"id": record.id, "owner": old.owner, "ref": old.owner_ref},
                     )
                 # Pausing is operating state, not definition: a sync keeps it (the file's
                 # ``paused`` is the state a new job starts in).

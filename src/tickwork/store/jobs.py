@@ -36,7 +36,12 @@ class JobRepo:
             with conn.begin_nested():
                 conn.execute(insert(job), [record.to_row()])
         except IntegrityError:
-            raise Conflict("id", f"a job with id {record.id!r} already exists") from None
+            raise Conflict(
+                "id",
+                f"a job with id {record.id!r} already exists",
+                code="duplicate_id",
+                params={"id": record.id},
+            ) from None
         self._write_tags(conn, record.id, record.tags)
 
     def insert_many(self, conn: Connection, records: Sequence[JobRecord]) -> None:
@@ -46,7 +51,9 @@ class JobRepo:
         try:
             conn.execute(insert(job), [r.to_row() for r in records])
         except IntegrityError:
-            raise Conflict("id", "one of the job ids already exists") from None
+            raise Conflict(
+                "id", "one of the job ids already exists", code="duplicate_ids"
+            ) from None
         tags = [{"job_id": r.id, "tag": t} for r in records for t in r.tags]
         if tags:
             conn.execute(insert(job_tag), tags)
@@ -64,6 +71,8 @@ class JobRepo:
             raise Conflict(
                 "version",
                 f"job {record.id!r} changed since version {expected_version}; reload and retry",
+                code="stale_version",
+                params={"id": record.id, "expected": expected_version},
             )
         self._write_tags(conn, record.id, record.tags)
         return new

@@ -92,7 +92,10 @@ def parse_allowlist(text: str) -> tuple[str, ...]:
             continue
         if entry != ANY and not all(p.isidentifier() for p in entry.split(".")):
             raise InvalidInput(
-                ALLOWED_ENV, f"{entry!r} is not a module prefix such as 'myapp.jobs'"
+                ALLOWED_ENV,
+                f"{entry!r} is not a module prefix such as 'myapp.jobs'",
+                code="not_module_prefix",
+                params={"value": entry},
             )
         out.append(entry)
     return tuple(out)
@@ -102,7 +105,7 @@ def check_target(ref: str, allowed: Iterable[str]) -> None:
     """Refuse ``ref`` with ``InvalidInput("target", ...)`` if it is denied or not allowed."""
     reason = denied_reason(ref)
     if reason is not None:
-        raise InvalidInput("target", reason)
+        raise InvalidInput("target", reason, code="target_denied", params={"ref": ref})
     module = ref.partition(":")[0]
     prefixes = tuple(allowed)
     if ANY in prefixes or any(in_package(module, p) for p in prefixes):
@@ -113,6 +116,8 @@ def check_target(ref: str, allowed: Iterable[str]) -> None:
         f"module {module!r} is not allowed here; allowed module prefixes: {shown}. The "
         f"deployment sets them with {ALLOWED_ENV} (by default: the modules of jobs declared "
         "in code and job files, and Tickwork's built-ins)",
+        code="target_not_allowed",
+        params={"module": module, "allowed": sorted(prefixes)[:10]},
     )
 
 

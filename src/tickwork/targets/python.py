@@ -38,12 +38,16 @@ def clear_cache() -> None:
 
 def _split(ref: object) -> tuple[str, list[str]]:
     if not isinstance(ref, str) or ref.count(":") != 1:
-        raise InvalidInput("target", f"{ref!r} {_FORMAT_HINT}")
+        raise InvalidInput(
+            "target", f"{ref!r} {_FORMAT_HINT}", code="target_form", params={"value": str(ref)}
+        )
     module_name, _, attr_path = ref.partition(":")
     parts = module_name.split(".")
     attrs = attr_path.split(".")
     if not all(p.isidentifier() for p in parts) or not all(a.isidentifier() for a in attrs):
-        raise InvalidInput("target", f"{ref!r} {_FORMAT_HINT}")
+        raise InvalidInput(
+            "target", f"{ref!r} {_FORMAT_HINT}", code="target_form", params={"value": str(ref)}
+        )
     return module_name, attrs
 
 
@@ -55,23 +59,44 @@ def _resolve_uncached(ref: str) -> Callable[..., Any]:
         if exc.name is not None and (
             module_name == exc.name or module_name.startswith(exc.name + ".")
         ):
-            raise InvalidInput("target", f"module '{module_name}' not found") from exc
+            raise InvalidInput(
+                "target",
+                f"module '{module_name}' not found",
+                code="module_not_found",
+                params={"module": module_name},
+            ) from exc
         raise InvalidInput(
-            "target", f"importing module '{module_name}' failed: {type(exc).__name__}: {exc}"
+            "target",
+            f"importing module '{module_name}' failed: {type(exc).__name__}: {exc}",
+            code="import_failed",
+            params={"module": module_name, "error": f"{type(exc).__name__}: {exc}"},
         ) from exc
     except Exception as exc:
         raise InvalidInput(
-            "target", f"importing module '{module_name}' failed: {type(exc).__name__}: {exc}"
+            "target",
+            f"importing module '{module_name}' failed: {type(exc).__name__}: {exc}",
+            code="import_failed",
+            params={"module": module_name, "error": f"{type(exc).__name__}: {exc}"},
         ) from exc
     owner = module_name
     for attr in attrs:
         try:
             obj = getattr(obj, attr)
         except AttributeError:
-            raise InvalidInput("target", f"'{owner}' has no attribute '{attr}'") from None
+            raise InvalidInput(
+                "target",
+                f"'{owner}' has no attribute '{attr}'",
+                code="no_attribute",
+                params={"owner": owner, "name": attr},
+            ) from None
         owner = f"{owner}:{attr}" if owner == module_name else f"{owner}.{attr}"
     if not callable(obj):
-        raise InvalidInput("target", f"'{ref}' is not callable (it is a {type(obj).__name__})")
+        raise InvalidInput(
+            "target",
+            f"'{ref}' is not callable (it is a {type(obj).__name__})",
+            code="not_callable",
+            params={"value": ref, "type": type(obj).__name__},
+        )
     return obj  # type: ignore[no-any-return]
 
 
@@ -88,6 +113,8 @@ def ref_of(func: Callable[..., Any]) -> str:
             "func",
             f"{func!r} is not importable: define it at module level of an importable module "
             f"and pass the function itself ({why})",
+            code="not_importable",
+            params={"value": repr(func), "why": why},
         )
 
     if inspect.ismethod(func) and not isinstance(func.__self__, type):

@@ -19,7 +19,9 @@ def to_us(moment: datetime) -> int:
         # would cost a second utcoffset() call on the hot path.
         delta = moment - _EPOCH
     except TypeError:
-        raise TriggerError("after", "must be an aware datetime (with a time zone)") from None
+        raise TriggerError(
+            "after", "must be an aware datetime (with a time zone)", code="naive_datetime"
+        ) from None
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 

@@ -20,7 +20,12 @@ def check_lang(lang: object) -> Lang:
         return "en"
     if lang == "zh":
         return "zh"
-    raise TriggerError("lang", f"unsupported language {lang!r} (use 'en' or 'zh')")
+    raise TriggerError(
+        "lang",
+        f"unsupported language {lang!r} (use 'en' or 'zh')",
+        code="not_one_of",
+        params={"value": str(lang), "choices": ["en", "zh"]},
+    )
 
 
 def coerce_jitter(value: object, field: str = "jitter") -> float | None:
@@ -28,16 +33,31 @@ def coerce_jitter(value: object, field: str = "jitter") -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TriggerError(field, f"expected a number of seconds, got {value!r}")
+        raise TriggerError(
+            field,
+            f"expected a number of seconds, got {value!r}",
+            code="expected_seconds",
+            params={"value": repr(value)},
+        )
     if not math.isfinite(value) or value < 0:
-        raise TriggerError(field, f"must be a finite number of seconds >= 0, got {value!r}")
+        raise TriggerError(
+            field,
+            f"must be a finite number of seconds >= 0, got {value!r}",
+            code="expected_seconds",
+            params={"value": repr(value)},
+        )
     return value or None
 
 
 def coerce_seed(value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise TriggerError("seed", f"expected a string (the job id), got {value!r}")
+    raise TriggerError(
+        "seed",
+        f"expected a string (the job id), got {value!r}",
+        code="expected_text",
+        params={"value": repr(value)},
+    )
 
 
 def coerce_bounds(
@@ -46,7 +66,7 @@ def coerce_bounds(
     start = None if start_date is None else coerce_instant(start_date, tz, "start_date")
     end = None if end_date is None else coerce_instant(end_date, tz, "end_date")
     if start is not None and end is not None and end < start:
-        raise TriggerError("end_date", "is before start_date")
+        raise TriggerError("end_date", "is before start_date", code="end_before_start")
     return start, end
 
 

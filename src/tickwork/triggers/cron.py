@@ -98,7 +98,8 @@ class CronTrigger(TriggerBase):
     ) -> None:
         sched = compile_schedule(fields)
         if not sched.fires_somewhere():
-            raise TriggerError(never_field, f"never fires ({never_fires_reason(fields, parsed)})")
+            why, code, params = never_fires(fields, parsed)
+            raise TriggerError(never_field, f"never fires ({why})", code=code, params=params)
         setter = object.__setattr__
         setter(self, "_expr", expr)
         setter(self, "_keywords", keywords)
@@ -148,7 +149,9 @@ class CronTrigger(TriggerBase):
         try:
             delta = after - _EPOCH
         except TypeError:
-            raise TriggerError("after", "must be an aware datetime (with a time zone)") from None
+            raise TriggerError(
+                "after", "must be an aware datetime (with a time zone)", code="naive_datetime"
+            ) from None
         # The whole second holding ``after``: timedelta keeps seconds in [0, 86400).
         u = self._runner(delta.days * 86_400 + delta.seconds)
         return None if u is None else datetime.fromtimestamp(u, self._tz)
@@ -311,6 +314,14 @@ def _make_runner(
 
 def never_fires_reason(fields: CronFields, parsed: ParsedCron | None) -> str:
     """Why no day ever matches, as specific as the simple cases allow."""
+    return never_fires(fields, parsed)[0]
+
+
+def never_fires(
+    fields: CronFields, parsed: ParsedCron | None
+) -> tuple[str, str, dict[str, object]]:
+    """Why no day ever matches: the English text, a code and its params (``Feb 30``:
+    ``never_fires_days``, ``{"days": [30], "months": [2]}``)."""
     simple = (
         fields.dow_full
         and not fields.dow_items
@@ -327,7 +338,8 @@ def never_fires_reason(fields: CronFields, parsed: ParsedCron | None) -> str:
             day_text = str(days[0])
         months = " or ".join(_MONTHS_EN[m] for m in sorted(fields.months))
         verb = "does" if len(days) == 1 else "do"
-        return f"day-of-month {day_text} {verb} not occur in {months}"
+        text = f"day-of-month {day_text} {verb} not occur in {months}"
+        return text, "never_fires_days", {"days": days, "months": sorted(fields.months)}
     if parsed is not None:
         texts = parsed.texts
         base = 0 if len(texts) == 5 else 1
@@ -338,9 +350,14 @@ def never_fires_reason(fields: CronFields, parsed: ParsedCron | None) -> str:
         ]
         if len(texts) == 7:
             named.append(("year", texts[6]))
-        shown = [f"{name} {text!r}" for name, text in named if text not in ("*", "?")]
-        return "no date matches " + ", ".join(shown)
-    return "no date matches the day fields together"
+        given = [(name, text) for name, text in named if text not in ("*", "?")]
+        shown = [f"{name} {text!r}" for name, text in given]
+        return (
+            "no date matches " + ", ".join(shown),
+            "never_fires_fields",
+            {"fields": [{"field": name, "text": text} for name, text in given]},
+        )
+    return "no date matches the day fields together", "never_fires", {}
 
 
 def cron(

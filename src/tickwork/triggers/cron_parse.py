@@ -111,8 +111,8 @@ class _FieldParser:
         self.items: list[DayItem] = []
         self.recipes: list[HashRecipe] = []  # H items, resolved per seed by _parse_field
 
-    def fail(self, reason: str) -> TriggerError:
-        return TriggerError(self.fd.name, reason)
+    def fail(self, reason: str, code: str, **params: object) -> TriggerError:
+        return TriggerError(self.fd.name, reason, code=code, params=params)
 
     def value(self, token: str) -> int:
         fd = self.fd
@@ -120,25 +120,44 @@ class _FieldParser:
         if upper.isdigit():
             v = int(upper)
             if not fd.lo <= v <= fd.hi:
-                raise self.fail(f"{v} is out of range {fd.lo}-{fd.hi}")
+                raise self.fail(
+                    f"{v} is out of range {fd.lo}-{fd.hi}",
+                    "out_of_range",
+                    value=v,
+                    min=fd.lo,
+                    max=fd.hi,
+                )
             return v
         if fd.names is not None:
             if upper in fd.names:
                 return fd.names[upper]
-            raise self.fail(f"unknown name {token!r}")
-        raise self.fail(f"invalid value {token!r} (expected a number {fd.lo}-{fd.hi})")
+            raise self.fail(f"unknown name {token!r}", "unknown_name", name=token)
+        raise self.fail(
+            f"invalid value {token!r} (expected a number {fd.lo}-{fd.hi})",
+            "not_a_number_in_range",
+            value=token,
+            min=fd.lo,
+            max=fd.hi,
+        )
 
     def step(self, raw: str | None, item: str) -> int:
         if raw is None:
             return 1
         if raw == "":
-            raise self.fail(f"missing step after '/' in {item!r}")
+            raise self.fail(f"missing step after '/' in {item!r}", "missing_step", item=item)
         n = int(raw)
         if n == 0:
-            raise self.fail(f"step 0 in {item!r} is not allowed (a step is 1 or more)")
+            raise self.fail(
+                f"step 0 in {item!r} is not allowed (a step is 1 or more)", "step_zero", item=item
+            )
         if n > self.fd.size:
             raise self.fail(
-                f"step {n} in {item!r} is larger than the field's range {self.fd.lo}-{self.fd.hi}"
+                f"step {n} in {item!r} is larger than the field's range {self.fd.lo}-{self.fd.hi}",
+                "step_too_large",
+                step=n,
+                item=item,
+                min=self.fd.lo,
+                max=self.fd.hi,
             )
         return n
 
@@ -148,10 +167,10 @@ class _FieldParser:
 
     def parse(self) -> None:
         if self.text == "":
-            raise self.fail("empty field")
+            raise self.fail("empty field", "empty_field")
         for index, item in enumerate(self.text.split(",")):
             if item == "":
-                raise self.fail("empty list item")
+                raise self.fail("empty list item", "empty_list_item")
             self.parse_item(index, item)
 
     def parse_item(self, index: int, item: str) -> None:
@@ -160,9 +179,11 @@ class _FieldParser:
         is_day = fd.name in ("day-of-month", "day-of-week")
         if upper == "?":
             if not is_day:
-                raise self.fail("'?' is only allowed in day-of-month and day-of-week")
+                raise self.fail(
+                    "'?' is only allowed in day-of-month and day-of-week", "question_mark_field"
+                )
             if self.text != "?":
-                raise self.fail("'?' must be the whole field")
+                raise self.fail("'?' must be the whole field", "question_mark_alone")
             self.values.update(range(fd.lo, fd.hi + 1))
             return
         m = _STAR.fullmatch(upper)
@@ -179,7 +200,7 @@ class _FieldParser:
             return
         m = _PLAIN.fullmatch(upper)
         if not m:
-            raise self.fail(f"cannot parse {item!r}")
+            raise self.fail(f"cannot parse {item!r}", "cannot_parse", text=item)
         a_tok = item[m.start("a") : m.end("a")]
         a = self.value(a_tok)
         step = self.step(m["step"], item)
@@ -189,7 +210,9 @@ class _FieldParser:
             if fd.name == "day-of-week" and b == 0 and a > 0 and not b_tok.isdigit():
                 b = 7  # "FRI-SUN": a range ending on the SUN name runs to the 7 of Sunday
             if a > b:
-                raise self.fail(f"reversed range {a_tok}-{b_tok}")
+                raise self.fail(
+                    f"reversed range {a_tok}-{b_tok}", "reversed_range", range=f"{a_tok}-{b_tok}"
+                )
             self.add_range(a, b, step)
         elif m["step"] is not None:
             self.add_range(a, fd.hi, step)  # "a/n" means a through the maximum, step n
@@ -202,11 +225,15 @@ class _FieldParser:
     def parse_hash(self, index: int, item: str, m: re.Match[str]) -> None:
         fd = self.fd
         if fd.name == "year":
-            raise self.fail("H is not supported in the year field")
+            raise self.fail("H is not supported in the year field", "h_in_year")
         if m["a"] is not None:
             a, b = self.value(m["a"]), self.value(m["b"])
             if a > b:
-                raise self.fail(f"reversed range {m['a']}-{m['b']}")
+                raise self.fail(
+                    f"reversed range {m['a']}-{m['b']}",
+                    "reversed_range",
+                    range=f"{m['a']}-{m['b']}",
+                )
         elif m["step"] is not None:
             a, b = fd.lo, fd.hi
         else:
@@ -228,31 +255,44 @@ class _FieldParser:
         if m:
             n = int(m["n"])
             if not 0 <= n <= 30:
-                raise self.fail(f"'L-{n}' is out of range (L-0 to L-30)")
+                raise self.fail(
+                    f"'L-{n}' is out of range (L-0 to L-30)", "last_offset_range", value=n
+                )
             self.items.append(("last", n, 0))
             return True
         m = _NEAREST.fullmatch(upper)
         if m:
             n = int(m["n"])
             if not 1 <= n <= 31:
-                raise self.fail(f"{n} is out of range 1-31 in {item!r}")
+                raise self.fail(
+                    f"{n} is out of range 1-31 in {item!r}",
+                    "out_of_range_in",
+                    value=n,
+                    min=1,
+                    max=31,
+                    item=item,
+                )
             self.items.append(("nearest", n, 0))
             return True
         if upper == "W":
-            raise self.fail("'W' needs a day, e.g. 15W (or LW)")
+            raise self.fail("'W' needs a day, e.g. 15W (or LW)", "w_needs_day")
         return False
 
     def parse_dow_special(self, upper: str, item: str) -> bool:
         if upper == "L":
-            raise self.fail("'L' alone is ambiguous in day-of-week; write e.g. 5L or FRIL")
+            raise self.fail(
+                "'L' alone is ambiguous in day-of-week; write e.g. 5L or FRIL", "l_alone_in_dow"
+            )
         m = _NTH.fullmatch(upper)
         if m:
             wd = self.weekday(item[m.start("d") : m.end("d")])
             if m["n"] == "":
-                raise self.fail(f"missing n after '#' in {item!r}")
+                raise self.fail(f"missing n after '#' in {item!r}", "missing_nth", item=item)
             n = int(m["n"])
             if not 1 <= n <= 5:
-                raise self.fail(f"#{n} in {item!r} is out of range (#1 to #5)")
+                raise self.fail(
+                    f"#{n} in {item!r} is out of range (#1 to #5)", "nth_range", value=n, item=item
+                )
             self.items.append(("nth", wd, n))
             return True
         m = _LAST_DOW.fullmatch(upper)
@@ -292,7 +332,12 @@ def _field_template(
 def parse_cron(expr: str, seed: str | None) -> ParsedCron:
     """Parse a cron string; the seed (job id) is only used by ``H``."""
     if not isinstance(expr, str):
-        raise TriggerError("expression", f"expected a string, got {type(expr).__name__}")
+        raise TriggerError(
+            "expression",
+            f"expected a string, got {type(expr).__name__}",
+            code="expected_string",
+            params={"type": type(expr).__name__},
+        )
     key_seed = seed or ""
     # The seed only matters to H; leaving it out of the cache key lets jobs share parses.
     return _parse_cached(" ".join(expr.split()), key_seed if "H" in expr.upper() else "")
@@ -304,19 +349,36 @@ def _parse_cached(expr: str, seed: str) -> ParsedCron:
     macro = None
     if parts and parts[0].startswith("@"):
         if len(parts) > 1:
-            raise TriggerError("expression", f"a macro must stand alone, got {expr!r}")
+            raise TriggerError(
+                "expression",
+                f"a macro must stand alone, got {expr!r}",
+                code="macro_alone",
+                params={"expr": expr},
+            )
         name = parts[0].upper()
         if name == "@REBOOT":
             raise TriggerError(
-                "expression", "@reboot is not supported (Tickwork fires on a clock, not at boot)"
+                "expression",
+                "@reboot is not supported (Tickwork fires on a clock, not at boot)",
+                code="reboot_unsupported",
             )
         if name not in MACROS:
-            raise TriggerError("expression", f"unknown macro {parts[0]!r}")
+            raise TriggerError(
+                "expression",
+                f"unknown macro {parts[0]!r}",
+                code="unknown_macro",
+                params={"name": parts[0]},
+            )
         macro = parts[0].lower()
         parts = MACROS[name].split()
     n = len(parts)
     if n not in (5, 6, 7):
-        raise TriggerError("expression", f"expected 5, 6 or 7 fields, got {n}")
+        raise TriggerError(
+            "expression",
+            f"expected 5, 6 or 7 fields, got {n}",
+            code="field_count",
+            params={"count": n},
+        )
     texts = tuple(parts)
     if n == 5:
         sec_text, rest, year_text = "0", parts, None

@@ -62,7 +62,11 @@ def date(
 ) -> DateTrigger:
     """Fires once at ``run_date`` (aware, naive in ``tz``, a date, or an ISO 8601 string)."""
     if run_date is None:
-        raise TriggerError("run_date", "is required (a pure trigger has no 'now' to default to)")
+        raise TriggerError(
+            "run_date",
+            "is required (a pure trigger has no 'now' to default to)",
+            code="required",
+        )
     zone = resolve_tz(tz)
     return DateTrigger(
         coerce_instant(run_date, zone, "run_date"),

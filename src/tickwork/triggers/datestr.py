@@ -41,6 +41,8 @@ def parse_date_string(value: str, field: str) -> datetime:
                 field,
                 f"not a date/time: {value!r} (use 'YYYY-MM-DD', 'YYYY-MM-DD HH:MM[:SS[.ffffff]]' "
                 "or ISO 8601 with an offset)",
+                code="not_a_date",
+                params={"value": value},
             ) from None
     fraction = m["fraction"] or ""
     try:
@@ -54,13 +56,23 @@ def parse_date_string(value: str, field: str) -> datetime:
             int(fraction[:6].ljust(6, "0")),  # digits past the microsecond are dropped
         )
     except ValueError as exc:
-        raise TriggerError(field, f"not a valid date/time: {value!r} ({exc})") from None
+        raise TriggerError(
+            field,
+            f"not a valid date/time: {value!r} ({exc})",
+            code="invalid_date",
+            params={"value": value},
+        ) from None
     if m["offset"] is None:
         return moment
     if m["offset"] == "Z":
         return moment.replace(tzinfo=UTC)
     hours, minutes = int(m["oh"]), int(m["om"] or 0)
     if hours > 23 or minutes > 59:
-        raise TriggerError(field, f"not a valid UTC offset in {value!r} (from -23:59 to +23:59)")
+        raise TriggerError(
+            field,
+            f"not a valid UTC offset in {value!r} (from -23:59 to +23:59)",
+            code="bad_utc_offset",
+            params={"value": value},
+        )
     offset = timedelta(hours=hours, minutes=minutes)
     return moment.replace(tzinfo=timezone(-offset if m["offset"][0] == "-" else offset))

@@ -401,11 +401,12 @@ def _extras(t: TriggerBase, lang: Lang, uses_h: bool, show_zone: bool) -> str:
     zone = _zone_label(t.tz)
     if show_zone and zone != "UTC":
         out += f"（{zone}）" if zh else f" ({zone})"
+    # Whole seconds: a start Tickwork filled in from "now" has microseconds nobody reads.
     if t.start_us is not None:
-        start = format_local(t.start_us, t.tz)
+        start = format_local(t.start_us - t.start_us % 1_000_000, t.tz)
         out += f"，自 {start} 起" if zh else f", from {start}"
     if t.end_us is not None:
-        end = format_local(t.end_us, t.tz)
+        end = format_local(t.end_us - t.end_us % 1_000_000, t.tz)
         out += f"，至 {end} 止" if zh else f", until {end}"
     if t.jitter:
         j = _seconds(t.jitter)

@@ -35,9 +35,19 @@ def _period_us(parts: dict[str, object]) -> int:
     for name, unit in UNITS_US:
         value = parts.get(name, 0)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TriggerError(name, f"expected a number, got {value!r}")
+            raise TriggerError(
+                name,
+                f"expected a number, got {value!r}",
+                code="expected_number",
+                params={"value": repr(value)},
+            )
         if not math.isfinite(value) or value < 0:
-            raise TriggerError(name, f"must be a finite number >= 0, got {value!r}")
+            raise TriggerError(
+                name,
+                f"must be a finite number >= 0, got {value!r}",
+                code="expected_number_min",
+                params={"value": repr(value), "min": 0},
+            )
         if isinstance(value, int):
             exact += value * unit
         else:
@@ -45,7 +55,11 @@ def _period_us(parts: dict[str, object]) -> int:
     period = exact + round(total)
     if period <= 0:
         # APScheduler silently turns a zero interval into one second; a zero interval is a bug.
-        raise TriggerError("interval", "the period must be positive (give weeks..seconds)")
+        raise TriggerError(
+            "interval",
+            "the period must be positive (give weeks..seconds)",
+            code="interval_not_positive",
+        )
     return period
 
 

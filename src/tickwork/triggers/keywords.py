@@ -63,20 +63,28 @@ class _KeywordField:
         self.items: list[DayItem] = []
         self.uses_h = False
 
-    def fail(self, reason: str) -> TriggerError:
-        return TriggerError(self.name, reason)
+    def fail(self, reason: str, code: str, **params: object) -> TriggerError:
+        return TriggerError(self.name, reason, code=code, params=params)
 
     def parse(self) -> None:
         for index, item in enumerate(_SEPARATOR.split(self.text.strip())):
             if item == "":
-                raise self.fail("empty list item")
+                raise self.fail("empty list item", "empty_list_item")
             self.parse_item(index, item)
 
     def check_step(self, step: int, span: int, item: str) -> None:
         if step == 0:
-            raise self.fail(f"step 0 in {item!r} is not allowed (a step is 1 or more)")
+            raise self.fail(
+                f"step 0 in {item!r} is not allowed (a step is 1 or more)", "step_zero", item=item
+            )
         if step > span:  # APScheduler refuses a step wider than the expression's range
-            raise self.fail(f"step {step} in {item!r} is larger than its range ({span})")
+            raise self.fail(
+                f"step {step} in {item!r} is larger than its range ({span})",
+                "step_over_span",
+                step=step,
+                item=item,
+                span=span,
+            )
 
     def parse_item(self, index: int, item: str) -> None:
         name, lo, hi = self.name, _lo(self.name), _hi(self.name)
@@ -95,11 +103,23 @@ class _KeywordField:
             if last is None and step is None:
                 last = first
             if last is not None and first > last:
-                raise self.fail(f"reversed range {m['first']}-{m['last']}")
+                raise self.fail(
+                    f"reversed range {m['first']}-{m['last']}",
+                    "reversed_range",
+                    range=f"{m['first']}-{m['last']}",
+                )
             if first < lo:
-                raise self.fail(f"{first} is out of range {lo}-{hi}")
+                raise self.fail(
+                    f"{first} is out of range {lo}-{hi}",
+                    "out_of_range",
+                    value=first,
+                    min=lo,
+                    max=hi,
+                )
             if last is not None and last > hi:
-                raise self.fail(f"{last} is out of range {lo}-{hi}")
+                raise self.fail(
+                    f"{last} is out of range {lo}-{hi}", "out_of_range", value=last, min=lo, max=hi
+                )
             if step is not None:
                 # APScheduler measures "a-0/n" against the field maximum (``last or max``).
                 self.check_step(step, (last or hi) - first, item)
@@ -119,21 +139,27 @@ class _KeywordField:
                 if m["rest"]:
                     raise self.fail(
                         f"cannot parse {item!r} (names take no step or suffix; APScheduler "
-                        "would silently ignore it)"
+                        "would silently ignore it)",
+                        "name_with_suffix",
+                        text=item,
                     )
                 first = self.name_value(m["first"], table) + base
                 last = self.name_value(m["last"], table) + base if m["last"] else first
                 if first > last:
-                    raise self.fail(f"reversed range {m['first']}-{m['last']}")
+                    raise self.fail(
+                        f"reversed range {m['first']}-{m['last']}",
+                        "reversed_range",
+                        range=f"{m['first']}-{m['last']}",
+                    )
                 self.values.update(range(first, last + 1))
                 return
-        raise self.fail(f"cannot parse {item!r}")
+        raise self.fail(f"cannot parse {item!r}", "cannot_parse", text=item)
 
     def name_value(self, token: str, table: tuple[str, ...]) -> int:
         try:
             return table.index(token.lower())
         except ValueError:
-            raise self.fail(f"unknown name {token!r}") from None
+            raise self.fail(f"unknown name {token!r}", "unknown_name", name=token) from None
 
     def parse_hash(self, index: int, item: str, m: re.Match[str]) -> None:
         self.uses_h = True
@@ -141,10 +167,16 @@ class _KeywordField:
         if m["a"] is not None:
             a, b = int(m["a"]), int(m["b"])
             if a > b:
-                raise self.fail(f"reversed range {m['a']}-{m['b']}")
+                raise self.fail(
+                    f"reversed range {m['a']}-{m['b']}",
+                    "reversed_range",
+                    range=f"{m['a']}-{m['b']}",
+                )
             for v in (a, b):
                 if not lo <= v <= hi:
-                    raise self.fail(f"{v} is out of range {lo}-{hi}")
+                    raise self.fail(
+                        f"{v} is out of range {lo}-{hi}", "out_of_range", value=v, min=lo, max=hi
+                    )
         elif m["step"] is None and self.name == "day":
             a, b = 1, 28  # plain H in day: a day every month has (as Jenkins does)
         else:
@@ -166,7 +198,11 @@ class _KeywordField:
             return False
         pos = m["pos"].lower()
         if pos not in _POSITIONS:
-            raise self.fail(f"unknown position {m['pos']!r} (use 1st-5th or last)")
+            raise self.fail(
+                f"unknown position {m['pos']!r} (use 1st-5th or last)",
+                "unknown_position",
+                name=m["pos"],
+            )
         weekday = self.name_value(m["day"], _WEEKDAYS)
         if pos == "last":
             self.items.append(("lastdow", weekday, 0))
@@ -210,9 +246,19 @@ def apscheduler_field_text(name: str, text: str) -> str:
 
 def _field_text(name: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TriggerError(name, f"expected an int or a string, got {value!r}")
+        raise TriggerError(
+            name,
+            f"expected an int or a string, got {value!r}",
+            code="expected_int_or_string",
+            params={"value": repr(value)},
+        )
     if isinstance(value, int) and value < 0:
-        raise TriggerError(name, f"{value} is out of range {_lo(name)}-{_hi(name)}")
+        raise TriggerError(
+            name,
+            f"{value} is out of range {_lo(name)}-{_hi(name)}",
+            code="out_of_range",
+            params={"value": value, "min": _lo(name), "max": _hi(name)},
+        )
     return str(value)
 
 
@@ -284,7 +330,12 @@ def _zone_from(kw: dict[str, Any]) -> tzinfo:
 def _check_keys(kind: str, kw: dict[str, Any], allowed: frozenset[str]) -> None:
     for key in kw:
         if key not in allowed:
-            raise TriggerError(key, f"unknown keyword for a {kind} trigger")
+            raise TriggerError(
+                key,
+                f"unknown keyword for a {kind} trigger",
+                code="unknown_trigger_keyword",
+                params={"kind": kind},
+            )
 
 
 def cron_from_keywords(kw: dict[str, Any]) -> CronTrigger:
@@ -313,10 +364,13 @@ def cron_from_keywords(kw: dict[str, Any]) -> CronTrigger:
         )
     except TriggerError as exc:
         if exc.reason.startswith("never fires"):
-            shown = ", ".join(
-                f"{k}={given[k]!r}"
-                for k in ("year", "month", "day", "week", "day_of_week")
-                if k in given
-            )
-            raise TriggerError(never, f"never fires (no date matches {shown})") from None
+            keys = ("year", "month", "day", "week", "day_of_week")
+            named = [(k, given[k]) for k in keys if k in given]
+            shown = ", ".join(f"{k}={v!r}" for k, v in named)
+            raise TriggerError(
+                never,
+                f"never fires (no date matches {shown})",
+                code="never_fires_fields",
+                params={"fields": [{"field": k, "text": v} for k, v in named]},
+            ) from None
         raise

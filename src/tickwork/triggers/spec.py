@@ -51,13 +51,23 @@ def from_keywords(kind: str, **kw: Any) -> Trigger:
         if zone is None and isinstance(run_date, datetime) and run_date.tzinfo is not None:
             zone = run_date.tzinfo  # like APScheduler: an aware run_date names the zone
         return date(run_date, zone or "UTC", jitter=kw.get("jitter"), seed=kw.get("seed"))
-    raise TriggerError("kind", f"unknown trigger kind {kind!r} (use cron, interval or date)")
+    raise TriggerError(
+        "kind",
+        f"unknown trigger kind {kind!r} (use cron, interval or date)",
+        code="not_one_of",
+        params={"value": str(kind), "choices": ["cron", "interval", "date"]},
+    )
 
 
 def from_spec(spec: Mapping[str, Any]) -> Trigger:
     """The trigger a ``to_spec()`` dict describes (equal to the one that produced it)."""
     if not isinstance(spec, Mapping):
-        raise TriggerError("spec", f"expected a mapping, got {type(spec).__name__}")
+        raise TriggerError(
+            "spec",
+            f"expected a mapping, got {type(spec).__name__}",
+            code="expected_mapping",
+            params={"type": type(spec).__name__},
+        )
     kind = spec.get("kind")
     tz = spec.get("tz", "UTC")
     common = {
@@ -69,16 +79,23 @@ def from_spec(spec: Mapping[str, Any]) -> Trigger:
     if kind == "cron":
         _only(spec, _COMMON | {"expr", "fields"})
         if ("expr" in spec) == ("fields" in spec):
-            raise TriggerError("spec", "a cron spec has exactly one of 'expr' and 'fields'")
+            raise TriggerError(
+                "spec", "a cron spec has exactly one of 'expr' and 'fields'", code="cron_spec_shape"
+            )
         if "expr" in spec:
             seed = common.pop("seed")
             return cron(spec["expr"], tz, seed, **common)
         fields = spec["fields"]
         if not isinstance(fields, Mapping):
-            raise TriggerError("fields", "expected a mapping of APScheduler cron keywords")
+            raise TriggerError(
+                "fields",
+                "expected a mapping of APScheduler cron keywords",
+                code="expected_mapping",
+                params={"type": type(fields).__name__},
+            )
         for key in fields:
             if key in _COMMON or key == "timezone":
-                raise TriggerError(key, "is not a cron field")
+                raise TriggerError(key, "is not a cron field", code="not_a_cron_field")
         return cron_from_keywords({**fields, **common, "timezone": tz})
     if kind == "interval":
         units = {"weeks", "days", "hours", "minutes", "seconds"}
@@ -95,10 +112,20 @@ def from_spec(spec: Mapping[str, Any]) -> Trigger:
     if kind == "date":
         _only(spec, {"kind", "tz", "run_date", "jitter", "seed"})
         return date(spec.get("run_date"), tz, jitter=common["jitter"], seed=common["seed"])
-    raise TriggerError("kind", f"unknown trigger kind {kind!r} (use cron, interval or date)")
+    raise TriggerError(
+        "kind",
+        f"unknown trigger kind {kind!r} (use cron, interval or date)",
+        code="not_one_of",
+        params={"value": str(kind), "choices": ["cron", "interval", "date"]},
+    )
 
 
 def _only(spec: Mapping[str, Any], allowed: frozenset[str] | set[str]) -> None:
     for key in spec:
         if key not in allowed:
-            raise TriggerError(str(key), f"unknown key in a {spec.get('kind')} spec")
+            raise TriggerError(
+                str(key),
+                f"unknown key in a {spec.get('kind')} spec",
+                code="unknown_spec_key",
+                params={"kind": str(spec.get("kind"))},
+            )

@@ -65,7 +65,12 @@ def resolve_tz(value: str | tzinfo | None, field: str = "timezone") -> tzinfo:
     if isinstance(value, tzinfo):
         return value
     if not isinstance(value, str):
-        raise TriggerError(field, f"expected a time zone name or tzinfo, got {value!r}")
+        raise TriggerError(
+            field,
+            f"expected a time zone name or tzinfo, got {value!r}",
+            code="expected_zone",
+            params={"value": repr(value)},
+        )
     name = value.strip()
     if name.upper() in {"UTC", "Z"}:
         return UTC
@@ -73,13 +78,20 @@ def resolve_tz(value: str | tzinfo | None, field: str = "timezone") -> tzinfo:
     if m:
         sign, hh, mm = m.groups()
         if int(hh) > 23 or int(mm) > 59:
-            raise TriggerError(field, f"unknown time zone {value!r}")
+            raise TriggerError(
+                field,
+                f"unknown time zone {value!r}",
+                code="unknown_zone",
+                params={"zone": value},
+            )
         delta = timedelta(hours=int(hh), minutes=int(mm))
         return timezone(-delta if sign == "-" else delta)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise TriggerError(field, f"unknown time zone {value!r}") from None
+        raise TriggerError(
+            field, f"unknown time zone {value!r}", code="unknown_zone", params={"zone": value}
+        ) from None
 
 
 def tz_name(tz: tzinfo) -> str:
@@ -96,6 +108,8 @@ def tz_name(tz: tzinfo) -> str:
     raise TriggerError(
         "timezone",
         f"cannot name the time zone {tz!r} in a spec; use an IANA zone name or a fixed offset",
+        code="unnamed_zone",
+        params={"zone": repr(tz)},
     )
 
 
@@ -120,7 +134,12 @@ def fixed_offset(tz: tzinfo) -> int | None:
 def _offset_at(tz: tzinfo, t: int) -> int:
     off = datetime.fromtimestamp(t, tz).utcoffset()
     if off is None:  # a tzinfo that is not a zone at all
-        raise TriggerError("timezone", f"{tz!r} gives no UTC offset")
+        raise TriggerError(
+            "timezone",
+            f"{tz!r} gives no UTC offset",
+            code="zone_no_offset",
+            params={"zone": repr(tz)},
+        )
     return off.days * DAY + off.seconds
 
 
@@ -288,7 +307,12 @@ def coerce_instant(value: object, tz: tzinfo, field: str) -> int:
     elif isinstance(value, date):
         naive = datetime.combine(value, time())
     else:
-        raise TriggerError(field, f"expected a datetime, date or date string, got {value!r}")
+        raise TriggerError(
+            field,
+            f"expected a datetime, date or date string, got {value!r}",
+            code="expected_datetime",
+            params={"value": repr(value)},
+        )
     off = fixed_offset(tz)
     wall = wall_seconds(naive)
     u = wall - off if off is not None else zone_table(tz).wall_to_utc(wall)

@@ -1,5 +1,6 @@
-"""/healthz (the process answers), /readyz (database, scheduler, jobs; levels as in seed
-004: error when no scheduler runs, warning when there are no jobs or all are paused) and
+"""/healthz (the process answers), /readyz (database, scheduler, jobs; levels as a Flask
+scheduler console's health check has them: error when no scheduler runs, warning when there are
+no jobs or all are paused) and
 /metrics (Prometheus text; needs a viewer token)."""
 
 from __future__ import annotations

@@ -46,10 +46,10 @@ def _expected_version(if_match: str | None, body_version: int | None) -> int | N
     if if_match is not None:
         text = if_match.strip().removeprefix("W/").strip('"')
         if not text.isdigit():
-            raise InvalidInput("If-Match", 'must be the job\'s ETag, e.g. "3"')
+            raise InvalidInput("If-Match", 'must be the job\'s ETag, e.g. "3"', code="bad_if_match")
         value = int(text)
         if body_version is not None and body_version != value:
-            raise InvalidInput("version", "differs from If-Match")
+            raise InvalidInput("version", "differs from If-Match", code="version_mismatch")
         return value
     return body_version
 
@@ -135,7 +135,7 @@ def replace_job(
     """Replace a job's whole definition; what the body leaves out takes its default. With
     If-Match (or ``version``) a stale version is refused with 409."""
     if body.id is not None and body.id != job_id:
-        raise InvalidInput("id", "differs from the job id in the path")
+        raise InvalidInput("id", "differs from the job id in the path", code="id_mismatch")
     old = _record(tw, job_id)
     expected = _expected_version(if_match, body.version)
     _check_zone(body.timezone)

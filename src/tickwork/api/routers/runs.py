@@ -46,26 +46,39 @@ def list_runs(
     status: Annotated[list[s.RunStatusName] | None, Query()] = None,
     since: Annotated[AwareDatetime | None, Query(description="scheduled_for >= since")] = None,
     until: Annotated[AwareDatetime | None, Query(description="scheduled_for < until")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="text in the log, error or result (case-insensitive); searched within "
+            "a window of the newest 10,000 runs matching the other filters per request, so a "
+            "page may be short and still have a next_cursor",
+        ),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
     """Runs newest first, a page at a time (pass ``next_cursor`` back as ``cursor``).
     ``status`` may repeat."""
     before = convert.decode_int_cursor(cursor)
-    runs = tw.get_runs(
-        job_id,
-        status=list(status) if status else None,
-        since=convert.micros(since, "since"),
-        until=convert.micros(until, "until"),
-        before=before,
-        limit=limit + 1,
-    )
-    more = len(runs) > limit
-    runs = runs[:limit]
+    statuses = list(status) if status else None
+    start, end = convert.micros(since, "since"), convert.micros(until, "until")
+    next_before: int | None
+    if q is not None and q.strip():
+        runs, next_before = tw.search_runs(
+            q, job_id, status=statuses, since=start, until=end, before=before, limit=limit
+        )
+    else:
+        runs = tw.get_runs(
+            job_id, status=statuses, since=start, until=end, before=before, limit=limit + 1
+        )
+        next_before = runs[limit - 1].id if len(runs) > limit else None
+        runs = runs[:limit]
     secrets = _secrets(tw, runs)
     page = s.RunPage(
         items=[convert.run_out(r, secrets.get(r.job_id)) for r in runs],
-        next_cursor=convert.encode_cursor(runs[-1].id) if more and runs else None,
+        next_cursor=convert.encode_cursor(next_before) if next_before is not None else None,
     )
     return convert.json_response(page)
 
