@@ -40,8 +40,10 @@ run: venv console
 	TICKWORK_DATA_DIR=$${TICKWORK_DATA_DIR:-$(CURDIR)/.tickwork} $(BIN)/tickwork serve --demo --host $(HOST) --port $(PORT)
 
 ## the whole test suite
+## TEST_WORKERS=0 runs in one process (useful with -x or a debugger)
+TEST_WORKERS ?= 2
 test: venv console
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=20 $(PYTEST_ARGS)
 
 ## side-by-side benchmarks against the peers; prints a table and a JSON line
 bench: venv console
