@@ -124,7 +124,7 @@ def test_a_node_killed_mid_run_loses_only_its_run_which_is_retried(
         kwargs={"marker": marker, "log": log, "key": "victim"},
         retries=1,
         retry_backoff=0.5,
-        owner="api",
+        owner="python",
     )
     tw.add_job(
         "tests.cluster.tasks:mark",
@@ -132,7 +132,7 @@ def test_a_node_killed_mid_run_loses_only_its_run_which_is_retried(
         id="bystander",
         kwargs={"log": log, "key": "bystander"},
         max_instances=5,
-        owner="api",
+        owner="python",
     )
     until = time.time() + 40
     fast = ("--heartbeat", "0.5", "--dead-after", "2")
@@ -182,7 +182,7 @@ def test_the_loop_survives_a_database_restart(private: PrivateServer, tmp_path: 
         id="steady",
         kwargs={"log": log, "key": "steady"},
         misfire_policy="run_once",
-        owner="api",
+        owner="python",
     )
     until = time.time() + 30
     node = start_node(server_url, until, "--heartbeat", "1", "--dead-after", "30")

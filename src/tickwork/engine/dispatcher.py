@@ -159,9 +159,12 @@ class Dispatcher:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(5)
-        if self._start_conn is not None and not self._thread.is_alive():
-            self._start_conn.close()
-            self._start_conn = None
+        if self._start_conn is not None:  # closed even if the thread is stuck: no leak
+            conn, self._start_conn = self._start_conn, None
+            try:
+                conn.close()
+            except Exception as exc:  # the database dropped it (an outage): nothing to close
+                log.debug("closing the start-record connection: %s", exc)
 
     # -- the dispatch thread ------------------------------------------------------------------
     def _loop(self) -> None:
