@@ -26,6 +26,8 @@ ACTIONS = (
     "run.cancel", "scheduler.pause", "scheduler.resume",
     "user.create", "user.update", "user.delete", "user.password",
     "token.create", "token.revoke", "secrets.reencrypt",
+    "connection.create", "connection.update", "connection.remove", "connection.test",
+    "script.save", "script.remove",
 )  # fmt: skip
 
 

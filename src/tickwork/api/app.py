@@ -17,6 +17,7 @@ from tickwork.api.metrics import RunMetrics
 from tickwork.api.middleware import BodyLimit, SecurityHeaders
 from tickwork.api.routers import accounts, audit, health, jobs, overview, pages, runs, scheduler
 from tickwork.api.schemas import Problem
+from tickwork.api.schemas_kinds import TARGET_MODELS
 from tickwork.api.settings import ApiSettings
 from tickwork.service import Tickwork
 
@@ -76,6 +77,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for model in TARGET_MODELS:  # the shapes a job's target may take (its oneOf)
+        shape = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(shape.pop("$defs", {}))
+        schemas[model.__name__] = shape
     problem_ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for item in spec.get("paths", {}).values():
         for op in item.values():

@@ -15,6 +15,7 @@ from tickwork.executors.base import OnDone, OnStart, RunOutcome, RunRequest
 from tickwork.executors.capture import TRACEBACK_LOCK, RunLog
 from tickwork.executors.redact import Redactor, redactor
 from tickwork.models import RunStatus
+from tickwork.targets.base import Execution, TargetFailed
 
 log = logging.getLogger("tickwork.executors")
 
@@ -57,6 +58,8 @@ def result_text(value: Any, limit: int, redact: Redactor | None) -> str | None:
     """The return value as text: JSON when it serialises, else ``repr``. None gives None."""
     if value is None:
         return None
+    if redact is not None and isinstance(value, dict | list):
+        value = _redact_leaves(value, redact)  # a secret escaped inside JSON stays masked
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
@@ -67,6 +70,18 @@ def result_text(value: Any, limit: int, redact: Redactor | None) -> str | None:
     if redact is not None:
         text = redact(text)
     return cut_head(text, limit)
+
+
+def _redact_leaves(value: Any, redact: Redactor, depth: int = 0) -> Any:
+    if depth > 40:
+        return value
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(str(k)): _redact_leaves(v, redact, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_leaves(v, redact, depth + 1) for v in value]
+    return value
 
 
 def error_text(exc: BaseException, redact: Redactor | None) -> str:
@@ -154,6 +169,13 @@ def call_safely(callback: Any, *args: Any) -> None:
         log.exception("executor callback %r raised", callback)
 
 
+def execution_of(request: RunRequest) -> Execution:
+    """The Execution of a non-Python run (its kind's module is imported on first use)."""
+    from tickwork.targets.kinds import get
+
+    return get(request.kind).execution(request.spec or {}, request.timeout_s)
+
+
 class ActiveRun:
     """One submitted run as an executor tracks it, and the outcome it ends with.
 
@@ -162,7 +184,9 @@ class ActiveRun:
     which is how ``on_done`` is called exactly once.
     """
 
-    __slots__ = ("finished", "log", "on_done", "on_start", "redact", "request", "started_us")
+    __slots__ = (
+        "execution", "finished", "log", "on_done", "on_start", "redact", "request", "started_us",
+    )  # fmt: skip
 
     def __init__(self, request: RunRequest, on_start: OnStart, on_done: OnDone) -> None:
         self.request = request
@@ -172,6 +196,7 @@ class ActiveRun:
         self.log = RunLog(request.log_limit, self.redact)
         self.started_us: int | None = None
         self.finished = False
+        self.execution: Execution | None = None  # of a non-Python kind, once it runs
 
     def begin(self) -> None:
         """Tell the engine the run starts (``started_us`` is already set)."""
@@ -183,6 +208,14 @@ class ActiveRun:
         if exc is None:
             result = result_text(value, self.request.result_limit, self.redact)
             return self.outcome(clock, RunStatus.SUCCEEDED, result=result, value=value)
+        if isinstance(exc, TargetFailed):  # a kind's failure: its message and its result
+            return self.outcome(
+                clock,
+                RunStatus.FAILED,
+                result=result_text(exc.result, self.request.result_limit, self.redact),
+                error=cut_head(self._redacted(exc.message), ERROR_LIMIT),
+                exception=exc,
+            )
         return self.outcome(
             clock,
             RunStatus.FAILED,

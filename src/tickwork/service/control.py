@@ -81,7 +81,10 @@ class ControlMixin(SyncMixin):
         if paused:
             self.pause()
         self._load_keys()  # the keys that open job secrets, before any run
-        node = SchedulerNode(self.store, self.clock, self.bus, self.node_options)
+        from tickwork.targets.prepare import Preparer, RunSettings
+
+        preparer = Preparer(self.store, RunSettings.of(self.settings))
+        node = SchedulerNode(self.store, self.clock, self.bus, self.node_options, preparer)
         node.start()
         self.node = node
         self._stopped.clear()

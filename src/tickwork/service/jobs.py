@@ -105,7 +105,7 @@ class JobsMixin(FacadeBase):
         if any(r.owner in RESTRICTED_OWNERS for r in records):
             allowed = self.allowed_targets()
             for r in records:
-                if r.owner in RESTRICTED_OWNERS:
+                if r.owner in RESTRICTED_OWNERS and r.target_kind == "python":
                     ref = str(r.target.get("ref"))
                     try:
                         check_target(ref, allowed)
@@ -113,6 +113,8 @@ class JobsMixin(FacadeBase):
                         raise InvalidInput(f"jobs[{r.id}].target", exc.reason) from None
         actor = by or self.actor
         with self.store.db.write() as conn:
+            for r in records:
+                self._check_kind(conn, r, None)
             for start in range(0, len(records), 5_000):
                 batch = records[start : start + 5_000]
                 self.store.jobs.insert_many(conn, batch)
@@ -337,6 +339,7 @@ class JobsMixin(FacadeBase):
             )
             if record.owner in RESTRICTED_OWNERS:
                 self._check_restricted(record, old)
+            self._check_kind(conn, record, old)
             record = self._seal(record, old)
             if old is None:
                 self.store.jobs.insert(conn, record)
@@ -415,6 +418,7 @@ class JobsMixin(FacadeBase):
             )
             if restricted or old.owner in RESTRICTED_OWNERS:
                 self._check_restricted(record, old)
+            self._check_kind(conn, record, old)
             record = self._seal(record, old)
             saved = self.store.jobs.update(conn, record, old.version)
             self.audit.record(
