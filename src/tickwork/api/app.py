@@ -15,7 +15,19 @@ from tickwork import __version__
 from tickwork.api import docs_page, problems
 from tickwork.api.metrics import RunMetrics
 from tickwork.api.middleware import BodyLimit, SecurityHeaders
-from tickwork.api.routers import accounts, audit, health, jobs, overview, pages, runs, scheduler
+from tickwork.api.routers import (
+    accounts,
+    audit,
+    connections,
+    health,
+    jobs,
+    kinds,
+    overview,
+    pages,
+    runs,
+    scheduler,
+    scripts,
+)
 from tickwork.api.schemas import Problem
 from tickwork.api.schemas_kinds import TARGET_MODELS
 from tickwork.api.settings import ApiSettings
@@ -39,7 +51,19 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
     app.state.settings = settings
     app.state.metrics = RunMetrics(tw)
     problems.install(app)
-    for module in (jobs, runs, scheduler, accounts, audit, health, overview, pages):
+    for module in (
+        jobs,
+        runs,
+        scheduler,
+        accounts,
+        audit,
+        health,
+        overview,
+        connections,
+        scripts,
+        kinds,
+        pages,
+    ):
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)

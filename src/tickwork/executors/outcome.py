@@ -69,7 +69,39 @@ def result_text(value: Any, limit: int, redact: Redactor | None) -> str | None:
             text = f"<{type(value).__qualname__} object; repr() failed: {exc!r}>"
     if redact is not None:
         text = redact(text)
+    if len(text) > limit and isinstance(value, dict):
+        text = _fit(value, limit, redact) or text
     return cut_head(text, limit)
+
+
+def _fit(value: dict[str, Any], limit: int, redact: Redactor | None) -> str | None:
+    """A structured result (a kind's: exit code and output, status and body) made to fit
+    ``limit`` as valid JSON: its longest texts lose their heads (the tail is what matters in
+    output) until it fits; None if it cannot."""
+    fitted = dict(value)
+    for _ in range(8):
+        texts = [(len(v), k) for k, v in fitted.items() if isinstance(v, str)]
+        if not texts:
+            return None
+        text = json.dumps(fitted, ensure_ascii=False)
+        if redact is not None:
+            text = redact(text)
+        excess = len(text) - limit
+        if excess <= 0:
+            return text
+        _, key = max(texts)
+        current = fitted[key]
+        # The longest tail whose JSON form leaves room (escapes make a character up to six).
+        budget = len(json.dumps(current, ensure_ascii=False)) - excess - 40
+        low, high = 0, len(current)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if len(json.dumps(current[-middle:], ensure_ascii=False)) <= budget:
+                low = middle
+            else:
+                high = middle - 1
+        fitted[key] = f"[... {len(current) - low} chars cut ...]" + (current[-low:] if low else "")
+    return None
 
 
 def _redact_leaves(value: Any, redact: Redactor, depth: int = 0) -> Any:

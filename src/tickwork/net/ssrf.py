@@ -46,6 +46,7 @@ _COMPAT = ipaddress.ip_network("::/96")  # IPv4-compatible (deprecated), also ::
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # CGNAT
 _HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?$")
 _NUMBERISH = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+))*\.?$")
+_NUMBER = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 
 
 class OutboundRefused(TickworkError):
@@ -138,9 +139,11 @@ def parse_ip_literal(host: str) -> IPAddress | None:
             raise OutboundRefused(host, "carries an IPv6 zone id (a link-local address)")
         return ip
     lowered = text.lower()
-    if not _NUMBERISH.match(lowered):
-        return None
     parts = lowered.rstrip(".").split(".")
+    # As browsers decide (WHATWG URL, "ends in a number"): a host whose last label is a
+    # number is an IPv4 address, and one that does not parse as such is no host at all.
+    if not _NUMBER.match(parts[-1]):
+        return None
     values: list[int] = []
     for part in parts:
         try:

@@ -43,7 +43,7 @@ def check_editable(old: JobRecord, origin: str) -> None:
 class JobsMixin(FacadeBase):
     def add_job(
         self,
-        func: Callable[..., Any] | str,
+        func: Callable[..., Any] | str | Mapping[str, Any],
         trigger: Any = None,
         args: Sequence[Any] | None = None,
         kwargs: Mapping[str, Any] | None = None,
@@ -58,7 +58,9 @@ class JobsMixin(FacadeBase):
         replace_existing: bool = False,
         **options: Any,
     ) -> Job:
-        """Add a job, APScheduler 3 style. ``trigger`` is "cron", "interval" or "date" with
+        """Add a job, APScheduler 3 style. ``func`` is a function, a "pkg.mod:func" reference
+        or another kind's target mapping (``{"kind": "shell", "command": [...]}``, see
+        docs/targets.md). ``trigger`` is "cron", "interval" or "date" with
         trigger keywords, a cron expression ("0 2 * * *", "0 0 9 * * 1", "@daily"), or a
         trigger object; Tickwork's own options (group, tags, timeout, retries, concurrency,
         misfire_policy, ...) go in ``options`` too. Declared before ``start()``, a job is

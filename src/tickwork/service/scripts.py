@@ -102,10 +102,12 @@ class ScriptsMixin(FacadeBase):
         message: str | None = None,
         description: str | None = None,
         by: str | None = None,
+        new: bool | None = None,
     ) -> ScriptVersion:
         """Save ``code`` as the script's next version (creating the script, whose language
         is then required and fixed). Code identical to the latest version is not saved
-        again: the latest version is returned."""
+        again: the latest version is returned. ``new``: True refuses an existing script
+        (409), False an unknown one (404)."""
         check_script_name(name, "name")
         code = _code(code)
         text = _message(message)
@@ -122,6 +124,15 @@ class ScriptsMixin(FacadeBase):
         actor = by or self.actor
         with self.store.db.write() as conn:
             existing = self.store.scripts.get(conn, name)
+            if new and existing is not None:
+                raise Conflict(
+                    "name",
+                    f"a script named {name!r} exists; save a new version of it instead",
+                    code="duplicate_script",
+                    params={"name": name},
+                )
+            if new is False and existing is None:
+                raise NotFound("script", name)
             if existing is None:
                 if language is None:
                     raise InvalidInput(

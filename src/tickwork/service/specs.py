@@ -45,7 +45,7 @@ def spec_from_call(
     node_running: bool,
     app: str,
     check_targets: bool,
-    func: Callable[..., Any] | str,
+    func: Callable[..., Any] | str | Mapping[str, Any],
     trigger: Any,
     trigger_args: dict[str, Any],
     args: Sequence[Any] | None,

@@ -217,7 +217,9 @@ class ScriptExecution(Execution):
             },
             "cwd": workdir,
         }
-        switch_user = mode == "auto" and os.geteuid() == 0
+        # Both layers by default; "user": "" or "landlock": false turn one off (tests prove
+        # each layer alone).
+        switch_user = mode == "auto" and os.geteuid() == 0 and sandbox.get("user") != ""
         python = sandbox.get("python") or sys.executable
         if switch_user and language == "python" and not _usable_by_others(python):
             fallback = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
@@ -229,7 +231,7 @@ class ScriptExecution(Execution):
             python = fallback
         interpreter = [python, "-I", path] if language == "python" else ["/bin/bash", path]
         if mode == "auto":
-            abi = sandbox_boot.landlock_abi()
+            abi = sandbox_boot.landlock_abi() if sandbox.get("landlock", True) else 0
             if abi < 1 and not switch_user:
                 raise TargetFailed(
                     "no sandbox for scripts on this node: the kernel has no Landlock and the "

@@ -288,7 +288,7 @@ def _cancel(raw: Any, dialect: str, spec: Mapping[str, Any]) -> None:
             cancel = getattr(raw, "cancel_safe", None) or raw.cancel
             cancel()
         elif dialect in ("mysql", "mariadb"):
-            import pymysql  # type: ignore[import-untyped]
+            import pymysql
 
             thread_id = raw.thread_id()
             url = str((spec.get("_connection") or {}).get("url"))
