@@ -149,7 +149,8 @@ def _url_parts(kind: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], st
     if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise _refuse("url", "a SQLite connection needs a file: sqlite:////path/to.db", "bad_url")
     password = parsed.password
-    stripped = parsed.set(drivername=DIALECTS[backend], password=None)
+    # (URL.set ignores a None: the password would stay in the "public" part)
+    stripped = parsed.set(drivername=DIALECTS[backend])._replace(password=None)
     return {"url": stripped.render_as_string(hide_password=False)}, (
         None if password is None else str(password)
     )

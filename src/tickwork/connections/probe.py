@@ -135,7 +135,7 @@ def _smtp(fields: dict[str, Any], allow: ssrf.Allowlist) -> str:
     )  # fmt: skip
     try:
         if fields.get("username") and fields.get("password"):
-            session.login(str(fields["username"]), str(fields["password"]))
+            smtp.login(session, str(fields["username"]), str(fields["password"]))
             done = "logged in"
         else:
             done = "greeted"

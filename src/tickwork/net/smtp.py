@@ -64,3 +64,18 @@ def connect(
         session.starttls(context=context)
         session.ehlo()
     return session
+
+
+def login(session: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH with the best mechanism both sides have, once: a refused password is not tried
+    again with the next mechanism (smtplib's ``login`` does, and some servers then stall)."""
+    advertised = session.esmtp_features.get("auth", "").upper().split()
+    for mechanism in ("CRAM-MD5", "PLAIN", "LOGIN"):
+        if mechanism in advertised:
+            session.user, session.password = user, password
+            method = getattr(session, "auth_" + mechanism.lower().replace("-", "_"))
+            code, reply = session.auth(mechanism, method, initial_response_ok=True)
+            if code not in (235, 503):
+                raise smtplib.SMTPAuthenticationError(code, reply)
+            return
+    raise smtplib.SMTPNotSupportedError("the server offers no AUTH mechanism we speak")

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tickwork.errors import InvalidInput
 from tickwork.targets import sandbox_boot
 from tickwork.targets.base import (
     Execution,
@@ -60,12 +61,12 @@ def check_script_name(value: Any, field: str = "target.script") -> str:
     from tickwork.connections.kinds import NAME
 
     if not isinstance(value, str) or not NAME.match(value):
-        raise refuse(
-            field.removeprefix("target."),
+        raise InvalidInput(
+            field,
             f"{value!r} is not a script name: 1-63 lower-case letters, digits, _ and -, "
             "starting with a letter",
-            "bad_script_name",
-            name=str(value)[:100],
+            code="bad_script_name",
+            params={"name": str(value)[:100]},
         )
     return value
 
