@@ -46,7 +46,8 @@ def redact_kwargs(kwargs: Mapping[str, Any], secret_keys: Iterable[str]) -> dict
 
 def redacted_target(record: JobRecord) -> dict[str, Any]:
     target = dict(record.target)
-    target["kwargs"] = redact_kwargs(target.get("kwargs") or {}, record.secret_keys)
+    if record.target_kind == "python":  # other kinds keep no secrets in their spec
+        target["kwargs"] = redact_kwargs(target.get("kwargs") or {}, record.secret_keys)
     return target
 
 

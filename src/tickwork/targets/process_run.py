@@ -216,7 +216,10 @@ class ProcessExecution(Execution):
                         tails[name].add(text)
                         out.write(text)
             while proc.poll() is None and not self._stop.is_set():
-                time.sleep(_POLL_S)  # pipes closed early; the command still runs
+                # Pipes closed (at exit, or early): wait for the exit itself, woken as soon as
+                # it comes (Popen.wait polls with a growing delay from 0.5 ms).
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(_POLL_S)
         finally:
             selector.close()
 

@@ -59,7 +59,9 @@ def engine_for(url: str) -> Any:
         if engine is None:
             options: dict[str, Any] = {"pool_recycle": 600}
             if not url.startswith("sqlite"):
-                options.update(pool_size=4, max_overflow=8)
+                # Connections stay open for the next runs (an overflow one is closed after
+                # each use, and a new MySQL connection costs a TLS context and a login).
+                options.update(pool_size=10, max_overflow=20)
             engine = sa.create_engine(url, **options)
             _engines[url] = engine
     return engine
