@@ -23,9 +23,7 @@ CANARY = "canary-pa55-9f3e-secret"
 
 
 @pytest.fixture
-def kinds_api(
-    tmp_path: Path, lite_template: tuple[Path, Api]
-) -> Iterator[Callable[..., Api]]:
+def kinds_api(tmp_path: Path, lite_template: tuple[Path, Api]) -> Iterator[Callable[..., Api]]:
     """An API over a copy of the template database, with the kinds' settings given."""
     template, made = lite_template
     apis: list[Api] = []
@@ -43,7 +41,9 @@ def kinds_api(
             ),
             check_targets=False,
         )
-        api = Api(tw, create_app(tw, ApiSettings(secret_key=KEY), console=False), made.tokens, made.users)
+        api = Api(
+            tw, create_app(tw, ApiSettings(secret_key=KEY), console=False), made.tokens, made.users
+        )
         apis.append(api)
         return api
 
@@ -103,7 +103,8 @@ def test_each_kind_in_and_out(api: Api, tmp_path: Path) -> None:
         "en": "python script nightly (latest)",
         "zh": "python 脚本 nightly（最新版本）",
     }
-    assert out["py"]["kind"] == "python" and out["py"]["ref"] == "tests.api.tasks:noop"
+    assert out["py"]["kind"] == "python"
+    assert out["py"]["ref"] == "tests.api.tasks:noop"
 
 
 def test_patch_changes_a_kinds_fields_or_the_whole_target(api: Api) -> None:
@@ -113,7 +114,9 @@ def test_patch_changes_a_kinds_fields_or_the_whole_target(api: Api) -> None:
     assert changed.status_code == 200, changed.text
     assert changed.json()["target"]["command"] == ["true"]
     assert changed.json()["target"]["env"] == {"PGHOST": "db"}  # kept
-    to_http = admin.patch("/api/jobs/sh", json={"target": {"kind": "http", "url": "https://x.org/"}})
+    to_http = admin.patch(
+        "/api/jobs/sh", json={"target": {"kind": "http", "url": "https://x.org/"}}
+    )
     assert to_http.json()["target"]["kind"] == "http"
     assert "command" not in to_http.json()["target"]
     back = admin.patch("/api/jobs/sh", json={"target": {"ref": "tests.api.tasks:noop"}})
@@ -132,7 +135,8 @@ BAD_TARGETS: list[tuple[dict[str, Any], str]] = [
     ({"kind": "http", "url": "http://0x7f.2:8080/"}, "target.url"),  # 127.0.0.2
     ({"kind": "http", "url": "http://user:pw@example.com/"}, "target.url"),
     ({"kind": "http", "url": "https://x.org/", "method": "BREW"}, "target.method"),
-    ({"kind": "http", "url": "https://x.org/", "expect_status": ["299-200"]}, "target.expect_status"),
+    ({"kind": "http", "url": "https://x.org/", "expect_status": ["299-200"]},
+     "target.expect_status"),
     ({"kind": "http", "url": "https://x.org/", "body": "x", "json": {}}, "target.body"),
     ({"kind": "http", "url": "/path", "connection": "missing"}, "target.connection"),
     ({"kind": "sql", "statement": "SELECT 1"}, "target.connection"),
@@ -176,7 +180,8 @@ def test_switched_off_kinds_are_refused_at_creation(kinds_api: Callable[..., Api
     assert (kinds["shell"]["enabled"], kinds["script"]["enabled"], kinds["http"]["enabled"]) == (
         False, False, True,
     )  # fmt: skip
-    assert kinds["shell"]["admin_only"] and not kinds["sql"]["admin_only"]
+    assert kinds["shell"]["admin_only"]
+    assert not kinds["sql"]["admin_only"]
 
 
 def test_run_now_cannot_change_a_command_url_statement_or_script(api: Api, tmp_path: Path) -> None:
@@ -224,8 +229,13 @@ def test_connections_never_show_their_secrets(api: Api, server: LocalServer) -> 
     kept = admin.patch("/api/connections/hook", json={"fields": {"auth_value": "******"}})
     assert kept.status_code == 200
     assert api.tw.open_connection("hook").fields["auth_value"] == f"Bearer {CANARY}"
-    assert admin.post("/api/jobs", json=job_body(
-        "uses-hook", target={"kind": "http", "url": "/ok", "connection": "hook"})).status_code == 201
+    assert (
+        admin.post(
+            "/api/jobs",
+            json=job_body("uses-hook", target={"kind": "http", "url": "/ok", "connection": "hook"}),
+        ).status_code
+        == 201
+    )
     assert admin.get("/api/connections/hook").json()["used_by"] == ["uses-hook"]
     assert problem(admin.delete("/api/connections/hook"), 409)["field"] == "name"
     tested = admin.post("/api/connections/hook/test")
@@ -265,9 +275,10 @@ def test_connection_tests(api: Api, server: LocalServer, tmp_path: Path, redis_u
         response = admin.post("/api/connections", json={"name": name, "kind": kind, "fields": f})
         assert response.status_code == 201, response.text
     results = {n: admin.post(f"/api/connections/{n}/test").json() for n in fields}
-    assert results["db"]["ok"] and results["cache"]["ok"] and results["web"]["ok"], results
+    assert [results[n]["ok"] for n in ("db", "cache", "web")] == [True, True, True], results
     assert not results["nodb"]["ok"]
-    assert "SSRF" in results["meta"]["message"] and "link-local" in results["meta"]["message"]
+    assert "SSRF" in results["meta"]["message"]
+    assert "link-local" in results["meta"]["message"]
 
 
 def test_a_name_resolving_to_loopback_is_refused_without_an_allowlist(
@@ -278,9 +289,12 @@ def test_a_name_resolving_to_loopback_is_refused_without_an_allowlist(
     fields = {"base_url": f"http://localhost:{server.port}/ok"}
     admin.post("/api/connections", json={"name": "lh", "kind": "http", "fields": fields})
     result = admin.post("/api/connections/lh/test").json()
-    assert not result["ok"] and "SSRF" in result["message"] and "loopback" in result["message"]
+    assert not result["ok"]
+    assert "SSRF" in result["message"]
+    assert "loopback" in result["message"]
     sent = admin.post("/api/targets/http/test", json={"target": {"url": fields["base_url"]}})
-    assert sent.json()["ok"] is False and "SSRF" in sent.json()["error"]
+    assert sent.json()["ok"] is False
+    assert "SSRF" in sent.json()["error"]
     assert server.seen == []
 
 
@@ -292,10 +306,15 @@ def test_scripts_with_versions_diff_and_rollback(api: Api) -> None:
     )
     assert created.status_code == 201, created.text
     assert created.json()["latest"]["version"] == 1
-    assert problem(admin.post("/api/scripts", json={
-        "name": "etl", "language": "python", "code": "x"}), 409)["field"] == "name"
+    assert (
+        problem(
+            admin.post("/api/scripts", json={"name": "etl", "language": "python", "code": "x"}), 409
+        )["field"]
+        == "name"
+    )
     v2 = admin.post("/api/scripts/etl/versions", json={"code": "print(2)\n", "message": "second"})
-    assert v2.status_code == 201 and v2.json()["version"] == 2
+    assert v2.status_code == 201
+    assert v2.json()["version"] == 2
     same = admin.post("/api/scripts/etl/versions", json={"code": "print(2)\n"})
     assert same.json()["version"] == 2  # unchanged code: no new version
     history = viewer.get("/api/scripts/etl/versions").json()["items"]
@@ -304,40 +323,63 @@ def test_scripts_with_versions_diff_and_rollback(api: Api) -> None:
     ]  # fmt: skip
     assert history[0]["author"] == "admin-user"
     diff = viewer.get("/api/scripts/etl/diff", params={"from": 1, "to": 2}).json()["diff"]
-    assert "-print(1)" in diff and "+print(2)" in diff
+    assert "-print(1)" in diff
+    assert "+print(2)" in diff
     rolled = admin.post("/api/scripts/etl/rollback", json={"version": 1})
-    assert rolled.json()["version"] == 3 and rolled.json()["code"] == "print(1)\n"
+    assert rolled.json()["version"] == 3
+    assert rolled.json()["code"] == "print(1)\n"
     assert rolled.json()["message"] == "roll back to version 1"
     assert viewer.get("/api/scripts/etl/versions/2").json()["code"] == "print(2)\n"
-    assert admin.post("/api/jobs", json=job_body(
-        "runs-etl", target={"kind": "script", "language": "python", "script": "etl"})).status_code == 201
+    assert (
+        admin.post(
+            "/api/jobs",
+            json=job_body(
+                "runs-etl", target={"kind": "script", "language": "python", "script": "etl"}
+            ),
+        ).status_code
+        == 201
+    )
     assert problem(admin.delete("/api/scripts/etl"), 409)["field"] == "name"
     for role in ("viewer", "operator"):
-        assert api.client(role).post(
-            "/api/scripts/etl/versions", json={"code": "print(666)"}).status_code == 403
-    assert problem(admin.post("/api/scripts", json={
-        "name": "Bad Name", "language": "python", "code": "x"}))["field"] == "name"
+        assert (
+            api.client(role)
+            .post("/api/scripts/etl/versions", json={"code": "print(666)"})
+            .status_code
+            == 403
+        )
+    assert (
+        problem(
+            admin.post("/api/scripts", json={"name": "Bad Name", "language": "python", "code": "x"})
+        )["field"]
+        == "name"
+    )
 
 
 def test_the_http_test_request(api: Api, server: LocalServer) -> None:
     admin = api.client("admin")
     ok = admin.post("/api/targets/http/test", json={"target": {"url": f"{server.url}/ok"}})
-    assert ok.json()["ok"] is True and ok.json()["result"]["status"] == 200
-    down = admin.post("/api/targets/http/test", json={"target": {"url": f"{server.url}/status/500"}})
-    assert down.json()["ok"] is False and "HTTP 500" in down.json()["error"]
+    assert ok.json()["ok"] is True
+    assert ok.json()["result"]["status"] == 200
+    down = admin.post(
+        "/api/targets/http/test", json={"target": {"url": f"{server.url}/status/500"}}
+    )
+    assert down.json()["ok"] is False
+    assert "HTTP 500" in down.json()["error"]
     seen = len(server.seen)
     refused = admin.post(
         "/api/targets/http/test", json={"target": {"url": "http://2852039166/latest/"}}
     )
     assert refused.json()["ok"] is False
-    assert "link-local" in refused.json()["error"] and "SSRF" in refused.json()["error"]
+    assert "link-local" in refused.json()["error"]
+    assert "SSRF" in refused.json()["error"]
     assert len(server.seen) == seen
 
 
 def test_settings_are_shown_read_only(api: Api) -> None:
     settings = api.client("admin").get("/api/settings").json()
     assert settings["ssrf_allow"] == ["127.0.0.1/32"]
-    assert settings["kinds_off"] == [] and settings["scripts_sandbox"] == "auto"
+    assert settings["kinds_off"] == []
+    assert settings["scripts_sandbox"] == "auto"
     assert api.client("operator").get("/api/settings").status_code == 403
 
 

@@ -58,8 +58,11 @@ def test_connections_scripts_and_jobs_of_every_kind(tmp_path: Path) -> None:
     script.write_text("print('report v2')\n")
     assert "report: version 2" in ok(tickwork(data, "scripts", "push", str(script), "-m", "second"))
     history = ok(tickwork(data, "scripts", "history", "report"))
-    assert "second" in history and "first" in history
-    assert ok(tickwork(data, "scripts", "show", "report", "--version", "1")) == "print('report v1')\n"
+    assert "second" in history
+    assert "first" in history
+    assert (
+        ok(tickwork(data, "scripts", "show", "report", "--version", "1")) == "print('report v1')\n"
+    )
 
     jobs = {
         "sh": ["--shell", "pg_dump -Fc app > /tmp/app.dump", "--env", "PGHOST=db"],
@@ -82,7 +85,8 @@ def test_connections_scripts_and_jobs_of_every_kind(tmp_path: Path) -> None:
     assert targets["rep"] == ("script", {"language": "python", "script": "report", "version": 2})
     # a connection in use is not removed
     refused = tickwork(data, "connections", "remove", "api")
-    assert refused.returncode == 1 and "used by job(s) hook" in refused.stderr
+    assert refused.returncode == 1
+    assert "used by job(s) hook" in refused.stderr
 
 
 def test_bad_kind_options_are_refused_naming_them(tmp_path: Path) -> None:

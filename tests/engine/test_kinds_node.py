@@ -106,7 +106,8 @@ def test_an_http_job_with_a_named_connection(tw: Tickwork, server: LocalServer) 
     assert echoed.status == "succeeded", echoed.error
     result = json.loads(echoed.result or "")
     body = json.loads(result["body"].replace("******", "MASKED"))
-    assert body["method"] == "POST" and body["body"] == '{"n":1}'
+    assert body["method"] == "POST"
+    assert body["body"] == '{"n":1}'
     assert body["path"] == "/echo?q=x&day=monday"  # a declared parameter: a query value
     assert body["headers"]["Authorization"] == "MASKED"  # sent, and masked in the record
     seen = server.seen[-1]
@@ -155,12 +156,14 @@ def test_a_sql_job_on_each_database(
     injection = "x' OR '1'='1"
     tw.add_job(
         {"kind": "sql", "connection": "target",
-         "statement": "SELECT id, name FROM kinds_probe WHERE name = :name OR id >= :low ORDER BY id",
+         "statement": "SELECT id, name FROM kinds_probe WHERE name = :name OR id >= :low "
+                      "ORDER BY id",
          "params": {"name": injection, "low": 2}},
         "@daily", id="query", parameters=[{"name": "low", "type": "integer", "minimum": 1}],
     )  # fmt: skip
     tw.add_job(
-        {"kind": "sql", "connection": "target", "statement": "UPDATE kinds_probe SET name = 'z' WHERE id <= 2"},
+        {"kind": "sql", "connection": "target",
+         "statement": "UPDATE kinds_probe SET name = 'z' WHERE id <= 2"},
         "@daily", id="update",
     )  # fmt: skip
     tw.add_job(
@@ -179,7 +182,8 @@ def test_a_sql_job_on_each_database(
     update = run_now(tw, "update")
     assert json.loads(update.result or "") == {"row_count": 2}
     refused = run_now(tw, "read-only")
-    assert refused.status == "failed" and refused.error
+    assert refused.status == "failed"
+    assert refused.error
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM kinds_probe")).scalar_one() == 3

@@ -85,7 +85,8 @@ def test_a_stopped_shell_job_leaves_no_process_behind(
     timeout = {"timeout_s": 1.0} if how == "timeout" else {}
     executor.submit(shell(1, tree(pid_file, ignore_term), **timeout), *recorder.callbacks())
     shell_pid, sleep_pid = pids_in(pid_file)
-    assert running(shell_pid) and running(sleep_pid)
+    assert running(shell_pid)
+    assert running(sleep_pid)
     assert os.getpgid(sleep_pid) == os.getpgid(shell_pid) == shell_pid  # its own group
     if how == "cancel":
         assert executor.cancel(1, "cancelled by the operator")
@@ -126,7 +127,8 @@ def test_exit_code_and_output_in_the_run_record(
     import json
 
     assert json.loads(failed.result or "") == {"exit_code": 3, "stdout": "out\n", "stderr": "err\n"}
-    assert "out\n" in failed.log and "err\n" in failed.log
+    assert "out\n" in failed.log
+    assert "err\n" in failed.log
     assert succeeded.status == RunStatus.SUCCEEDED
     assert json.loads(succeeded.result or "")["exit_code"] == 3
 
@@ -144,7 +146,8 @@ def test_output_is_bounded_with_the_tail_kept(
     import json
 
     result = json.loads(outcome.result or "")
-    assert result["stdout"].endswith("line-19999\n") and len(result["stdout"]) <= 4000
+    assert result["stdout"].endswith("line-19999\n")
+    assert len(result["stdout"]) <= 4000
 
 
 def test_a_result_too_long_for_its_limit_stays_valid_json(
@@ -158,9 +161,11 @@ def test_a_result_too_long_for_its_limit_stays_valid_json(
     outcome = recorder.wait(1, 60)
     import json
 
-    assert outcome.result is not None and len(outcome.result) <= 2000
+    assert outcome.result is not None
+    assert len(outcome.result) <= 2000
     result = json.loads(outcome.result)
-    assert result["exit_code"] == 0 and result["stdout"].endswith("END")
+    assert result["exit_code"] == 0
+    assert result["stdout"].endswith("END")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -208,4 +213,5 @@ def test_a_command_that_cannot_start_fails_saying_so(
     executor.submit(shell(1, ["/no/such/program"]), *recorder.callbacks())
     outcome = recorder.wait(1, 30)
     assert outcome.status == RunStatus.FAILED
-    assert outcome.error is not None and "could not start" in outcome.error
+    assert outcome.error is not None
+    assert "could not start" in outcome.error

@@ -263,11 +263,13 @@ def test_job_files_take_other_kinds_as_mappings(make_tw: Make, tmp_path: Path) -
     tw = make_tw()
     tw.sync_job_files([write(tmp_path / "kinds.yaml", KINDS)])
     backup, ping = tw.get_job("backup"), tw.get_job("ping")
-    assert backup is not None and ping is not None
+    assert backup is not None
+    assert ping is not None
     assert (backup.kind, backup.record.target) == (
         "shell", {"command": ["pg_dump", "-Fc", "app"], "shell": False, "env": {"PGHOST": "db"}},
     )  # fmt: skip
-    assert ping.kind == "http" and ping.record.target["url"] == "https://example.com/health"
+    assert ping.kind == "http"
+    assert ping.record.target["url"] == "https://example.com/health"
     # unchanged file: nothing to write
     counts = tw.sync_job_files([write(tmp_path / "kinds.yaml", KINDS)])
     assert next(iter(counts.values()))["unchanged"] == 2

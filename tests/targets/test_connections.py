@@ -74,7 +74,9 @@ def test_a_sealed_secret_does_not_open_under_another_name(tw: Tickwork) -> None:
     tw.add_connection("b", "redis", {"url": "redis://127.0.0.1:6379/0"})
     with tw.store.db.write() as conn:
         sealed = tw.store.connections.get(conn, "a").secret  # type: ignore[union-attr]
-        conn.execute(sa.text("UPDATE tw_connection SET secret = :s WHERE name = 'b'"), {"s": sealed})
+        conn.execute(
+            sa.text("UPDATE tw_connection SET secret = :s WHERE name = 'b'"), {"s": sealed}
+        )
     from tickwork.connections.vault import VaultError
 
     with pytest.raises(VaultError, match="does not open"):
@@ -155,7 +157,7 @@ def smtp_server(tls_context: ssl.SSLContext | None = None) -> Iterator[tuple[int
         return AuthResult(success=False, handled=False)
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             return "250 OK"
 
     port = free_port()
@@ -185,7 +187,8 @@ def test_smtp_connection_test_logs_in(tw: Tickwork) -> None:
         bad = tw.test_connection("wrong")
     assert ok["ok"] is True, ok
     assert ok["message"] == f"SMTP 127.0.0.1:{port} logged in"
-    assert bad["ok"] is False and "535" in bad["message"]
+    assert bad["ok"] is False
+    assert "535" in bad["message"]
     assert ("ops", CANARY) in seen.logins
     assert CANARY not in str(ok) + str(bad)
 
@@ -203,7 +206,8 @@ def test_smtp_to_a_refused_address_never_connects(tmp_path: Path) -> None:
              "password": CANARY, "from_addr": "ops@example.com"},
         )  # fmt: skip
         result = tw.test_connection("mail")
-    assert result["ok"] is False and "SSRF" in result["message"]
+    assert result["ok"] is False
+    assert "SSRF" in result["message"]
     assert seen.logins == []
 
 

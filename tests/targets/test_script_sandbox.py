@@ -103,13 +103,15 @@ def got_nothing(text: str, *, fenced: bool = True) -> dict[str, Any]:
     """``fenced``: Landlock is on, so /proc is out of reach altogether (without it, another
     process's cmdline is world-readable, as always on Unix: Tickwork puts no secret there)."""
     got: dict[str, Any] = json.loads(text.strip().splitlines()[-1])
-    assert got["env_key"] is None and got["env_db"] is None
+    assert got["env_key"] is None
+    assert got["env_db"] is None
     assert got["env_tickwork"] == []
     names = ["key_file", "db_file", "server_environ"] + (["server_cmdline"] if fenced else [])
     for name in names:
         assert str(got[name]).startswith("DENIED"), (name, got[name])
     assert str(got["listing"]).startswith("DENIED")
-    assert SECRET_KEY not in text and DB_PASSWORD not in text
+    assert SECRET_KEY not in text
+    assert DB_PASSWORD not in text
     return got
 
 
@@ -176,10 +178,11 @@ def test_no_core_dumps_and_a_fresh_directory(data_dir: Path) -> None:
         "print(json.dumps([resource.getrlimit(resource.RLIMIT_CORE), os.getcwd(), "
         "os.environ['HOME'], os.listdir('.')]))"
     )
-    result, text = run_script(code, data_dir)
+    _result, text = run_script(code, data_dir)
     core, cwd, home, listing = json.loads(text.strip().splitlines()[-1])
     assert core == [0, 0]
-    assert cwd == home and Path(cwd).name.startswith("tickwork-script-")
+    assert cwd == home
+    assert Path(cwd).name.startswith("tickwork-script-")
     assert listing == ["script.py"]
     assert not Path(cwd).exists()  # removed after the run
 
@@ -189,7 +192,9 @@ def test_a_bash_script(data_dir: Path) -> None:
     code = f"echo hello from bash; cat {data_dir}/secret_key || echo denied; exit 4"
     result, text = run_script(code, data_dir, language="bash")
     assert result["exit_code"] == 4
-    assert "hello from bash" in text and "denied" in text and SECRET_KEY not in text
+    assert "hello from bash" in text
+    assert "denied" in text
+    assert SECRET_KEY not in text
 
 
 def test_a_protected_path_inside_what_scripts_may_read_is_refused(tmp_path: Path) -> None:

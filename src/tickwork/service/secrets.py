@@ -89,7 +89,9 @@ class SecretsMixin(FacadeBase):
                     continue
                 resealed = seal(vault, name, open_secret(name, record.secret))
                 self.store.connections.update(
-                    conn, replace(record, secret=resealed, version=record.version + 1), record.version
+                    conn,
+                    replace(record, secret=resealed, version=record.version + 1),
+                    record.version,
                 )
                 changed += 1
         return changed

@@ -39,13 +39,36 @@ def signal_name(code: int) -> str:
 
 
 def group_alive(pgid: int) -> bool:
+    """Whether a process of the group still runs. A zombie does not count: an orphan's
+    parent (init in a container) may take its time to reap it, and it runs nothing."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # a member changed its user: it is there
         return True
-    return True
+    return _live_member(pgid)
+
+
+def _live_member(pgid: int) -> bool:
+    """Linux: whether /proc shows a member of the group that is not a zombie (elsewhere,
+    without /proc, any member counts)."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # after "pid (comm)": state, ppid, pgrp
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            return True
+    return False
 
 
 def end_group(pgid: int, grace_s: float, reap: Callable[[], object] | None = None) -> None:
@@ -195,10 +218,10 @@ class ProcessExecution(Execution):
                 if self._stop.is_set():
                     return
                 if exited_at is None and proc.poll() is not None:
-                    exited_at = time.monotonic()
                     # The command is done; its background children must not keep the
                     # pipes (and the run) open: end the group, then drain what is left.
                     end_group(proc.pid, self.grace_s, proc.poll)
+                    exited_at = time.monotonic()
                 if exited_at is not None and time.monotonic() - exited_at > 1.0:
                     return  # a process outside the group holds a pipe: stop reading
                 for key, _ in selector.select(_POLL_S):
