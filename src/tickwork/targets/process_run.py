@@ -204,17 +204,23 @@ class ProcessExecution(Execution):
         return result
 
     def _pump(self, proc: subprocess.Popen[bytes], out: Output, tails: dict[str, _Tail]) -> None:
-        """Stream both pipes into the log until the command exits (or a stop)."""
+        """Stream both pipes into the log until the command exits (or a stop). The exit wakes
+        the wait at once through a pidfd (Linux 5.3+); elsewhere it is polled."""
         selector = selectors.DefaultSelector()
         decoders = {}
+        pipes = 0
         for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr)):
             if stream is not None:
                 os.set_blocking(stream.fileno(), False)
                 selector.register(stream, selectors.EVENT_READ, name)
                 decoders[name] = codecs.getincrementaldecoder("utf-8")("replace")
+                pipes += 1
+        pidfd = _pidfd(proc.pid)
+        if pidfd is not None:
+            selector.register(pidfd, selectors.EVENT_READ, None)
         exited_at: float | None = None
         try:
-            while selector.get_map():
+            while True:
                 if self._stop.is_set():
                     return
                 if exited_at is None and proc.poll() is not None:
@@ -222,29 +228,43 @@ class ProcessExecution(Execution):
                     # pipes (and the run) open: end the group, then drain what is left.
                     end_group(proc.pid, self.grace_s, proc.poll)
                     exited_at = time.monotonic()
-                if exited_at is not None and time.monotonic() - exited_at > 1.0:
-                    return  # a process outside the group holds a pipe: stop reading
+                    if pidfd is not None:
+                        selector.unregister(pidfd)
+                if exited_at is not None and (
+                    pipes == 0 or time.monotonic() - exited_at > 1.0
+                ):
+                    return  # all read (or a process outside the group holds a pipe)
                 for key, _ in selector.select(_POLL_S):
                     name = key.data
+                    if name is None:  # the pidfd: the command exited
+                        continue
                     try:
                         data = os.read(key.fd, 65536)
                     except BlockingIOError:
                         continue
                     if not data:
                         selector.unregister(key.fileobj)
+                        pipes -= 1
                         text = decoders[name].decode(b"", final=True)
                     else:
                         text = decoders[name].decode(data)
                     if text:
                         tails[name].add(text)
                         out.write(text)
-            while proc.poll() is None and not self._stop.is_set():
-                # Pipes closed (at exit, or early): wait for the exit itself, woken as soon as
-                # it comes (Popen.wait polls with a growing delay from 0.5 ms).
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(_POLL_S)
         finally:
             selector.close()
+            if pidfd is not None:
+                os.close(pidfd)
+
+
+def _pidfd(pid: int) -> int | None:
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return None
+    try:
+        return int(opener(pid))
+    except OSError:
+        return None
 
 
 def minimal_env(extra: Mapping[str, str] | None = None, home: str | None = None) -> dict[str, str]:

@@ -57,7 +57,9 @@ def engine_for(url: str) -> Any:
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
-            options: dict[str, Any] = {"pool_recycle": 600}
+            # Every use ends its transaction itself (commit, or rollback on an error or for
+            # read_only), so the pool's own rollback on return would be one more round trip.
+            options: dict[str, Any] = {"pool_recycle": 600, "pool_reset_on_return": None}
             if not url.startswith("sqlite"):
                 # Connections stay open for the next runs (an overflow one is closed after
                 # each use, and a new MySQL connection costs a TLS context and a login).
