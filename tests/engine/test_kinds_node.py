@@ -6,6 +6,7 @@ script. Connection secrets are canaries: they never appear in a run record."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,10 @@ def test_a_shell_job(tw: Tickwork, executor: str) -> None:
     assert json.loads(bad.result or "")["exit_code"] == 7
 
 
-def test_an_http_job_with_a_named_connection(tw: Tickwork, server: LocalServer) -> None:
+def test_an_http_job_with_a_named_connection(
+    tw: Tickwork, server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # the scheduler's own log, at its most talkative
     tw.add_connection(
         "local-api",
         "http",
@@ -116,6 +120,7 @@ def test_an_http_job_with_a_named_connection(tw: Tickwork, server: LocalServer) 
     assert down.status == "failed"
     assert down.error == "HTTP 503 Service Unavailable (expected 200-299)"
     assert_no_canary(tw, plain, echoed, down)
+    assert CANARY not in caplog.text
 
 
 def test_an_http_job_to_a_refused_address_fails_without_connecting(

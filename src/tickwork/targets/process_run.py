@@ -230,9 +230,7 @@ class ProcessExecution(Execution):
                     exited_at = time.monotonic()
                     if pidfd is not None:
                         selector.unregister(pidfd)
-                if exited_at is not None and (
-                    pipes == 0 or time.monotonic() - exited_at > 1.0
-                ):
+                if exited_at is not None and (pipes == 0 or time.monotonic() - exited_at > 1.0):
                     return  # all read (or a process outside the group holds a pipe)
                 for key, _ in selector.select(_POLL_S):
                     name = key.data
