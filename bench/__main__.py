@@ -20,6 +20,7 @@ SECTIONS: dict[str, str] = {
     "engine": "bench.engine",
     "api": "bench.api",
     "console": "bench.console",
+    "kinds": "bench.kinds",
 }
 
 

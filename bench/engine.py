@@ -127,6 +127,9 @@ class Bench:
 
     def run_one(self, system: str, scenario: str, extra: dict[str, Any]) -> dict[str, Any]:
         s = self.s
+        chosen = os.environ.get("TICKWORK_BENCH_SYSTEMS")  # e.g. "tickwork_sqlite"
+        if chosen and system not in chosen.split(","):
+            return {"skipped": "not in TICKWORK_BENCH_SYSTEMS"}
         base: dict[str, Any] = {"workers": s.workers, "warmup_s": s.warmup_s, **extra}
         t0 = time.monotonic()
         if system == "tickwork_postgres" and scenario == "many" and extra["n"] > s.pg_many_up_to:

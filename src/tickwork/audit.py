@@ -26,6 +26,8 @@ ACTIONS = (
     "run.cancel", "scheduler.pause", "scheduler.resume",
     "user.create", "user.update", "user.delete", "user.password",
     "token.create", "token.revoke", "secrets.reencrypt",
+    "connection.create", "connection.update", "connection.remove", "connection.test",
+    "script.save", "script.remove",
 )  # fmt: skip
 
 
@@ -44,7 +46,8 @@ def redact_kwargs(kwargs: Mapping[str, Any], secret_keys: Iterable[str]) -> dict
 
 def redacted_target(record: JobRecord) -> dict[str, Any]:
     target = dict(record.target)
-    target["kwargs"] = redact_kwargs(target.get("kwargs") or {}, record.secret_keys)
+    if record.target_kind == "python":  # other kinds keep no secrets in their spec
+        target["kwargs"] = redact_kwargs(target.get("kwargs") or {}, record.secret_keys)
     return target
 
 

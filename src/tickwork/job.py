@@ -44,7 +44,13 @@ class Job:
 
     @property
     def func_ref(self) -> str:
-        return str(self.record.target["ref"])
+        """The Python reference (for other kinds, the kind's name: ``"shell"``)."""
+        return str(self.record.target.get("ref", self.record.target_kind))
+
+    @property
+    def kind(self) -> str:
+        """The job's kind: python, shell, http, sql or script."""
+        return self.record.target_kind
 
     @property
     def func(self) -> Callable[..., Any]:

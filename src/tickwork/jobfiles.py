@@ -3,7 +3,9 @@ created, updated and removed with it; jobs created elsewhere are never touched.
 
 Accepted entry formats (mixable in one file; detected per entry):
 
-* Tickwork's own: ``{id, target, cron | interval | date | trigger, ...options}``;
+* Tickwork's own: ``{id, target, cron | interval | date | trigger, ...options}``, where
+  ``target`` is ``"pkg.mod:func"`` or another kind's mapping (``{kind: shell, command: [...]}``,
+  ``{kind: http, url: ...}``, ``{kind: sql, ...}``, ``{kind: script, ...}``: docs/targets.md);
 * the ``default_tasks`` YAML of a Flask scheduler console: ``{id, name, function, trigger_type,
   trigger_params, enabled, description, category, misfire_grace_time, max_instances}``;
 * RuoYi-FastAPI's task configuration (a TaskConfig list): ``{task_id, task_name, task_func,
@@ -141,11 +143,15 @@ def _from_native(entry: Mapping[str, Any], module: str | None) -> JobSpec:
     if "id" not in entry:
         raise InvalidInput("id", "every job in a file needs an id (the file owns it by id)")
     if "target" not in entry:
-        raise InvalidInput("target", "missing (package.module:function)")
+        raise InvalidInput("target", "missing (package.module:function, or {kind: ..., ...})")
     kinds = [k for k in ("cron", "interval", "date", "trigger") if k in entry]
     if len(kinds) != 1:
         raise InvalidInput("trigger", "give exactly one of cron, interval, date, trigger")
-    spec = JobSpec(target=_ref(entry["target"], module, "target"), id=str(entry["id"]))
+    target = entry["target"]
+    if isinstance(target, Mapping):  # another kind: {kind: shell, command: [...]}
+        spec = JobSpec(target=dict(target), id=str(entry["id"]))
+    else:
+        spec = JobSpec(target=_ref(target, module, "target"), id=str(entry["id"]))
     kind = kinds[0]
     value = entry[kind]
     if kind == "cron":

@@ -20,7 +20,8 @@ from tickwork.errors import InvalidInput, TriggerError
 from tickwork.models import ConcurrencyPolicy, MisfirePolicy
 from tickwork.parameters import SURROGATE, check_declarations, check_json
 from tickwork.store.records import JobRecord
-from tickwork.targets import is_coroutine_target, ref_of, resolve
+from tickwork.targets import is_coroutine_target, kinds, ref_of, resolve
+from tickwork.targets.kinds import split_target
 from tickwork.triggers import Trigger, from_keywords, from_spec
 from tickwork.triggers import cron as cron_trigger
 from tickwork.triggers.base import to_us
@@ -60,10 +61,12 @@ UNSET: Any = _Unset()
 
 @dataclass(slots=True)
 class JobSpec:
-    """A job as a face describes it. ``trigger`` is a kind ("cron", "interval", "date") with
+    """A job as a face describes it. ``target`` is a callable, a ``"pkg.mod:func"`` reference
+    or a mapping with a ``kind`` (``{"kind": "shell", "command": [...]}``; see
+    tickwork.targets). ``trigger`` is a kind ("cron", "interval", "date") with
     ``trigger_args``, a cron expression, a Trigger object, or a stored spec dict."""
 
-    target: str | Callable[..., Any]
+    target: str | Callable[..., Any] | Mapping[str, Any]
     trigger: str | Trigger | Mapping[str, Any] | None = None
     trigger_args: dict[str, Any] = field(default_factory=dict)
     id: str | None = None
@@ -118,7 +121,7 @@ _BEFORE_ANY_DATE = -(2**62)  # epoch microseconds before any date a trigger can 
 
 def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None) -> JobRecord:
     """Validate ``spec`` and build the record to store (next_fire_at computed from now)."""
-    target_ref, is_coroutine = _target(spec)
+    kind, target_ref, kind_spec, is_coroutine = _target(spec)
     job_id = _job_id(spec.id)
     name = _text("name", spec.name or _default_name(target_ref, job_id), 200)
     tz = spec.timezone or default_tz
@@ -132,8 +135,15 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
     _choice("misfire_policy", spec.misfire_policy, _MISFIRE_POLICIES)
     _choice("concurrency_policy", spec.concurrency_policy, _CONCURRENCY_POLICIES)
     _choice("owner", spec.owner, OWNERS)
-    args, kwargs = _arguments(spec.args, spec.kwargs)
+    if kind_spec is not None and target_ref is not None:  # python, as a mapping
+        args, kwargs = _arguments(
+            kind_spec.get("args", spec.args), kind_spec.get("kwargs", spec.kwargs)
+        )
+    else:
+        args, kwargs = _arguments(spec.args, spec.kwargs)
     secret_keys = [_text("secret_keys", k, 100) for k in spec.secret_keys]
+    if kind != "python":
+        _no_python_arguments(kind, args, kwargs, secret_keys)
     for key in secret_keys:
         if key not in kwargs:
             raise InvalidInput(
@@ -143,7 +153,11 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
                 params={"key": key},
             )
     parameters = check_declarations(spec.parameters, secret_keys)
-    target: dict[str, Any] = {"ref": target_ref, "args": args, "kwargs": kwargs}
+    target: dict[str, Any]
+    if kind == "python":
+        target = {"ref": target_ref, "args": args, "kwargs": kwargs}
+    else:
+        target = dict(kind_spec or {})
     if parameters:
         target["parameters"] = parameters
     backoff = _number("retry_backoff_s", spec.retry_backoff_s, minimum=0.001)
@@ -178,7 +192,7 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
         description=_text("description", spec.description or "", 10_000),
         group=_text("group", spec.group or "default", 100),
         tags=_tags(spec.tags),
-        target_kind="python",
+        target_kind=kind,
         target=target,
         trigger_kind=str(trigger_spec["kind"]),
         trigger=trigger_spec,
@@ -291,7 +305,50 @@ def same_schedule_ignoring_default_start(stored: Mapping[str, Any], new: Mapping
 
 
 # -- field checks -------------------------------------------------------------------------------
-def _target(spec: JobSpec) -> tuple[str, bool]:
+def _target(spec: JobSpec) -> tuple[str, str | None, dict[str, Any] | None, bool]:
+    """(kind, python reference or None, the mapping's spec or None, is a coroutine)."""
+    target = spec.target
+    if isinstance(target, Mapping):
+        name, rest = split_target(target)
+        if name != "python":
+            return name, None, kinds.get(name).validate(rest), False
+        for key in rest:
+            if key not in ("ref", "args", "kwargs"):
+                raise InvalidInput(
+                    f"target.{key}",
+                    "is not a field of a python target (ref, args, kwargs)",
+                    code="unknown_field",
+                    params={"kind": "python"},
+                )
+        ref_spec = JobSpec(target=rest.get("ref"), check_target=spec.check_target)  # type: ignore[arg-type]
+        ref, is_coroutine = _python_target(ref_spec)
+        return "python", ref, rest, is_coroutine
+    ref, is_coroutine = _python_target(spec)
+    return "python", ref, None, is_coroutine
+
+
+def _no_python_arguments(
+    kind: str, args: list[Any], kwargs: dict[str, Any], secrets: list[str]
+) -> None:
+    """Positional and keyword arguments, and kwargs secrets, belong to Python targets; other
+    kinds take their values in their spec and their credentials from named connections."""
+    if args or kwargs:
+        raise InvalidInput(
+            "args" if args else "kwargs",
+            f"a {kind} job takes no Python arguments; put values in its target",
+            code="python_only",
+            params={"kind": kind},
+        )
+    if secrets:
+        raise InvalidInput(
+            "secret_keys",
+            f"a {kind} job keeps its credentials in named connections, not secret kwargs",
+            code="python_only",
+            params={"kind": kind},
+        )
+
+
+def _python_target(spec: JobSpec) -> tuple[str, bool]:
     target = spec.target
     if callable(target):
         ref = ref_of(target)
@@ -331,8 +388,8 @@ def _job_id(value: str | None) -> str:
     return value
 
 
-def _default_name(ref: str, job_id: str) -> str:
-    return ref.partition(":")[2] or job_id
+def _default_name(ref: str | None, job_id: str) -> str:
+    return (ref or "").partition(":")[2] or job_id
 
 
 def _text(name: str, value: Any, limit: int) -> str:

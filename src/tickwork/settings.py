@@ -57,6 +57,17 @@ class Settings:
     # TICKWORK_ALLOWED_TARGETS, comma-separated; "*" allows any). None: the modules of jobs
     # declared in code and job files, plus Tickwork's built-ins (tickwork.targets.policy).
     allowed_targets: tuple[str, ...] | None = None
+    # Job kinds the deployment switched off (TICKWORK_SHELL=off, TICKWORK_SCRIPTS=off): such
+    # jobs are refused when created or changed, and their runs fail saying so.
+    kinds_off: frozenset[str] = frozenset()
+    # Hosts and networks the SSRF guard lets HTTP jobs, connection tests and alert channels
+    # reach besides public addresses (TICKWORK_SSRF_ALLOW, comma-separated).
+    ssrf_allow: tuple[str, ...] = ()
+    # How scripts are confined (TICKWORK_SCRIPTS_SANDBOX): "auto" (Landlock where the kernel
+    # has it, an unprivileged user when the node runs as root; refused with neither) or "none".
+    scripts_sandbox: str = "auto"
+    scripts_user: str = "nobody"  # TICKWORK_SCRIPTS_USER: whom scripts run as under root
+    script_python: str | None = None  # TICKWORK_SCRIPT_PYTHON: the interpreter of scripts
 
     @property
     def effective_database_url(self) -> str:
@@ -104,4 +115,39 @@ class Settings:
             from tickwork.targets.policy import parse_allowlist
 
             values["allowed_targets"] = parse_allowlist(env["TICKWORK_ALLOWED_TARGETS"])
+        values.update(kind_settings(env))
         return cls(**values)
+
+
+_OFF = ("off", "0", "false", "no", "disabled")
+KIND_SWITCHES = {"shell": "TICKWORK_SHELL", "script": "TICKWORK_SCRIPTS"}
+
+
+def kind_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The job kinds' settings from the environment (see Settings)."""
+    from tickwork.net.ssrf import ALLOW_ENV, Allowlist
+
+    values: dict[str, Any] = {
+        "kinds_off": frozenset(
+            kind
+            for kind, name in KIND_SWITCHES.items()
+            if env.get(name, "").strip().lower() in _OFF
+        )
+    }
+    if env.get(ALLOW_ENV, "").strip():
+        values["ssrf_allow"] = tuple(Allowlist.parse(env[ALLOW_ENV]).entries())
+    sandbox = env.get("TICKWORK_SCRIPTS_SANDBOX", "").strip().lower()
+    if sandbox:
+        if sandbox not in ("auto", "none"):
+            raise InvalidInput(
+                "TICKWORK_SCRIPTS_SANDBOX",
+                f"{sandbox!r} is not auto or none",
+                code="not_one_of",
+                params={"choices": ["auto", "none"]},
+            )
+        values["scripts_sandbox"] = sandbox
+    if env.get("TICKWORK_SCRIPTS_USER", "").strip():
+        values["scripts_user"] = env["TICKWORK_SCRIPTS_USER"].strip()
+    if env.get("TICKWORK_SCRIPT_PYTHON", "").strip():
+        values["script_python"] = env["TICKWORK_SCRIPT_PYTHON"].strip()
+    return values

@@ -52,6 +52,10 @@ def test_create_get_and_the_job_shape(api: Api) -> None:
         "ref": "tests.api.tasks:use_password",
         "args": [],
         "kwargs": {"password": MASK, "out": "/tmp/x"},
+        "description": {
+            "en": "tests.api.tasks:use_password",
+            "zh": "tests.api.tasks:use_password",
+        },
     }
     assert job["trigger"]["kind"] == "cron"
     assert job["trigger"]["expr"] == "0 2 * * *"

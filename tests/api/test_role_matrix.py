@@ -8,6 +8,7 @@ an operation: a new route needs a new row (later issues add theirs to the same t
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import fastapi.routing
@@ -64,6 +65,25 @@ GET     /api/tokens                               viewer
 POST    /api/tokens                               viewer
 DELETE  /api/tokens/{token_id}                    viewer
 GET     /api/audit                                admin
+
+GET     /api/connections                          viewer
+POST    /api/connections                          admin
+GET     /api/connections/{name}                   viewer
+PATCH   /api/connections/{name}                   admin
+DELETE  /api/connections/{name}                   admin
+POST    /api/connections/{name}/test              admin
+GET     /api/scripts                              viewer
+POST    /api/scripts                              admin
+GET     /api/scripts/{name}                       viewer
+DELETE  /api/scripts/{name}                       admin
+GET     /api/scripts/{name}/versions              viewer
+POST    /api/scripts/{name}/versions              admin
+GET     /api/scripts/{name}/versions/{version}    viewer
+GET     /api/scripts/{name}/diff                  viewer
+POST    /api/scripts/{name}/rollback              admin
+GET     /api/kinds                                viewer
+GET     /api/settings                             admin
+POST    /api/targets/http/test                    admin
 """
 
 # Routes left out of the OpenAPI document on purpose, all public: the document itself and its
@@ -112,10 +132,14 @@ def all_routes(app: FastAPI) -> list[Any]:
 
 
 @pytest.fixture
-def world(lite_api: Api) -> dict[str, str]:
-    """Objects the paths name, so allowed calls reach their handlers."""
+def world(lite_api: Api, tmp_path: Path) -> dict[str, str]:
+    """Objects the paths name, so allowed calls reach their handlers. The connection is a
+    SQLite file of the test's own: testing it opens nothing beyond this machine."""
     admin = lite_api.client("admin")
     assert admin.post("/api/jobs", json=job_body("matrix-job", group="g")).status_code == 201
+    sqlite_url = f"sqlite:///{tmp_path / 'matrix.db'}"
+    lite_api.tw.add_connection("matrix-thing", "database", {"url": sqlite_url}, by="t")
+    lite_api.tw.push_script("matrix-thing", "print(1)\n", language="python", by="t")
     run_id = lite_api.tw.run_job("matrix-job")
     lite_api.tw.cancel_run(run_id)  # ended: its log stream closes at once
     victim = lite_api.tw.accounts.create_user("victim", "victim password 1", "viewer", by="t")
@@ -125,6 +149,8 @@ def world(lite_api: Api) -> dict[str, str]:
         "user_id": str(victim.id),
         "token_id": "0000000000000000",
         "group": "g",
+        "name": "matrix-thing",
+        "version": "1",
     }
 
 

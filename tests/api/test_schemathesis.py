@@ -35,13 +35,25 @@ def schema_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         admin.post("/api/jobs", json=job_body(f"job-{i}", group="g", tags=["t"]))
     for i in range(3):
         api.tw.run_job(f"job-{i}")
+    api.tw.add_connection("conn-1", "redis", {"url": "redis://127.0.0.1:6379/0"})
+    api.tw.push_script("script-1", "print(1)\n", language="python")
     yield api
     api.tw.close()
 
 
+# Operations that reach out to the network (a connection's test, the HTTP test request): a
+# fuzzer's public address would be a real request from the tests. tests/api/test_kinds_api.py
+# covers them against servers of its own on 127.0.0.1.
+OUTBOUND = ("/api/connections/{name}/test", "/api/targets/http/test")
+
+
 def operations(api: Api) -> list[Any]:
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", api.app)
-    return [result.ok() for result in schema.get_all_operations()]
+    return [
+        op
+        for op in (result.ok() for result in schema.get_all_operations())
+        if op.path not in OUTBOUND
+    ]
 
 
 def check_op(operation: Any, checks: list[Any], headers: dict[str, str]) -> None:
@@ -148,10 +160,12 @@ def test_every_json_input_survives_nesting_huge_numbers_and_unicode(schema_api: 
         "fuzz-target", "a fuzzing passphrase 1", "viewer", by="test"
     )
     known = {"job_id": "job-1", "user_id": user.id, "group": "g", "run_id": 1}
+    named = {"/api/connections": "conn-1", "/api/scripts": "script-1"}
     fuzzed = []
     for operation in operations(schema_api):
         if operation.body is None or not len(operation.body):
             continue
+        known["name"] = next((n for p, n in named.items() if operation.path.startswith(p)), "x")
 
         @given(case=operation.as_strategy(), data=st.data())
         @settings(
@@ -201,6 +215,19 @@ def sweep_bodies(user_id: int) -> list[tuple[str, str, dict[str, Any]]]:
         ("PATCH", f"/api/users/{user_id}", {"role": "viewer", "disabled": False}),
         ("POST", "/api/tokens", {"name": "sweep", "role": "viewer"}),
         ("POST", "/api/auth/login", {"username": "nobody-sweeps", "password": "wrong but long"}),
+        ("POST", "/api/jobs", {**job, "id": "sweep-sh", "target": {
+            "kind": "shell", "command": ["echo", "x"], "env": {"A": "b"}, "ok_exit_codes": [0]}}),
+        ("POST", "/api/jobs", {**job, "id": "sweep-http", "target": {
+            "kind": "http", "url": "https://example.com/x", "headers": {"A": "b"},
+            "json": {"k": [1]}, "expect_status": ["200-299"]}}),
+        ("POST", "/api/connections", {"name": "sweep", "kind": "smtp", "fields": {
+            "host": "smtp.example.com", "port": 587, "from_addr": "a@example.com",
+            "password": "pw"}}),
+        ("PATCH", "/api/connections/conn-1", {"fields": {"url": "redis://127.0.0.1/1"}}),
+        ("POST", "/api/scripts", {"name": "sweep", "language": "bash", "code": "echo 1",
+                                  "message": "m"}),
+        ("POST", "/api/scripts/script-1/versions", {"code": "print(2)", "message": "m"}),
+        ("POST", "/api/scripts/script-1/rollback", {"version": 1}),
     ]  # fmt: skip
 
 

@@ -245,3 +245,35 @@ def test_code_declared_jobs_are_changed_by_code_not_by_faces(make_tw: Make) -> N
     with pytest.raises(ReadOnlyJob):
         tw.remove_job("declared", origin="cli")
     assert tw.modify_job("declared", name="changed by its code").name == "changed by its code"
+
+
+KINDS = """
+jobs:
+  - id: backup
+    target: {kind: shell, command: [pg_dump, -Fc, app], env: {PGHOST: db}}
+    cron: "0 4 * * *"
+    timeout_s: 3600
+  - id: ping
+    target: {kind: http, url: "https://example.com/health", expect_status: ["200-299"]}
+    interval: {minutes: 5}
+"""
+
+
+def test_job_files_take_other_kinds_as_mappings(make_tw: Make, tmp_path: Path) -> None:
+    tw = make_tw()
+    tw.sync_job_files([write(tmp_path / "kinds.yaml", KINDS)])
+    backup, ping = tw.get_job("backup"), tw.get_job("ping")
+    assert backup is not None
+    assert ping is not None
+    assert (backup.kind, backup.record.target) == (
+        "shell", {"command": ["pg_dump", "-Fc", "app"], "shell": False, "env": {"PGHOST": "db"}},
+    )  # fmt: skip
+    assert ping.kind == "http"
+    assert ping.record.target["url"] == "https://example.com/health"
+    # unchanged file: nothing to write
+    counts = tw.sync_job_files([write(tmp_path / "kinds.yaml", KINDS)])
+    assert next(iter(counts.values()))["unchanged"] == 2
+    bad = KINDS.replace("command: [pg_dump, -Fc, app]", "command: 'pg_dump -Fc app'")
+    with pytest.raises(InvalidInput) as info:
+        tw.sync_job_files([write(tmp_path / "kinds.yaml", bad)])
+    assert str(info.value).startswith("kinds.yaml: job 'backup': target.command: a command")

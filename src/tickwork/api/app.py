@@ -15,8 +15,21 @@ from tickwork import __version__
 from tickwork.api import docs_page, problems
 from tickwork.api.metrics import RunMetrics
 from tickwork.api.middleware import BodyLimit, SecurityHeaders
-from tickwork.api.routers import accounts, audit, health, jobs, overview, pages, runs, scheduler
+from tickwork.api.routers import (
+    accounts,
+    audit,
+    connections,
+    health,
+    jobs,
+    kinds,
+    overview,
+    pages,
+    runs,
+    scheduler,
+    scripts,
+)
 from tickwork.api.schemas import Problem
+from tickwork.api.schemas_kinds import TARGET_MODELS
 from tickwork.api.settings import ApiSettings
 from tickwork.service import Tickwork
 
@@ -38,7 +51,19 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
     app.state.settings = settings
     app.state.metrics = RunMetrics(tw)
     problems.install(app)
-    for module in (jobs, runs, scheduler, accounts, audit, health, overview, pages):
+    for module in (
+        jobs,
+        runs,
+        scheduler,
+        accounts,
+        audit,
+        health,
+        overview,
+        connections,
+        scripts,
+        kinds,
+        pages,
+    ):
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)
@@ -81,6 +106,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for model in TARGET_MODELS:  # the shapes a job's target may take (its oneOf)
+        shape = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(shape.pop("$defs", {}))
+        schemas[model.__name__] = shape
     problem_ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for item in spec.get("paths", {}).values():
         for op in item.values():

@@ -16,7 +16,8 @@ from pydantic import BaseModel
 
 from tickwork.accounts.records import ApiToken, User
 from tickwork.api import schemas as s
-from tickwork.audit import AuditEvent, redact_kwargs, redacted_params, redacted_target
+from tickwork.api.convert_targets import keep_secrets, patch_target, target_fields, target_out
+from tickwork.audit import AuditEvent, redact_kwargs, redacted_params
 from tickwork.clock import us_to_datetime
 from tickwork.engine.trigger_cache import spec_key, trigger_of
 from tickwork.errors import BadParameter, InvalidInput
@@ -152,7 +153,6 @@ def job_out(record: JobRecord, last: RunRecord | None) -> s.JobOut:
         zone = resolve_tz(record.timezone)
     except Exception:
         zone = resolve_tz("UTC")
-    target = redacted_target(record)
     # model_construct: the values come from the store, already validated; skipping a second
     # validation of 50 nested objects is a fifth of a list page's time.
     build = _construct
@@ -163,13 +163,7 @@ def job_out(record: JobRecord, last: RunRecord | None) -> s.JobOut:
         description=record.description,
         group=record.group,
         tags=list(record.tags),
-        target=build(
-            s.TargetOut,
-            kind=record.target_kind,
-            ref=str(target.get("ref", "")),
-            args=list(target.get("args") or []),
-            kwargs=dict(target.get("kwargs") or {}),
-        ),
+        target=target_out(record),
         trigger=build(
             s.TriggerOut,
             kind=record.trigger_kind,
@@ -247,20 +241,6 @@ def trigger_fields(trigger: s.TriggerIn, timezone: str | None) -> dict[str, Any]
     return {"trigger": trigger.kind, "trigger_args": dict(trigger.args or {})}
 
 
-def keep_secrets(
-    kwargs: dict[str, Any], old: JobRecord | None, secret_keys: list[str]
-) -> dict[str, Any]:
-    """A masked secret sent back (as the API showed it) keeps the stored value."""
-    if old is None:
-        return kwargs
-    stored = old.target.get("kwargs") or {}
-    out = dict(kwargs)
-    for key, value in kwargs.items():
-        if value == MASK and key in old.secret_keys and key in stored and key in secret_keys:
-            out[key] = stored[key]
-    return out
-
-
 def spec_fields(body: s.JobIn, old: JobRecord | None) -> dict[str, Any]:
     """Every JobSpec field a whole definition gives (defaults for what it leaves out)."""
     from tickwork.jobspec import JobSpec
@@ -275,9 +255,7 @@ def spec_fields(body: s.JobIn, old: JobRecord | None) -> dict[str, Any]:
         "description": body.description,
         "group": body.group,
         "tags": body.tags,
-        "target": body.target.ref,
-        "args": body.target.args,
-        "kwargs": keep_secrets(body.target.kwargs, old, body.secret_keys),
+        **target_fields(body.target, old, body.secret_keys),
         "timezone": body.timezone,
         "executor": body.executor,
         "secret_keys": body.secret_keys,
@@ -301,12 +279,8 @@ def patch_fields(body: s.JobPatch, old: JobRecord) -> dict[str, Any]:
         fields["parameters"] = [p.model_dump(exclude_none=True) for p in body.parameters]
     secret_keys = fields.get("secret_keys", list(old.secret_keys))
     if body.target is not None:
-        if body.target.ref is not None:
-            fields["target"] = body.target.ref
-        if body.target.args is not None:
-            fields["args"] = body.target.args
-        if body.target.kwargs is not None:
-            fields["kwargs"] = keep_secrets(body.target.kwargs, old, secret_keys)
+        for key, value in patch_target(body.target, old, secret_keys).items():
+            fields.setdefault(key, value)
     if body.policies is not None:
         for name in body.policies.model_fields_set:
             fields[name] = getattr(body.policies, name)
@@ -429,4 +403,4 @@ def audit_out(event: AuditEvent) -> s.AuditOut:
     )
 
 
-__all__ = ["MASK", "redact_kwargs"]
+__all__ = ["MASK", "keep_secrets", "redact_kwargs"]

@@ -15,6 +15,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
+    WithJsonSchema,
 )
 
 JobState = Literal["scheduled", "paused", "completed"]
@@ -60,16 +61,21 @@ class Problem(BaseModel):
 
 
 # -- jobs --------------------------------------------------------------------------------------
-class TargetIn(Strict):
-    ref: str = Field(max_length=500, description="package.module:function")
-    args: list[Any] = Field(default_factory=list)
-    kwargs: dict[str, Any] = Field(default_factory=dict)
-
-
-class TargetPatch(Strict):
-    ref: str | None = Field(default=None, max_length=500)
-    args: list[Any] | None = None
-    kwargs: dict[str, Any] | None = None
+# What a job runs: {"kind": ..., the kind's fields}; without "kind", a Python target
+# {"ref", "args", "kwargs"}. Validated by the kind (tickwork.targets), so refusals name
+# target.<field>; documented as a oneOf of the kinds' shapes (api/schemas_kinds.py).
+TARGET_KINDS = ("PythonTarget", "ShellTarget", "HttpTarget", "SqlTarget", "ScriptTarget")
+TargetBody = Annotated[
+    dict[str, Any],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "What the job runs: {kind, ...the kind's fields}; without kind, a "
+            "Python target {ref, args, kwargs} (docs/targets.md)",
+            "oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in TARGET_KINDS],
+        }
+    ),
+]
 
 
 # A parameter's default or choice: a JSON scalar of the parameter's type.
@@ -133,7 +139,7 @@ class JobIn(Strict):
     description: str = Field(default="", max_length=10_000)
     group: str = Field(default="default", max_length=100)
     tags: list[str] = Field(default_factory=list, max_length=50)
-    target: TargetIn
+    target: TargetBody
     trigger: TriggerIn
     timezone: str | None = Field(default=None, max_length=64)
     executor: Literal["thread", "process", "asyncio"] | None = None
@@ -148,13 +154,13 @@ class JobIn(Strict):
 
 class JobPatch(Strict):
     """A partial change: only the fields given change (``target`` and ``policies`` field by
-    field; ``trigger`` as a whole)."""
+    field, ``target`` as a whole when it names another kind; ``trigger`` as a whole)."""
 
     name: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
     group: str | None = Field(default=None, max_length=100)
     tags: list[str] | None = Field(default=None, max_length=50)
-    target: TargetPatch | None = None
+    target: TargetBody | None = None
     trigger: TriggerIn | None = None
     timezone: str | None = Field(default=None, max_length=64)
     executor: Literal["thread", "process", "asyncio"] | None = None
@@ -165,16 +171,19 @@ class JobPatch(Strict):
     version: int | None = None
 
 
-class TargetOut(BaseModel):
-    kind: str
-    ref: str
-    args: list[Any]
-    kwargs: dict[str, Any]  # values of secret_keys are "******"
-
-
 class Description(BaseModel):
     en: str
     zh: str
+
+
+class TargetOut(BaseModel):
+    """``kind``, the kind's fields (python: ``ref``, ``args``, ``kwargs``, secret kwargs
+    "******"; the others: their spec) and a one-line ``description`` in both languages."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+    description: Description
 
 
 class TriggerOut(BaseModel):

@@ -14,7 +14,7 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 
 def _registrars() -> list[Registrar]:
-    from tickwork.cli import cron, db, jobs, runs, secrets, serve, users
+    from tickwork.cli import connections, cron, db, jobs, runs, scripts, secrets, serve, users
 
     return [
         serve.register,
@@ -24,6 +24,8 @@ def _registrars() -> list[Registrar]:
         db.register,
         users.register,
         secrets.register,
+        connections.register,
+        scripts.register,
     ]
 
 

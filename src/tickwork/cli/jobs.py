@@ -8,6 +8,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from tickwork.cli import targets
 from tickwork.cli.common import dump_json, open_client, store_options, table, when
 from tickwork.engine.trigger_cache import trigger_of
 from tickwork.errors import InvalidInput
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     add = cmds.add_parser("add", parents=[common], help="add a job")
     add.add_argument("job_id", metavar="ID")
-    add.add_argument("target", metavar="TARGET", help="package.module:function")
+    targets.add_options(add)
     when_ = add.add_mutually_exclusive_group(required=True)
     when_.add_argument("--cron", metavar="EXPR", help='cron expression, e.g. "0 2 * * *"')
     when_.add_argument("--every", metavar="SECONDS", type=float, help="interval in seconds")
@@ -137,8 +138,15 @@ def _add(args: argparse.Namespace) -> int:
         trigger, trigger_args = "date", {"run_date": args.at}
     with open_client(args) as tw:
         tw.check_targets = True
+
+        def script_language(name: str) -> str:
+            return str(tw.script(name)[0].language)
+
+        target = targets.target_of(args, script_language)
+        if not isinstance(target, str) and (job_args or job_kwargs):
+            raise InvalidInput("--args", "only a Python job takes --args and --kwargs")
         job = tw.add_job(
-            args.target,
+            target,
             trigger,
             args=job_args,
             kwargs=job_kwargs,
@@ -155,7 +163,8 @@ def _add(args: argparse.Namespace) -> int:
             **trigger_args,
         )
         nxt = when(job.record.next_fire_at, job.trigger.tz)
-        print(f"added {job.id}: {_describe(job.record.trigger)}; next run {nxt}")
+        what = "" if job.kind == "python" else f" ({_target_text(job.record)})"
+        print(f"added {job.id}{what}: {_describe(job.record.trigger)}; next run {nxt}")
     return 0
 
 
@@ -280,6 +289,15 @@ _DEFINITION = (
 )  # fmt: skip
 
 
+def _target_text(record: Any) -> str:
+    from tickwork.targets import kinds
+
+    try:
+        return kinds.get(record.target_kind).describe(record.target).en
+    except Exception:
+        return record.target_kind  # type: ignore[no-any-return]
+
+
 def _job_dict(record: Any) -> dict[str, Any]:
     """A job as an entry of Tickwork's job file format (so `jobs list --json > jobs.json`
     re-imports with `tickwork jobs import jobs.json`, or serves as a job file), with what the
@@ -290,10 +308,17 @@ def _job_dict(record: Any) -> dict[str, Any]:
     data = asdict(record)
     target = redacted_target(record)  # secrets shown as ****** (sealed at rest)
     zone = trigger_of(record.trigger).tz
-    entry: dict[str, Any] = {"id": record.id, "target": target.get("ref")}
+    python = record.target_kind == "python"
+    spec = {k: v for k, v in target.items() if k != "parameters"}
+    entry: dict[str, Any] = {
+        "id": record.id,
+        # a Python target in its short form; another kind as its mapping ({kind: shell, ...})
+        "target": target.get("ref") if python else {"kind": record.target_kind, **spec},
+    }
     for key in _DEFINITION:
         if key in ("args", "kwargs"):
-            entry[key] = target.get(key) or ([] if key == "args" else {})
+            if python:
+                entry[key] = target.get(key) or ([] if key == "args" else {})
         else:
             entry[key] = data[key]
     parameters = declared_of(record.target)
@@ -305,6 +330,7 @@ def _job_dict(record: Any) -> dict[str, Any]:
         "state": state,
         "next_run": when(record.next_fire_at, zone),
         "trigger_description": _describe(record.trigger),
+        "target_description": _target_text(record),
         "owner": record.owner,
         "owner_ref": record.owner_ref,
         "version": record.version,

@@ -59,7 +59,10 @@ def _reencrypt(args: argparse.Namespace) -> int:
     with open_client(args) as tw:
         done = tw.reencrypt_secrets(by=tw.actor)
         current = tw.vault.current
-    print(f"re-encrypted {done['values']} secret(s) of {done['jobs']} job(s) under key {current}")
+    print(
+        f"re-encrypted {done['values']} secret(s) of {done['jobs']} job(s) and "
+        f"{done.get('connections', 0)} connection(s) under key {current}"
+    )
     return 0
 
 

@@ -95,6 +95,7 @@ def _serve(args: argparse.Namespace) -> int:
         print("error: --no-api and --no-scheduler leave nothing to run", file=sys.stderr)
         return 2
     in_process = args.in_process or sp.in_process_requested()
+    not_dumpable()
 
     # This process is ours: a 1 ms GIL switch interval and a frozen start-up heap keep fires
     # on time (see NodeOptions).
@@ -232,6 +233,21 @@ def _log_import_path(import_path: list[str]) -> None:
     log.info(
         "job modules are imported from: %s (then the installed packages)", ", ".join(import_path)
     )
+
+
+def not_dumpable() -> None:
+    """Make this process non-dumpable (Linux): its /proc/<pid>/environ (the secret key, the
+    database URL), memory and file descriptors become root's only, so the commands of shell
+    jobs and scripts, which run as the same user unless sandboxed, cannot read them; no core
+    dump either. Inherited by the scheduler child until it execs, which sets it again."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        logging.getLogger("tickwork.serve").warning("could not make the process non-dumpable")
 
 
 def _log_runs(tw: Any) -> None:

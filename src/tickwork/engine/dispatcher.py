@@ -33,12 +33,17 @@ from tickwork.connections.job_secrets import VaultError, open_kwargs
 from tickwork.engine.events import EVENT_JOB_SUBMITTED, JobExecutionEvent
 from tickwork.engine.policies import Admission, admit
 from tickwork.engine.writer import Ended, OutcomeWriter
+from tickwork.errors import TickworkError
 from tickwork.executors.base import Executor, RunOutcome, RunRequest
 from tickwork.models import RunStatus
 from tickwork.store import Store
 from tickwork.store.records import JobRecord
+from tickwork.targets.prepare import NotRunnable, Preparer, RunSettings
 
 log = logging.getLogger("tickwork.dispatcher")
+# Characters of result kept for other kinds than python: their results are structured (exit
+# code and output tails, HTTP status and body, rows) and bounded by each kind below this.
+KIND_RESULT_LIMIT = 32 * 1024
 
 
 @dataclass(slots=True)
@@ -69,8 +74,11 @@ class Dispatcher:
         clock: Clock,
         executor_for: Callable[[str], Executor],
         writer: OutcomeWriter,
+        preparer: Preparer | None = None,
     ) -> None:
         self.store = store
+        # Fills in what runs of other kinds than python need (connections, scripts).
+        self.preparer = preparer or Preparer(store, RunSettings())
         self.node_id = node_id
         self.clock = clock
         self.executor_for = executor_for
@@ -328,32 +336,38 @@ class Dispatcher:
 
     def _submit(self, p: Pending, executor: Executor) -> None:
         job = p.job
-        target = job.target
-        args = target.get("args") or []
-        kwargs = target.get("kwargs") or {}
-        if p.params:
-            args = p.params.get("args", args)
-            kwargs = {**kwargs, **(p.params.get("kwargs") or {})}
-        secrets: tuple[str, ...] = ()
-        if job.secret_keys:  # sealed at rest; opened here, for this run only
-            try:
-                kwargs, secrets = open_kwargs(job.id, job.secret_keys, kwargs)
-            except VaultError as exc:
-                with self._lock:
-                    self._forget(p)
-                self._end_unstarted(p, RunStatus.FAILED, f"secrets: {exc}")
+        if job.target_kind != "python":
+            kind_request = self._kind_request(p)
+            if kind_request is None:
                 return
-        request = RunRequest(
-            run_id=p.run_id,
-            job_id=job.id,
-            target=target["ref"],
-            args=args,
-            kwargs=kwargs,
-            scheduled_for_us=p.scheduled_for,
-            attempt=p.attempt,
-            timeout_s=job.timeout_s,
-            secrets=secrets,
-        )
+            request = kind_request
+        else:
+            target = job.target
+            args = target.get("args") or []
+            kwargs = target.get("kwargs") or {}
+            if p.params:
+                args = p.params.get("args", args)
+                kwargs = {**kwargs, **(p.params.get("kwargs") or {})}
+            secrets: tuple[str, ...] = ()
+            if job.secret_keys:  # sealed at rest; opened here, for this run only
+                try:
+                    kwargs, secrets = open_kwargs(job.id, job.secret_keys, kwargs)
+                except VaultError as exc:
+                    with self._lock:
+                        self._forget(p)
+                    self._end_unstarted(p, RunStatus.FAILED, f"secrets: {exc}")
+                    return
+            request = RunRequest(
+                run_id=p.run_id,
+                job_id=job.id,
+                target=target["ref"],
+                args=args,
+                kwargs=kwargs,
+                scheduled_for_us=p.scheduled_for,
+                attempt=p.attempt,
+                timeout_s=job.timeout_s,
+                secrets=secrets,
+            )
         with self._lock:
             self._running[p.run_id] = (p, executor)
 
@@ -380,6 +394,33 @@ class Dispatcher:
                     attempt=p.attempt,
                 )
             )
+
+    def _kind_request(self, p: Pending) -> RunRequest | None:
+        """The request of a shell, http, sql or script run: its spec prepared (connections
+        opened, the script's code fetched); None when it cannot run (recorded failed)."""
+        job = p.job
+        try:
+            prepared = self.preparer.prepare(job.target_kind, job.target, p.params)
+        except Exception as exc:
+            why = str(exc) if isinstance(exc, NotRunnable | TickworkError) else None
+            if why is None:
+                log.exception("could not prepare run %d of job %r", p.run_id, job.id)
+            with self._lock:
+                self._forget(p)
+            self._end_unstarted(p, RunStatus.FAILED, why or f"could not prepare the run: {exc}")
+            return None
+        return RunRequest(
+            run_id=p.run_id,
+            job_id=job.id,
+            target=job.target_kind,
+            scheduled_for_us=p.scheduled_for,
+            attempt=p.attempt,
+            timeout_s=job.timeout_s,
+            secrets=tuple(prepared.secrets),
+            result_limit=KIND_RESULT_LIMIT,
+            kind=job.target_kind,
+            spec=prepared.spec,
+        )
 
     def _finished(self, p: Pending, outcome: RunOutcome) -> None:
         self.writer.ended(self._ended(p, outcome))

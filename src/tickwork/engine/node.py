@@ -22,6 +22,7 @@ from tickwork.executors import create_executor
 from tickwork.executors.base import Executor
 from tickwork.store import Store
 from tickwork.store.nodes import new_node_id
+from tickwork.targets.prepare import Preparer
 
 log = logging.getLogger("tickwork.node")
 
@@ -64,6 +65,7 @@ class SchedulerNode:
         clock: Clock,
         bus: EventBus,
         options: NodeOptions,
+        preparer: Preparer | None = None,
         hooks: RunHooks | None = None,
     ) -> None:
         self.store = store
@@ -85,7 +87,9 @@ class SchedulerNode:
             # On SQLite an outcome batch holds the write lock that due starts wait for.
             batch=250 if store.db.is_sqlite else 1000,
         )
-        self.dispatcher = Dispatcher(store, self.node_id, clock, self.executor, self.writer)
+        self.dispatcher = Dispatcher(
+            store, self.node_id, clock, self.executor, self.writer, preparer
+        )
         self.writer.live_logs = self.dispatcher.live_logs
         self._fence_lock = threading.Lock()
         self.loop = SchedulerLoop(

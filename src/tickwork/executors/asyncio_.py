@@ -24,8 +24,16 @@ from typing import Any
 from tickwork.clock import Clock
 from tickwork.executors import capture
 from tickwork.executors.base import Executor, OnDone, OnStart, RunRequest
-from tickwork.executors.outcome import ActiveRun, TracksRuns, coroutine_frames, log, stack_text
+from tickwork.executors.outcome import (
+    ActiveRun,
+    TracksRuns,
+    coroutine_frames,
+    execution_of,
+    log,
+    stack_text,
+)
 from tickwork.models import RunStatus
+from tickwork.targets.base import Execution
 from tickwork.targets.python import is_coroutine_function, resolve
 
 _NEW, _STARTED, _CLOSING, _CLOSED = range(4)
@@ -231,13 +239,19 @@ class AsyncioExecutor(TracksRuns, Executor):
         exc: BaseException | None = None
         token = capture.activate(run.log)
         try:
-            func = resolve(request.target)
-            if is_coroutine_function(func):
-                value = await func(*request.args, **request.kwargs)
+            if request.kind != "python":  # a kind's execution, in the loop's thread pool
+                execution = execution_of(request)
+                if self._attach(run, execution):  # stopped before it could be told
+                    execution.stop()
+                value = await asyncio.to_thread(execution.run, run.log)
             else:
-                value = await asyncio.to_thread(func, *request.args, **request.kwargs)
-                if asyncio.iscoroutine(value):
-                    value = await value
+                func = resolve(request.target)
+                if is_coroutine_function(func):
+                    value = await func(*request.args, **request.kwargs)
+                else:
+                    value = await asyncio.to_thread(func, *request.args, **request.kwargs)
+                    if asyncio.iscoroutine(value):
+                        value = await value
         except BaseException as raised:  # includes the CancelledError of our own cancel
             exc = raised
         finally:
@@ -253,10 +267,18 @@ class AsyncioExecutor(TracksRuns, Executor):
         if mine:
             run.deliver(run.ended(self.clock, value, exc))
 
+    def _attach(self, run: _TaskRun, execution: Execution) -> bool:
+        """Make ``execution`` the one a stop stops; whether the run was stopped already."""
+        with self._lock:
+            run.execution = execution
+            return run.finished
+
     def _claim_stop_locked(self, run: _TaskRun) -> bool:
         if run.finished:
             return False
         run.finished = True
+        if run.execution is not None:
+            run.execution.stop()  # the thread running it ends it (kills its process group)
         del self._runs[run.request.run_id]
         if not run.admitted:  # no task will ever end for it
             self._occupied -= 1

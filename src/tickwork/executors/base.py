@@ -17,7 +17,7 @@ class RunRequest:
 
     run_id: int
     job_id: str
-    target: str  # "package.module:function"
+    target: str  # python: "package.module:function"; other kinds: the kind's name
     args: Sequence[Any] = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     scheduled_for_us: int = 0
@@ -26,6 +26,10 @@ class RunRequest:
     secrets: tuple[str, ...] = ()  # values redacted from log, result, error and traceback
     log_limit: int = 64 * 1024  # bytes of captured log kept (the tail)
     result_limit: int = 4 * 1024  # characters of result text kept
+    # The job kind (tickwork.targets.kinds) and, for every kind but python, its prepared spec
+    # (tickwork.targets.prepare): the worker builds the kind's Execution from it.
+    kind: str = "python"
+    spec: Mapping[str, Any] | None = None
 
 
 @dataclass(slots=True)

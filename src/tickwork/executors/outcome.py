@@ -15,6 +15,7 @@ from tickwork.executors.base import OnDone, OnStart, RunOutcome, RunRequest
 from tickwork.executors.capture import TRACEBACK_LOCK, RunLog
 from tickwork.executors.redact import Redactor, redactor
 from tickwork.models import RunStatus
+from tickwork.targets.base import Execution, TargetFailed
 
 log = logging.getLogger("tickwork.executors")
 
@@ -57,6 +58,8 @@ def result_text(value: Any, limit: int, redact: Redactor | None) -> str | None:
     """The return value as text: JSON when it serialises, else ``repr``. None gives None."""
     if value is None:
         return None
+    if redact is not None and isinstance(value, dict | list):
+        value = _redact_leaves(value, redact)  # a secret escaped inside JSON stays masked
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
@@ -66,7 +69,51 @@ def result_text(value: Any, limit: int, redact: Redactor | None) -> str | None:
             text = f"<{type(value).__qualname__} object; repr() failed: {exc!r}>"
     if redact is not None:
         text = redact(text)
+    if len(text) > limit and isinstance(value, dict):
+        text = _fit(value, limit, redact) or text
     return cut_head(text, limit)
+
+
+def _fit(value: dict[str, Any], limit: int, redact: Redactor | None) -> str | None:
+    """A structured result (a kind's: exit code and output, status and body) made to fit
+    ``limit`` as valid JSON: its longest texts lose their heads (the tail is what matters in
+    output) until it fits; None if it cannot."""
+    fitted = dict(value)
+    for _ in range(8):
+        texts = [(len(v), k) for k, v in fitted.items() if isinstance(v, str)]
+        if not texts:
+            return None
+        text = json.dumps(fitted, ensure_ascii=False)
+        if redact is not None:
+            text = redact(text)
+        excess = len(text) - limit
+        if excess <= 0:
+            return text
+        _, key = max(texts)
+        current = fitted[key]
+        # The longest tail whose JSON form leaves room (escapes make a character up to six).
+        budget = len(json.dumps(current, ensure_ascii=False)) - excess - 40
+        low, high = 0, len(current)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if len(json.dumps(current[-middle:], ensure_ascii=False)) <= budget:
+                low = middle
+            else:
+                high = middle - 1
+        fitted[key] = f"[... {len(current) - low} chars cut ...]" + (current[-low:] if low else "")
+    return None
+
+
+def _redact_leaves(value: Any, redact: Redactor, depth: int = 0) -> Any:
+    if depth > 40:
+        return value
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(str(k)): _redact_leaves(v, redact, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_leaves(v, redact, depth + 1) for v in value]
+    return value
 
 
 def error_text(exc: BaseException, redact: Redactor | None) -> str:
@@ -154,6 +201,13 @@ def call_safely(callback: Any, *args: Any) -> None:
         log.exception("executor callback %r raised", callback)
 
 
+def execution_of(request: RunRequest) -> Execution:
+    """The Execution of a non-Python run (its kind's module is imported on first use)."""
+    from tickwork.targets.kinds import get
+
+    return get(request.kind).execution(request.spec or {}, request.timeout_s)
+
+
 class ActiveRun:
     """One submitted run as an executor tracks it, and the outcome it ends with.
 
@@ -162,7 +216,9 @@ class ActiveRun:
     which is how ``on_done`` is called exactly once.
     """
 
-    __slots__ = ("finished", "log", "on_done", "on_start", "redact", "request", "started_us")
+    __slots__ = (
+        "execution", "finished", "log", "on_done", "on_start", "redact", "request", "started_us",
+    )  # fmt: skip
 
     def __init__(self, request: RunRequest, on_start: OnStart, on_done: OnDone) -> None:
         self.request = request
@@ -172,6 +228,7 @@ class ActiveRun:
         self.log = RunLog(request.log_limit, self.redact)
         self.started_us: int | None = None
         self.finished = False
+        self.execution: Execution | None = None  # of a non-Python kind, once it runs
 
     def begin(self) -> None:
         """Tell the engine the run starts (``started_us`` is already set)."""
@@ -183,6 +240,14 @@ class ActiveRun:
         if exc is None:
             result = result_text(value, self.request.result_limit, self.redact)
             return self.outcome(clock, RunStatus.SUCCEEDED, result=result, value=value)
+        if isinstance(exc, TargetFailed):  # a kind's failure: its message and its result
+            return self.outcome(
+                clock,
+                RunStatus.FAILED,
+                result=result_text(exc.result, self.request.result_limit, self.redact),
+                error=cut_head(self._redacted(exc.message), ERROR_LIMIT),
+                exception=exc,
+            )
         return self.outcome(
             clock,
             RunStatus.FAILED,

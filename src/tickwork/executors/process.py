@@ -35,6 +35,7 @@ from tickwork.executors.base import Executor, OnDone, OnStart, RunRequest
 from tickwork.executors.outcome import ActiveRun, TracksRuns
 from tickwork.executors.timers import TimerThread
 from tickwork.models import RunStatus
+from tickwork.targets.process_run import KILL_GRACE_S
 
 log = logging.getLogger("tickwork.executors")
 
@@ -461,6 +462,10 @@ class ProcessExecutor(TracksRuns, Executor):
             "secrets": list(request.secrets),
             "result_limit": request.result_limit,
         }
+        if request.kind != "python":
+            message["kind"] = request.kind
+            message["spec"] = dict(request.spec or {})
+            message["timeout_s"] = request.timeout_s
         try:
             text = json.dumps(message, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
@@ -468,10 +473,13 @@ class ProcessExecutor(TracksRuns, Executor):
         return (text + "\n").encode("ascii")
 
     def _kill(self, slot: _Slot, run: _ProcessRun) -> None:
-        """Kill the run's worker process, keeping the log it wrote up to its death."""
+        """Kill the run's worker process, keeping the log it wrote up to its death. A kind's
+        command runs in a process group of its own: the worker's SIGTERM handler ends it
+        (SIGTERM, its grace, SIGKILL), so the worker gets that much longer to exit."""
         child = slot.child
         assert child is not None
-        child.kill(self.kill_grace_s)
+        grace = self.kill_grace_s + (KILL_GRACE_S + 1.0 if run.request.kind != "python" else 0)
+        child.kill(grace)
         messages, _ = child.read()
         for message in messages:
             if message.get("op") == "log" and message.get("run") == run.request.run_id:

@@ -19,9 +19,21 @@ import threading
 from typing import Any
 
 from tickwork.executors import capture
-from tickwork.executors.outcome import error_text, result_text, traceback_text
+from tickwork.executors.outcome import cut_head, error_text, result_text, traceback_text
 from tickwork.executors.redact import redactor
+from tickwork.targets.base import Execution, TargetFailed
 from tickwork.targets.python import call
+
+# The execution of a non-Python kind running now, and whether the parent asked this worker to
+# end (SIGTERM: a timeout or a cancel); the execution is stopped and the worker exits.
+_running: list[Execution] = []
+_ending = threading.Event()
+
+
+def _on_sigterm(_signum: int, _frame: Any) -> None:
+    _ending.set()
+    for execution in _running:
+        execution.stop()
 
 
 class _Channel:
@@ -65,13 +77,25 @@ def run_request(request: dict[str, Any], channel: _Channel) -> dict[str, Any]:
     value: Any = None
     exc: BaseException | None = None
     token = capture.activate(sink)
+    kind = request.get("kind", "python")
     try:
-        value = call(request["target"], request["args"], request["kwargs"])
+        if kind == "python":
+            value = call(request["target"], request["args"], request["kwargs"])
+        else:
+            value = _run_kind(kind, request, sink)
     except BaseException as raised:  # SystemExit and KeyboardInterrupt fail the run, not us
         exc = raised
     finally:
         capture.deactivate(token)
         sink.closed = True
+    if isinstance(exc, TargetFailed):
+        return {
+            "op": "done",
+            "run": run_id,
+            "status": "failed",
+            "result": result_text(exc.result, request["result_limit"], redact),
+            "error": cut_head(redact(exc.message) if redact else exc.message, 2_000),
+        }
     if exc is None:
         return {
             "op": "done",
@@ -88,6 +112,22 @@ def run_request(request: dict[str, Any], channel: _Channel) -> dict[str, Any]:
     }
 
 
+def _run_kind(kind: str, request: dict[str, Any], sink: _PipeSink) -> Any:
+    """A non-Python run; SIGTERM meanwhile stops it (its command's group is ended)."""
+    from tickwork.targets.kinds import get
+
+    execution = get(kind).execution(request.get("spec") or {}, request.get("timeout_s"))
+    _running.append(execution)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        if _ending.is_set():
+            execution.stop()
+        return execution.run(sink)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _running.clear()
+
+
 def main(request_fd: int, reply_fd: int) -> None:
     # The parent decides when a worker ends, not a stray SIGINT (a worker leads its own
     # process group, so a terminal's Ctrl-C does not reach it anyway).
@@ -97,4 +137,7 @@ def main(request_fd: int, reply_fd: int) -> None:
     channel.send({"op": "ready", "pid": os.getpid()})
     with os.fdopen(request_fd, "rb") as requests:
         for line in requests:  # EOF: the parent closed the pipe (shutdown) or died
-            channel.send(run_request(json.loads(line), channel))
+            reply = run_request(json.loads(line), channel)
+            if _ending.is_set():  # asked to end: the parent no longer waits for a reply
+                os._exit(0)
+            channel.send(reply)

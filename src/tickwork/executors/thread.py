@@ -20,7 +20,14 @@ from typing import Any
 from tickwork.clock import Clock
 from tickwork.executors import capture
 from tickwork.executors.base import Executor, OnDone, OnStart, RunRequest
-from tickwork.executors.outcome import ActiveRun, TracksRuns, frames_of, log, stack_text
+from tickwork.executors.outcome import (
+    ActiveRun,
+    TracksRuns,
+    execution_of,
+    frames_of,
+    log,
+    stack_text,
+)
 from tickwork.executors.timers import Timer, TimerThread
 from tickwork.models import RunStatus
 from tickwork.targets.python import invoke, resolve
@@ -156,7 +163,9 @@ class ThreadExecutor(TracksRuns, Executor):
         if run.timer is not None:
             run.timer.cancel()
             run.timer = None  # the timer refers to the run: no cycle left for the GC
-        if run.in_target:
+        if run.in_target and run.execution is not None:
+            run.execution.stop()  # a kind's execution ends itself (kills its process group)
+        elif run.in_target:
             # Where the target is now, before the interrupt unwinds it (formatted later).
             run.stack = frames_of(sys._current_frames().get(run.thread_id))
             run.interrupted = True
@@ -214,11 +223,17 @@ class ThreadExecutor(TracksRuns, Executor):
             try:
                 # Resolved before interrupts are allowed: an import cut short by one would
                 # leave half-initialised modules behind for every later run.
-                func = resolve(request.target)
+                if request.kind == "python":
+                    func = resolve(request.target)
+                else:  # other kinds are stopped through their execution, not interrupted
+                    run.execution = execution_of(request)
                 with self._lock:
                     entered = run.in_target = not run.finished
                 if entered:
-                    value = invoke(func, request.args, request.kwargs)
+                    if run.execution is None:
+                        value = invoke(func, request.args, request.kwargs)
+                    else:
+                        value = run.execution.run(run.log)
             except BaseException as raised:
                 exc = raised
         except RunInterrupted as late:  # raised inside the handler just above

@@ -12,6 +12,8 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+
 from tickwork.audit import AuditLog, local_actor
 from tickwork.clock import Clock, SystemClock
 from tickwork.connections.job_secrets import seal_kwargs
@@ -25,7 +27,9 @@ from tickwork.jobspec import JobSpec, build_record
 from tickwork.service.apscheduler_options import translate
 from tickwork.settings import Settings
 from tickwork.store import Store
+from tickwork.store.kinds_repo import kind_targets
 from tickwork.store.records import JobRecord
+from tickwork.targets import kinds
 from tickwork.targets.policy import BUILTIN_PREFIXES, check_target, denied_reason, module_of
 from tickwork.triggers.zones import tz_name
 
@@ -172,7 +176,10 @@ class FacadeBase:
 
     def _check_restricted(self, record: JobRecord, old: JobRecord | None) -> None:
         """A job written through the API, console or CLI: its target must not be denied and,
-        when it is new or changed, must be allowed. Refused with InvalidInput("target")."""
+        when it is new or changed, must be allowed. Refused with InvalidInput("target").
+        (Other kinds than python are checked by ``_check_kind``, for every owner.)"""
+        if record.target_kind != "python":
+            return
         ref = str(record.target.get("ref"))
         reason = denied_reason(ref)
         if reason is not None:
@@ -180,6 +187,93 @@ class FacadeBase:
         if old is not None and str(old.target.get("ref")) == ref:
             return  # unchanged: a later, narrower allowlist does not block other edits
         check_target(ref, self.allowed_targets())
+
+    # -- other kinds than python (tickwork.targets) --------------------------------------------
+    def _check_kind(self, conn: Connection, record: JobRecord, old: JobRecord | None) -> None:
+        """A non-Python job whose target is new or changed: its kind is switched on, the
+        connections and the script it names exist (and fit), an HTTP URL's literal address
+        passes the SSRF guard. InvalidInput naming the field."""
+        if record.target_kind == "python":
+            return
+        if old is not None and (old.target_kind, old.target) == (record.target_kind, record.target):
+            return
+        kind = kinds.get(record.target_kind)
+        if kind.name in self.settings.kinds_off:
+            raise InvalidInput(
+                "target.kind",
+                kinds.off_reason(kind),
+                code="kind_switched_off",
+                params={"kind": kind.name, "setting": kind.switch or ""},
+            )
+        refs = kind.references(record.target)
+        field = "target.connection" if "connection" in record.target else "target.connections"
+        wanted = {"sql": "database", "http": "http"}.get(kind.name)
+        for name in refs.connections:
+            found = self.store.connections.get(conn, name)
+            if found is None:
+                raise InvalidInput(
+                    field,
+                    f"connection {name!r} does not exist (create it first)",
+                    code="unknown_connection",
+                    params={"name": name},
+                )
+            if wanted is not None and found.kind != wanted:
+                raise InvalidInput(
+                    field,
+                    f"connection {name!r} is a {found.kind} connection; a {kind.name} job needs "
+                    f"a {wanted} connection",
+                    code="wrong_connection_kind",
+                    params={"name": name, "kind": found.kind, "wanted": wanted},
+                )
+        if refs.script is not None:
+            self._check_script_reference(conn, record.target, refs.script, refs.script_version)
+        url = record.target.get("url")
+        if kind.name == "http" and isinstance(url, str) and "://" in url:
+            from tickwork.net.ssrf import Allowlist, check_literal_host
+
+            check_literal_host(
+                url, Allowlist.parse(",".join(self.settings.ssrf_allow)), "target.url"
+            )
+
+    def _check_script_reference(
+        self, conn: Connection, target: Mapping[str, Any], name: str, version: int | None
+    ) -> None:
+        script = self.store.scripts.get(conn, name)
+        if script is None:
+            raise InvalidInput(
+                "target.script",
+                f"script {name!r} does not exist (push it first)",
+                code="unknown_script",
+                params={"name": name},
+            )
+        if target.get("language") != script.language:
+            raise InvalidInput(
+                "target.language",
+                f"script {name!r} is a {script.language} script",
+                code="script_language_mismatch",
+                params={"name": name, "language": script.language},
+            )
+        if version is not None and self.store.scripts.version(conn, name, version) is None:
+            raise InvalidInput(
+                "target.version",
+                f"script {name!r} has no version {version} (latest: {script.latest_version})",
+                code="unknown_script_version",
+                params={"name": name, "version": version, "latest": script.latest_version},
+            )
+
+    def _kind_references(self, conn: Connection) -> dict[tuple[str, str], list[str]]:
+        """("connection" | "script", name) -> the jobs that name it."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for job_id, kind_name, target in kind_targets(conn):
+            try:
+                refs = kinds.get(kind_name).references(target)
+            except Exception:  # a kind this version does not know: it names nothing we know
+                continue
+            for name in refs.connections:
+                out.setdefault(("connection", name), []).append(job_id)
+            if refs.script is not None:
+                out.setdefault(("script", refs.script), []).append(job_id)
+        return out
 
     def _job(self, record: JobRecord, *, pending: bool = False) -> Job:
         if record.secret_keys:

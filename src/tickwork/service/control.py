@@ -81,8 +81,16 @@ class ControlMixin(SyncMixin):
         if paused:
             self.pause()
         self._load_keys()  # the keys that open job secrets, before any run
+        from tickwork.targets.prepare import Preparer, RunSettings
+
+        preparer = Preparer(self.store, RunSettings.of(self.settings))
         node = SchedulerNode(
-            self.store, self.clock, self.bus, self.node_options, hooks=self.run_hooks
+            self.store,
+            self.clock,
+            self.bus,
+            self.node_options,
+            preparer=preparer,
+            hooks=self.run_hooks,
         )
         node.start()
         self.node = node

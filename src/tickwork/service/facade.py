@@ -10,19 +10,32 @@ APScheduler 3 calls work unchanged::
 
 from __future__ import annotations
 
+from tickwork.service.connections import ConnectionsMixin
 from tickwork.service.control import ControlMixin
 from tickwork.service.jobs import JobsMixin
 from tickwork.service.pausing import PausingMixin
 from tickwork.service.queries import QueriesMixin
 from tickwork.service.runs import RunsMixin
+from tickwork.service.scripts import ScriptsMixin
 from tickwork.service.secrets import SecretsMixin
 
 
-class Tickwork(JobsMixin, PausingMixin, RunsMixin, ControlMixin, QueriesMixin, SecretsMixin):
+class Tickwork(
+    JobsMixin,
+    PausingMixin,
+    RunsMixin,
+    ControlMixin,
+    QueriesMixin,
+    SecretsMixin,
+    ConnectionsMixin,
+    ScriptsMixin,
+):
     """Scheduler facade. Without ``start()`` it is a client of the shared database (what the
     CLI and the REST API use); ``start()`` also runs a scheduler node in background threads.
 
     Jobs: ``add_job``, ``get_job(s)``, ``modify_job``, ``reschedule_job``, ``pause_job``,
     ``resume_job``, ``remove_job``; runs: ``run_job``, ``get_run(s)``, ``cancel_run``; the
     scheduler: ``start``, ``shutdown``, ``pause``, ``resume``, listeners; views: ``stats``,
-    ``job_page``, ``nodes``. Each concern lives in its own module of ``tickwork.service``."""
+    ``job_page``, ``nodes``; named connections (``add_connection``, ``test_connection``, ...)
+    and scripts (``push_script``, ``script_history``, ...). Each concern lives in its own
+    module of ``tickwork.service``."""

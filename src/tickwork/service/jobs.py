@@ -43,7 +43,7 @@ def check_editable(old: JobRecord, origin: str) -> None:
 class JobsMixin(FacadeBase):
     def add_job(
         self,
-        func: Callable[..., Any] | str,
+        func: Callable[..., Any] | str | Mapping[str, Any],
         trigger: Any = None,
         args: Sequence[Any] | None = None,
         kwargs: Mapping[str, Any] | None = None,
@@ -58,7 +58,9 @@ class JobsMixin(FacadeBase):
         replace_existing: bool = False,
         **options: Any,
     ) -> Job:
-        """Add a job, APScheduler 3 style. ``trigger`` is "cron", "interval" or "date" with
+        """Add a job, APScheduler 3 style. ``func`` is a function, a "pkg.mod:func" reference
+        or another kind's target mapping (``{"kind": "shell", "command": [...]}``, see
+        docs/targets.md). ``trigger`` is "cron", "interval" or "date" with
         trigger keywords, a cron expression ("0 2 * * *", "0 0 9 * * 1", "@daily"), or a
         trigger object; Tickwork's own options (group, tags, timeout, retries, concurrency,
         misfire_policy, ...) go in ``options`` too. Declared before ``start()``, a job is
@@ -110,7 +112,7 @@ class JobsMixin(FacadeBase):
         if any(r.owner in RESTRICTED_OWNERS for r in records):
             allowed = self.allowed_targets()
             for r in records:
-                if r.owner in RESTRICTED_OWNERS:
+                if r.owner in RESTRICTED_OWNERS and r.target_kind == "python":
                     ref = str(r.target.get("ref"))
                     try:
                         check_target(ref, allowed)
@@ -120,6 +122,8 @@ class JobsMixin(FacadeBase):
                         ) from None
         actor = by or self.actor
         with self.store.db.write() as conn:
+            for r in records:
+                self._check_kind(conn, r, None)
             for start in range(0, len(records), 5_000):
                 batch = records[start : start + 5_000]
                 self.store.jobs.insert_many(conn, batch)
@@ -355,6 +359,7 @@ class JobsMixin(FacadeBase):
             )
             if record.owner in RESTRICTED_OWNERS:
                 self._check_restricted(record, old)
+            self._check_kind(conn, record, old)
             record = self._seal(record, old)
             if old is None:
                 self.store.jobs.insert(conn, record)
@@ -436,6 +441,7 @@ class JobsMixin(FacadeBase):
             )
             if restricted or old.owner in RESTRICTED_OWNERS:
                 self._check_restricted(record, old)
+            self._check_kind(conn, record, old)
             record = self._seal(record, old)
             saved = self.store.jobs.update(conn, record, old.version)
             self.audit.record(

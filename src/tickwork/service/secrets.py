@@ -36,6 +36,9 @@ class SecretsMixin(FacadeBase):
                         continue
                     kid = Vault.key_of(value) if isinstance(value, str) else None
                     counts[kid or "clear"] += 1
+            for connection in self.store.connections.all(conn):
+                if connection.secret:
+                    counts[Vault.key_of(connection.secret) or "clear"] += 1
         return dict(counts)
 
     def reencrypt_secrets(self, *, by: str | None = None) -> dict[str, int]:
@@ -63,6 +66,7 @@ class SecretsMixin(FacadeBase):
             if changed:
                 done["jobs"] += 1
                 done["values"] += changed
+        done["connections"] = self._reencrypt_connections(vault)
         now = self.clock.now_us()
         with self.store.db.write() as conn:
             self.audit.record(
@@ -73,6 +77,29 @@ class SecretsMixin(FacadeBase):
                 detail={**done, "key": vault.current},
             )
         return done
+
+    def _reencrypt_connections(self, vault: Vault) -> int:
+        """Seal every connection's secret part under the current key."""
+        from tickwork.connections.sealed import open_secret, seal
+
+        changed = 0
+        with self.store.db.read() as conn:
+            names = [c.name for c in self.store.connections.all(conn)]
+        for name in names:
+            with self.store.db.write() as conn:
+                record = self.store.connections.get(conn, name)
+                if record is None or not record.secret:
+                    continue
+                if Vault.key_of(record.secret) == vault.current:
+                    continue
+                resealed = seal(vault, name, open_secret(name, record.secret))
+                self.store.connections.update(
+                    conn,
+                    replace(record, secret=resealed, version=record.version + 1),
+                    record.version,
+                )
+                changed += 1
+        return changed
 
     def _reencrypt_one(self, vault: Vault, job_id: str) -> int:
         with self.store.db.write() as conn:

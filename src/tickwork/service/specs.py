@@ -45,7 +45,7 @@ def spec_from_call(
     node_running: bool,
     app: str,
     check_targets: bool,
-    func: Callable[..., Any] | str,
+    func: Callable[..., Any] | str | Mapping[str, Any],
     trigger: Any,
     trigger_args: dict[str, Any],
     args: Sequence[Any] | None,
@@ -110,7 +110,7 @@ def spec_from_call(
 def spec_of(record: JobRecord, *, check_target: bool) -> JobSpec:
     """The JobSpec that rebuilds ``record`` (for modifications)."""
     return JobSpec(
-        target=str(record.target["ref"]),
+        target=target_of(record),
         trigger=record.trigger,
         id=record.id,
         name=record.name,
@@ -137,6 +137,15 @@ def spec_of(record: JobRecord, *, check_target: bool) -> JobSpec:
         owner_ref=record.owner_ref,
         check_target=check_target,
     )
+
+
+def target_of(record: JobRecord) -> str | dict[str, Any]:
+    """A stored job's target as a JobSpec takes it: the reference of a Python job, the
+    kind's mapping for the others."""
+    if record.target_kind == "python":
+        return str(record.target["ref"])
+    spec = {k: v for k, v in record.target.items() if k != "parameters"}
+    return {"kind": record.target_kind, **spec}
 
 
 VOLATILE_FIELDS = (

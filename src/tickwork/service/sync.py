@@ -63,6 +63,7 @@ class SyncMixin(FacadeBase):
                     events.append(JobEvent(EVENT_JOB_REMOVED, job_id))
             for wanted_record in wanted.values():
                 old = self.store.jobs.get(conn, wanted_record.id, for_update=True)
+                self._check_kind(conn, wanted_record, old)
                 record = self._seal(wanted_record, old)
                 if old is None:
                     self.store.jobs.insert(conn, record)

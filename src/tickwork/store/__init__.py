@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tickwork.store.database import Database
 from tickwork.store.jobs import JobFilter, JobRepo
+from tickwork.store.kinds_repo import ConnectionRepo, ScriptRepo
 from tickwork.store.nodes import NodeRecord, NodeRepo
 from tickwork.store.records import JobRecord, RunRecord
 from tickwork.store.runs import NewRun, RunFilter, RunRepo
@@ -19,6 +20,8 @@ class Store:
         self.runs = RunRepo(self.db)
         self.nodes = NodeRepo(self.db)
         self.settings = SettingRepo()
+        self.connections = ConnectionRepo()
+        self.scripts = ScriptRepo()
 
     def upgrade(self) -> str:
         from tickwork.store.migrate import upgrade

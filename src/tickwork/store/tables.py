@@ -52,7 +52,8 @@ job = Table(
     Column("group_name", String(100), nullable=False, default="default"),
     Column("tags", JSON, nullable=False),
     Column("target_kind", String(20), nullable=False),
-    Column("target", JSON, nullable=False),  # {"ref": "pkg.mod:func", "args": [], "kwargs": {}}
+    # python: {"ref": "pkg.mod:func", "args": [], "kwargs": {}}; other kinds: their spec
+    Column("target", JSON, nullable=False),
     Column("trigger_kind", String(20), nullable=False),
     Column("trigger", JSON, nullable=False),  # tickwork.triggers spec
     Column("timezone", String(64), nullable=False),
@@ -154,4 +155,4 @@ setting = Table(
 
 
 # Tables of other modules join the same metadata, so Alembic and the drift test see them.
-from tickwork.store import tables_audit, tables_auth  # noqa: E402, F401
+from tickwork.store import tables_audit, tables_auth, tables_kinds  # noqa: E402, F401

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tickwork.errors import InvalidInput
+from tickwork.targets.base import Execution, Kind, Text, refuse
 
 _FORMAT_HINT = "must look like 'package.module:function' (or 'package.module:Class.method')"
 
@@ -176,3 +177,27 @@ def invoke(
     if inspect.iscoroutine(value):
         value = asyncio.run(value)
     return value
+
+
+# -- the Python kind in the target contract: validation and description (the executors run
+# Python targets on their own fast path, without an Execution) ---------------------------------
+class PythonKind(Kind):
+    name = "python"
+    label = Text("Python function", "Python 函数")
+    parameter_field = "kwargs"
+
+    def validate(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        ref = spec.get("ref")
+        if not isinstance(ref, str) or not ref or len(ref) > 500:
+            raise refuse("ref", "must be a 'package.module:function' reference", "bad_ref")
+        return {"ref": ref, "args": spec.get("args") or [], "kwargs": spec.get("kwargs") or {}}
+
+    def describe(self, spec: Mapping[str, Any]) -> Text:
+        ref = str(spec.get("ref", ""))
+        return Text(ref, ref)
+
+    def execution(self, spec: Mapping[str, Any], timeout_s: float | None) -> Execution:
+        raise NotImplementedError("Python targets run on the executors' own path")
+
+
+KIND = PythonKind()

@@ -3,12 +3,14 @@ history; /api/groups: pause or resume a whole group."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import AwareDatetime
 from starlette.status import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from tickwork.accounts.errors import PermissionDenied
+from tickwork.accounts.records import Principal
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
@@ -19,6 +21,7 @@ from tickwork.errors import InvalidInput, NotFound
 from tickwork.jobspec import JobSpec
 from tickwork.service import Tickwork
 from tickwork.store.records import JobRecord
+from tickwork.targets import kinds
 from tickwork.triggers.zones import resolve_tz
 
 router = APIRouter(tags=["jobs"])
@@ -35,6 +38,17 @@ def _record(tw: Tickwork, job_id: s.JobIdPath) -> JobRecord:
     if job is None or job.pending:
         raise NotFound("job", job_id)
     return job.record
+
+
+def _check_kind_role(me: Principal, fields: dict[str, Any]) -> None:
+    """Jobs that run commands or code (shell, script) are created and changed by admins
+    only, whatever role may define other jobs (today every job is an admin's; the rule stays
+    when group administrators arrive)."""
+    target = fields.get("target")
+    if isinstance(target, dict) and target.get("kind", "python") != "python":
+        kind = kinds.get(str(target["kind"]))
+        if kind.runs_code and not me.role.covers(Role.ADMIN):
+            raise PermissionDenied(f"{kind.name} jobs are created and changed by admins only")
 
 
 def _check_zone(name: str | None) -> None:
@@ -110,6 +124,7 @@ def create_job(tw: TW, me: Me, body: s.JobIn, response: Response) -> s.JobOut:
     code."""
     _check_zone(body.timezone)
     fields = convert.spec_fields(body, None)
+    _check_kind_role(me, fields)
     spec = JobSpec(id=body.id, owner="api", check_target=False, **fields)
     job = tw.create_job(spec, by=me.actor)
     response.headers["Location"] = f"/api/jobs/{job.id}"
@@ -140,6 +155,7 @@ def replace_job(
     expected = _expected_version(if_match, body.version)
     _check_zone(body.timezone)
     fields = convert.spec_fields(body, old)
+    _check_kind_role(me, fields)
     job = tw.update_job(job_id, expected_version=expected, by=me.actor, **fields)
     return _one(tw, job.record, response)
 
@@ -159,6 +175,7 @@ def patch_job(
     expected = _expected_version(if_match, body.version)
     _check_zone(body.timezone)
     fields = convert.patch_fields(body, old)
+    _check_kind_role(me, fields)
     job = tw.update_job(job_id, expected_version=expected, by=me.actor, **fields)
     return _one(tw, job.record, response)
 
