@@ -48,7 +48,11 @@ def _check_kind_role(me: Principal, fields: dict[str, Any]) -> None:
     if isinstance(target, dict) and target.get("kind", "python") != "python":
         kind = kinds.get(str(target["kind"]))
         if kind.runs_code and not me.role.covers(Role.ADMIN):
-            raise PermissionDenied(f"{kind.name} jobs are created and changed by admins only")
+            raise PermissionDenied(
+                f"{kind.name} jobs are created and changed by admins only",
+                code="admin_only_kind",
+                params={"kind": kind.name},
+            )
 
 
 def _check_zone(name: str | None) -> None:
