@@ -143,7 +143,7 @@ def kind_settings(env: Mapping[str, str]) -> dict[str, Any]:
                 "TICKWORK_SCRIPTS_SANDBOX",
                 f"{sandbox!r} is not auto or none",
                 code="not_one_of",
-                params={"choices": ["auto", "none"]},
+                params={"value": sandbox, "choices": ["auto", "none"]},
             )
         values["scripts_sandbox"] = sandbox
     if env.get("TICKWORK_SCRIPTS_USER", "").strip():

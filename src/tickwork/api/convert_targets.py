@@ -57,7 +57,7 @@ def kind_of_body(target: Mapping[str, Any], default: str = "python") -> str:
             "target.kind",
             "must be a kind name",
             code="not_one_of",
-            params={"choices": list(kinds.NAMES)},
+            params={"value": repr(name), "choices": list(kinds.NAMES)},
         )
     kinds.get(name)  # refuses an unknown kind naming target.kind
     return name

@@ -36,7 +36,7 @@ def get(name: str) -> Kind:
             "target.kind",
             f"{name!r} is not a job kind; kinds: {', '.join(NAMES)}",
             code="not_one_of",
-            params={"choices": list(NAMES)},
+            params={"value": name, "choices": list(NAMES)},
         )
     kind = importlib.import_module(module).KIND
     _loaded[name] = kind
@@ -56,6 +56,9 @@ def split_target(target: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     name = target.get("kind", "python")
     if not isinstance(name, str):
         raise InvalidInput(
-            "target.kind", "must be a kind name", code="not_one_of", params={"choices": list(NAMES)}
+            "target.kind",
+            "must be a kind name",
+            code="not_one_of",
+            params={"value": repr(name), "choices": list(NAMES)},
         )
     return name, {k: v for k, v in target.items() if k != "kind"}
