@@ -16,6 +16,9 @@ import { RunDetailPage } from "./pages/RunDetail";
 import { RunsPage } from "./pages/Runs";
 import { TokensPage } from "./pages/Tokens";
 import { UsersPage } from "./pages/Users";
+import { ConnectionsPage } from "./pages/Connections";
+import { ScriptPage, ScriptsPage } from "./pages/Scripts";
+import { SettingsPage } from "./pages/Settings";
 import { navigate, useLocation } from "./router";
 import { covers, SessionContext, useSession } from "./session";
 import type { Session } from "./session";
@@ -133,6 +136,14 @@ function route(path: string, role: Role) {
   if (first === "users" && parts.length === 1) return covers(role, "admin") ? <UsersPage /> : <Forbidden />;
   if (first === "tokens" && parts.length === 1) return <TokensPage />;
   if (first === "account" && parts.length === 1) return <AccountPage />;
+  // job kinds (issue 17): scripts, connections, the deployment's settings
+  if (first === "scripts") {
+    if (parts.length === 1) return <ScriptsPage />;
+    if (second === "new" && parts.length === 2) return <ScriptPage name={null} key="new" />;
+    if (second && parts.length === 2) return <ScriptPage name={second} key={second} />;
+  }
+  if (first === "connections" && parts.length === 1) return <ConnectionsPage />;
+  if (first === "settings" && parts.length === 1) return covers(role, "admin") ? <SettingsPage /> : <Forbidden />;
   return <NotFound />;
 }
 
@@ -168,6 +179,9 @@ function Shell(props: { path: string; children: ComponentChildren }) {
     ["/audit", t("nav.audit"), admin],
     ["/users", t("nav.users"), admin],
     ["/tokens", t("nav.tokens"), true],
+    ["/scripts", t("nav.scripts"), true],
+    ["/connections", t("nav.connections"), true],
+    ["/settings", t("nav.settings"), admin],
   ];
   const active = (href: string) => (href === "/" ? props.path === "/" : props.path === href || props.path.startsWith(`${href}/`));
   return (

@@ -84,3 +84,8 @@ export function concurrencyText(t: T, p: Pick<Policies, "concurrency_policy" | "
   if (p.concurrency_policy === "replace") return n > 1 ? t("concurrency.describe.replace", { n }) : t("concurrency.describe.replace1");
   return n > 1 ? t("concurrency.describe.allow", { n }) : t("concurrency.describe.allow1");
 }
+
+/** A job kind in words (python, shell, http, sql, script; issue 17). */
+export function kindLabel(t: T, kind: string): string {
+  return known(t, `kinds.name.${kind}`, kind);
+}

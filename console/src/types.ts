@@ -72,7 +72,8 @@ export interface Job {
   description: string;
   group: string;
   tags: string[];
-  target: { kind: string; ref: string; args: Json[]; kwargs: Record<string, Json> };
+  /** python: ref, args, kwargs; the other kinds: their spec's fields (issue 17, kinds.ts). */
+  target: { kind: string; description?: Description; ref?: string; args?: Json[]; kwargs?: Record<string, Json>; [field: string]: Json | Description | undefined };
   trigger: {
     kind: string;
     expr: string | null;

@@ -1,5 +1,6 @@
 // One job: its definition, actions, success rate and durations, a duration chart of its
 // recent runs, the runs (paged), and its audit history (paged).
+import type { ComponentChildren } from "preact";
 import { useMemo, useState } from "preact/hooks";
 import type uPlot from "uplot";
 import { JobActions } from "../actions";
@@ -7,7 +8,7 @@ import { api, enc } from "../api";
 import { AuditRow } from "../components/Audit";
 import { LazyChart as Chart } from "../components/LazyChart";
 import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, MissedFires, Raw, StateBadge, StatusBadge, Time } from "../components/ui";
-import { concurrencyText, definedElsewhere, executorLabel, ownerText, reasonLabel } from "../describe";
+import { concurrencyText, definedElsewhere, executorLabel, kindLabel, ownerText, reasonLabel } from "../describe";
 import { clockTicks, duration, formatTime, offsetLabel, percent, shortDuration, TIME_INCRS } from "../format";
 import { usePoll } from "../hooks";
 import { useI18n } from "../i18n";
@@ -139,14 +140,15 @@ export function JobDetailPage(props: { jobId: string }) {
         <Card title={t("job.definition")}>
           <Dl
             items={[
-              [t("editor.target"), <code>{job.target.ref}</code>],
+              [t("kinds.kind"), <span data-testid="target-kind">{targetDescription(job, lang)}</span>],
+              ...(job.target.kind === "python" ? ([[t("editor.target"), <code>{job.target.ref}</code>]] as [string, ComponentChildren][]) : [[t("kinds.spec"), <TargetSpec job={job} />] as [string, ComponentChildren]]),
               [t("jobs.schedule"), <span>{description}{job.trigger.expr ? <code class="expr">{job.trigger.expr}</code> : null}</span>],
               [t("editor.timezone"), <Raw>{job.timezone}</Raw>],
               [t("jobs.nextRun"), <Time iso={job.next_fire_at} zone={job.timezone} rel />],
               [t("editor.group"), <Raw>{job.group}</Raw>],
               [t("editor.tags"), job.tags.length ? <Raw>{job.tags.join(", ")}</Raw> : ""],
-              [t("editor.args"), job.target.args.length ? <code>{JSON.stringify(job.target.args)}</code> : ""],
-              [t("editor.kwargs"), Object.keys(job.target.kwargs).length ? <code>{JSON.stringify(job.target.kwargs)}</code> : ""],
+              [t("editor.args"), job.target.args?.length ? <code>{JSON.stringify(job.target.args)}</code> : ""],
+              [t("editor.kwargs"), job.target.kwargs && Object.keys(job.target.kwargs).length ? <code>{JSON.stringify(job.target.kwargs)}</code> : ""],
               [t("editor.description"), job.description ? <Raw>{job.description}</Raw> : ""],
             ]}
           />
@@ -290,4 +292,32 @@ export function OwnerBadge(props: { job: Job }) {
       {text}
     </span>
   );
+}
+
+/** The job's kind in words and the kind's one-line description of what it runs (issue 17). */
+function targetDescription(job: Job, lang: string) {
+  return <TargetKindText job={job} lang={lang} />;
+}
+
+function TargetKindText(props: { job: Job; lang: string }) {
+  const { t } = useI18n();
+  const target = props.job.target;
+  const description = target.description ? (props.lang === "zh-CN" ? target.description.zh : target.description.en) : "";
+  return (
+    <span>
+      {kindLabel(t, target.kind)}
+      {description && target.kind !== "python" ? (
+        <>
+          {" "}
+          <code class="kind-description" data-testid="kind-description">{description}</code>
+        </>
+      ) : null}
+    </span>
+  );
+}
+
+/** A non-Python target's spec as the API keeps it (JSON: it is what a job file or the API takes). */
+function TargetSpec(props: { job: Job }) {
+  const { kind: _kind, description: _description, ...spec } = props.job.target;
+  return <pre class="box small" data-testid="target-spec">{JSON.stringify(spec, null, 2)}</pre>;
 }

@@ -12,6 +12,9 @@ import { localProblemParts, localReasonParts } from "../i18n/problems";
 import type { Part } from "../i18n/problems";
 import type { ComponentChildren } from "preact";
 import { OwnerBadge } from "./JobDetail";
+import { TargetForm } from "../components/TargetForm";
+import { EMPTY_SPEC, KINDS, SpecError, specFieldOf, specFromTarget, targetFromSpec } from "../kinds";
+import type { KindInfo, SpecForm, TargetKind } from "../kinds";
 import type { MessageKey } from "../i18n";
 import { navigate } from "../router";
 import { useCan } from "../session";
@@ -51,6 +54,8 @@ interface Form {
   args: string;
   kwargs: string;
   paused: boolean;
+  targetKind: TargetKind;
+  spec: SpecForm;
 }
 
 const EMPTY: Form = {
@@ -76,6 +81,8 @@ const EMPTY: Form = {
   args: "[]",
   kwargs: "{}",
   paused: false,
+  targetKind: "python",
+  spec: EMPTY_SPEC,
 };
 
 function num(value: Json | undefined): string {
@@ -92,7 +99,7 @@ function fromJob(job: Job): Form {
     id: job.id,
     name: job.name,
     description: job.description,
-    target: job.target.ref,
+    target: job.target.ref ?? "",
     kind: (["cron", "interval", "date"].includes(job.trigger.kind) ? job.trigger.kind : "cron") as Kind,
     expr: job.trigger.expr ?? "",
     every,
@@ -108,19 +115,22 @@ function fromJob(job: Job): Form {
     retry_backoff_s: num(p.retry_backoff_s),
     group: job.group,
     tags: job.tags.join(", "),
-    args: JSON.stringify(job.target.args),
-    kwargs: JSON.stringify(job.target.kwargs, null, 1),
+    args: JSON.stringify(job.target.args ?? []),
+    kwargs: JSON.stringify(job.target.kwargs ?? {}, null, 1),
     paused: job.paused,
+    targetKind: (KINDS as readonly string[]).includes(job.target.kind) ? (job.target.kind as TargetKind) : "python",
+    spec: specFromTarget(job.target as Record<string, Json>),
   };
 }
 
 /** Which form field an API error names (``trigger.minute`` -> the trigger, ``policies.retries`` -> retries). */
-function fieldOf(apiField: string | null): string {
+function fieldOf(apiField: string | null, kind: TargetKind = "python"): string {
   if (!apiField) return "";
   const parts = apiField.split(".");
   const [head, second] = parts;
   if (head === "timezone" || (head === "trigger" && second === "timezone")) return "timezone";
   if (head === "trigger" || head === "expression" || head === "expr") return "trigger";
+  if (head === "target" && kind !== "python" && apiField !== "target" && second !== "kind") return `t.${specFieldOf(apiField)}`;
   if (head === "target") return second === "args" || second === "kwargs" ? second : "target";
   if (head === "policies" && second) return second;
   return head ?? "";
@@ -139,6 +149,10 @@ export function JobEditorPage(props: { jobId: string | null }) {
   const [preview, setPreview] = useState<CronPreview | null>(null);
   const [previewError, setPreviewError] = useState<Part[] | null>(null);
   const zones = useMemo(timeZones, []);
+  const [kinds, setKinds] = useState<KindInfo[]>([]);
+  useEffect(() => {
+    api.get<KindInfo[]>("/api/kinds").then(setKinds).catch(() => setKinds([]));
+  }, []);
   const seq = useRef(0);
 
   useEffect(() => {
@@ -213,8 +227,15 @@ export function JobEditorPage(props: { jobId: string | null }) {
       return [null, `${t("editor.badJson")}${detail}`];
     }
   };
-  const [args, argsError] = parseJson(form.args, "array");
-  const [kwargs, kwargsError] = parseJson(form.kwargs, "object");
+  const python = form.targetKind === "python";
+  const [args, argsError] = python ? parseJson(form.args, "array") : [null, null];
+  const [kwargs, kwargsError] = python ? parseJson(form.kwargs, "object") : [null, null];
+  const setSpec = (spec: SpecForm, field: string) => {
+    setForm({ ...form, spec });
+    if (errors[`t.${field}`]) setErrors({ ...errors, [`t.${field}`]: null });
+  };
+  const specErrors: Errors = {};
+  for (const [key, err] of Object.entries(errors)) if (key.startsWith("t.")) specErrors[key.slice(2)] = err;
 
   const numberOrNull = (text: string): number | null => (text.trim() === "" ? null : Number(text));
 
@@ -223,7 +244,16 @@ export function JobEditorPage(props: { jobId: string | null }) {
     const local: Errors = {};
     if (argsError) local.args = argsError;
     if (kwargsError) local.kwargs = kwargsError;
-    if (!form.target.trim()) local.target = t("editor.required");
+    if (python && !form.target.trim()) local.target = t("editor.required");
+    let target: Record<string, Json> = { ref: form.target.trim(), args, kwargs };
+    if (form.targetKind !== "python") {
+      try {
+        target = targetFromSpec(form.targetKind, form.spec);
+      } catch (err) {
+        if (!(err instanceof SpecError)) throw err;
+        local[`t.${err.field}`] = t(err.key, { line: err.line });
+      }
+    }
     if (!props.jobId && !form.id.trim()) local.id = t("editor.required");
     if (Object.keys(local).length) {
       setErrors(local);
@@ -245,7 +275,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
         .split(",")
         .map((x) => x.trim())
         .filter(Boolean),
-      target: { ref: form.target.trim(), args, kwargs },
+      target,
       trigger,
       timezone: form.timezone.trim() || null,
       executor: form.executor,
@@ -272,10 +302,11 @@ export function JobEditorPage(props: { jobId: string | null }) {
       navigate(`/jobs/${enc(saved.id)}`);
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && err.field) {
-        const name = fieldOf(err.field);
-        setErrors({ [name]: <PartsText parts={localProblemParts(lang, err, err.field === name ? null : err.field)} /> });
+        const name = fieldOf(err.field, form.targetKind);
+        const exact = err.field === name || (name.startsWith("t.") && err.field === `target.${name.slice(2)}`);
+        setErrors({ [name]: <PartsText parts={localProblemParts(lang, err, exact ? null : err.field)} /> });
         const known = ["id", "name", "description", "target", "trigger", "timezone", "args", "kwargs", "group", "tags", ...Object.keys(EMPTY)];
-        if (!known.includes(name)) setFormError(err);
+        if (!known.includes(name) && !name.startsWith("t.")) setFormError(err);
       } else if (err instanceof ApiError && err.status === 409) {
         setFormError(new Error(t("editor.conflict")));
       } else setFormError(err);
@@ -320,15 +351,51 @@ export function JobEditorPage(props: { jobId: string | null }) {
               <Field label={t("editor.name")} error={errors.name} hint={t("editor.nameHint")} name="name">
                 <input {...bind("name")} />
               </Field>
-              <Field label={t("editor.target")} error={errors.target} hint={t("editor.targetHint")} wide name="target">
-                <input {...bind("target")} class="mono" placeholder="package.module:function" required autoComplete="off" />
-              </Field>
-              <Field label={t("editor.args")} error={errors.args ?? argsError} hint={t("editor.argsHint")} name="args">
-                <textarea {...bind("args")} class="mono" rows={2} spellcheck={false} />
-              </Field>
-              <Field label={t("editor.kwargs")} error={errors.kwargs ?? kwargsError} hint={t("editor.kwargsHint")} name="kwargs">
-                <textarea {...bind("kwargs")} class="mono" rows={2} spellcheck={false} />
-              </Field>
+              <div class="wide">
+                <span class="label kind-label">{t("kinds.kind")}</span>
+                <div class="seg kind-picker" role="radiogroup" aria-label={t("kinds.kind")}>
+                  {KINDS.map((k) => {
+                    const info = kinds.find((x) => x.kind === k);
+                    const off = info !== undefined && !info.enabled && form.targetKind !== k;
+                    return (
+                      <button
+                        type="button"
+                        key={k}
+                        role="radio"
+                        aria-checked={form.targetKind === k}
+                        class={form.targetKind === k ? "on" : ""}
+                        disabled={off}
+                        title={off && info?.switch ? t("kinds.switchedOff", { setting: info.switch }) : undefined}
+                        onClick={() => {
+                          setForm({ ...form, targetKind: k });
+                          setErrors({});
+                        }}
+                        data-target-kind={k}
+                      >
+                        {info ? (lang === "zh-CN" ? info.label.zh : info.label.en) : k}
+                      </button>
+                    );
+                  })}
+                </div>
+                {errors.target && !python ? <div class="field-error">{errors.target}</div> : null}
+              </div>
+              {python ? (
+                <>
+                  <Field label={t("editor.target")} error={errors.target} hint={t("editor.targetHint")} wide name="target">
+                    <input {...bind("target")} class="mono" placeholder="package.module:function" required autoComplete="off" />
+                  </Field>
+                  <Field label={t("editor.args")} error={errors.args ?? argsError} hint={t("editor.argsHint")} name="args">
+                    <textarea {...bind("args")} class="mono" rows={2} spellcheck={false} />
+                  </Field>
+                  <Field label={t("editor.kwargs")} error={errors.kwargs ?? kwargsError} hint={t("editor.kwargsHint")} name="kwargs">
+                    <textarea {...bind("kwargs")} class="mono" rows={2} spellcheck={false} />
+                  </Field>
+                </>
+              ) : (
+                <div class="wide">
+                  <TargetForm kind={form.targetKind as Exclude<TargetKind, "python">} spec={form.spec} errors={specErrors} onSpec={setSpec} />
+                </div>
+              )}
               <Field label={t("editor.group")} error={errors.group} name="group">
                 <input {...bind("group")} />
               </Field>

@@ -4,6 +4,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc } from "../api";
 import { Card, Confirm, Dl, ErrorBox, Link, Loading, MissedFires, Raw, StatusBadge, Time } from "../components/ui";
+import { KindOutput, outputShape, parseResult } from "../components/KindOutput";
 import { reasonLabel } from "../describe";
 import { duration } from "../format";
 import { useI18n } from "../i18n";
@@ -98,6 +99,9 @@ export function RunDetailPage(props: { runId: number }) {
   if (!run) return error ? <div class="page"><ErrorBox error={error} /></div> : <Loading />;
   const active = ACTIVE.has(run.status);
   const params = run.params ? JSON.stringify(run.params) : "";
+  // A job kind's result (exit code and output, HTTP response, SQL rows) shown as such.
+  const parsed = parseResult(run.result);
+  const kindResult = outputShape(parsed) ? parsed : null;
   // A counted missed record: how many fires it stands for, and their range.
   const fires: [string, ComponentChildren][] = run.fires > 1 ? [[t("runs.fires"), <MissedFires run={run} />]] : [];
 
@@ -148,7 +152,7 @@ export function RunDetailPage(props: { runId: number }) {
           {run.result ? (
             <>
               <h3 class="sub">{t("runs.result")}</h3>
-              <pre class="box">{run.result}</pre>
+              {kindResult ? <KindOutput result={kindResult} /> : <pre class="box">{run.result}</pre>}
             </>
           ) : null}
           {run.error ? (
