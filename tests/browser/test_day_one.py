@@ -25,6 +25,8 @@ pytestmark = pytest.mark.browser
 # Latin words a Chinese page may show: the product's name and technical names that are not
 # translated in Chinese software (as in "API 令牌", "Cron 表达式", "Python 函数").
 ALLOWED = {"Tickwork", "tickwork", "Cron", "cron", "Python", "asyncio", "Bearer", "Cookie", "Unix"}
+# ... and the job kinds' (issue 17): "Shell 命令", "PostgreSQL 数据库"
+ALLOWED |= {"Shell", "Redis", "PostgreSQL", "MySQL", "MariaDB", "SQLite"}
 
 # Collects every run of Latin letters in the page's text (text nodes, placeholders, titles,
 # labels) outside what is data or code: elements marked translate="no" (ids, names, zones),
@@ -298,6 +300,9 @@ def test_no_english_on_any_zh_cn_page(
     console.goto("/jobs/ghost-job-1")
     page.get_by_text("不存在").first.wait_for()
     found += english_on(console, "/jobs/ghost-job-1")
+    from tests.browser.test_kinds_console import kind_pages_in_chinese  # (it imports this one)
+
+    found += kind_pages_in_chinese(console, server)
     assert not found, "English on zh-CN pages:\n" + "\n".join(found)
 
 
