@@ -312,6 +312,10 @@ def kind_pages_in_chinese(console: Console, server: Server) -> list[str]:
     page.fill("input[name=id]", "zh-http-bad")
     page.fill("input[name='t.url']", "ftp://example.com/")
     page.click("[data-action=save]")
+    page.locator("[data-field='t.body'] .field-error").wait_for()  # the form's own: not JSON
+    found += english_on(console, "/jobs/new (http, body not JSON)")
+    page.click("[data-body-mode=none]")
+    page.click("[data-action=save]")
     page.locator("[data-field='t.url'] .field-error").wait_for()
     found += english_on(console, "/jobs/new (http, refused)")
     console.goto("/jobs/zh-shell")

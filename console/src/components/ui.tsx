@@ -50,6 +50,19 @@ export function MissedFires(props: { run: Pick<Run, "fires" | "scheduled_for" | 
   );
 }
 
+/** A translated sentence with a value in it (a name) kept as data: ``t(key, {name: RAW})``. */
+export const RAW = "\u0000";
+export function WithRaw(props: { text: string; value: string }) {
+  const [before, after] = props.text.split(RAW);
+  return (
+    <span>
+      {before}
+      <Raw class="mono">{props.value}</Raw>
+      {after ?? ""}
+    </span>
+  );
+}
+
 /** Text that is data or an identifier (job ids, user names, zones): never translated. */
 export function Raw(props: { children: ComponentChildren; class?: string }) {
   return (

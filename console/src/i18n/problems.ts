@@ -239,7 +239,7 @@ const ZH_REASONS: Record<string, string> = {
   bad_ref: "必须是“包.模块:函数”形式的引用（最多 500 个字符）",
   bad_script_name: "“{name}”不是有效的脚本名：1-63 个小写字母、数字、_ 和 -，以字母开头",
   bad_url: "必须是有效的 http:// 或 https:// 地址",
-  bad_url_scheme: "不允许使用协议“{scheme}”，只能用 http 和 https",
+  bad_url_scheme: "不允许使用协议“{scheme}”，只能用 HTTP 和 HTTPS",
   connection_in_use: "连接“{name}”正被任务 {jobs} 使用，请先修改这些任务",
   control_chars: "包含 NUL 或其他无法作为文本的字符",
   duplicate_connection: "连接“{name}”已存在",

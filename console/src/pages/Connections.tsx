@@ -4,7 +4,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, enc } from "../api";
-import { Confirm, Empty, ErrorBox, Field, Loading, Modal, PartsText, Raw, Time, value } from "../components/ui";
+import { Confirm, Empty, RAW, WithRaw, ErrorBox, Field, Loading, Modal, PartsText, Raw, Time, value } from "../components/ui";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n";
 import { localProblemParts } from "../i18n/problems";
@@ -153,7 +153,7 @@ export function ConnectionsPage() {
       {removing ? (
         <Confirm
           title={t("connections.delete")}
-          message={t("connections.deleteConfirm", { name: removing.name })}
+          message={<WithRaw text={t("connections.deleteConfirm", { name: RAW })} value={removing.name} />}
           confirmLabel={t("connections.delete")}
           danger
           busy={busy}

@@ -6,7 +6,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, enc } from "../api";
 import { CodeEditor } from "../components/CodeEditor";
-import { Card, Confirm, Empty, ErrorBox, Field, Link, Loading, PartsText, Raw, Time, value } from "../components/ui";
+import { Card, Confirm, RAW, WithRaw, Empty, ErrorBox, Field, Link, Loading, PartsText, Raw, Time, value } from "../components/ui";
 import { useI18n } from "../i18n";
 import { localProblemParts } from "../i18n/problems";
 import type { Script, ScriptDiff, ScriptVersion } from "../kinds";
@@ -406,7 +406,7 @@ export function ScriptPage(props: { name: string | null }) {
       {removing && props.name ? (
         <Confirm
           title={t("scripts.delete")}
-          message={t("scripts.deleteConfirm", { name: props.name })}
+          message={<WithRaw text={t("scripts.deleteConfirm", { name: RAW })} value={props.name} />}
           confirmLabel={t("scripts.delete")}
           danger
           busy={busy}
