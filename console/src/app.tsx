@@ -16,9 +16,7 @@ import { RunDetailPage } from "./pages/RunDetail";
 import { RunsPage } from "./pages/Runs";
 import { TokensPage } from "./pages/Tokens";
 import { UsersPage } from "./pages/Users";
-import { ConnectionsPage } from "./pages/Connections";
-import { ScriptPage, ScriptsPage } from "./pages/Scripts";
-import { SettingsPage } from "./pages/Settings";
+import { LazyKindPage } from "./components/LazyKindPages";
 import { navigate, useLocation } from "./router";
 import { covers, SessionContext, useSession } from "./session";
 import type { Session } from "./session";
@@ -138,12 +136,13 @@ function route(path: string, role: Role) {
   if (first === "account" && parts.length === 1) return <AccountPage />;
   // job kinds (issue 17): scripts, connections, the deployment's settings
   if (first === "scripts") {
-    if (parts.length === 1) return <ScriptsPage />;
-    if (second === "new" && parts.length === 2) return <ScriptPage name={null} key="new" />;
-    if (second && parts.length === 2) return <ScriptPage name={second} key={second} />;
+    if (parts.length === 1) return <LazyKindPage render={(p) => <p.ScriptsPage />} key="scripts" />;
+    if (second === "new" && parts.length === 2) return <LazyKindPage render={(p) => <p.ScriptPage name={null} />} key="new" />;
+    if (second && parts.length === 2) return <LazyKindPage render={(p) => <p.ScriptPage name={second} />} key={`script-${second}`} />;
   }
-  if (first === "connections" && parts.length === 1) return <ConnectionsPage />;
-  if (first === "settings" && parts.length === 1) return covers(role, "admin") ? <SettingsPage /> : <Forbidden />;
+  if (first === "connections" && parts.length === 1) return <LazyKindPage render={(p) => <p.ConnectionsPage />} key="connections" />;
+  if (first === "settings" && parts.length === 1)
+    return covers(role, "admin") ? <LazyKindPage render={(p) => <p.SettingsPage />} key="settings" /> : <Forbidden />;
   return <NotFound />;
 }
 

@@ -109,7 +109,8 @@ def test_http_job_with_a_bad_url_shows_the_field_error(console: Console) -> None
     assert page.get_by_test_id("kind-description").inner_text() == "GET https://example.com/hook"
     with console.server.api() as client:
         target = client.get("/api/jobs/kindsui-http").json()["target"]
-    assert target["kind"] == "http" and target["headers"] == {"X-Probe": "1"}
+    assert target["kind"] == "http"
+    assert target["headers"] == {"X-Probe": "1"}
     # the editor reads the stored target back into its form
     console.goto("/jobs/kindsui-http/edit")
     page.wait_for_selector("[data-kind-form=http]")
@@ -144,7 +145,8 @@ def test_script_saved_twice_compared_and_rolled_back(console: Console, server: S
     page.get_by_test_id("script-saved").filter(has_text="Saved as version 2").wait_for()
     row = page.locator("[data-testid=script-history] tr[data-version='2']")
     row.wait_for()
-    assert "say two" in row.inner_text() and "admin" in row.inner_text()
+    assert "say two" in row.inner_text()
+    assert "admin" in row.inner_text()
     # the diff between the two versions (from v1 to v2 is the default)
     page.click("[data-action=show-diff]")
     diff = page.get_by_test_id("script-diff")
@@ -154,13 +156,15 @@ def test_script_saved_twice_compared_and_rolled_back(console: Console, server: S
     # roll back to v1: a third version with v1's code, history kept
     page.locator("[data-testid=script-history] tr[data-version='1'] [data-action=rollback]").click()
     page.get_by_role("dialog").get_by_role("button", name="Roll back").click()
-    page.get_by_test_id("script-saved").filter(has_text="Version 3 holds the code of version 1").wait_for()
+    saved = page.get_by_test_id("script-saved")
+    saved.filter(has_text="Version 3 holds the code of version 1").wait_for()
     page.locator("[data-testid=script-history] tr[data-version='3']").wait_for()
     page.locator(".cm-content", has_text="version one").wait_for()
     assert page.locator(".cm-content").inner_text().strip() == "print('version one')"
     with server.api() as client:
         latest = client.get("/api/scripts/kindsui-report").json()["latest"]
-    assert latest["version"] == 3 and latest["code"] == "print('version one')\n"
+    assert latest["version"] == 3
+    assert latest["code"] == "print('version one')\n"
     # an operator reads the script and its history, and changes nothing
     page.context.clear_cookies()
     console.login(OPERATOR)
@@ -251,7 +255,8 @@ def test_shell_job_run_from_the_console_shows_its_output(console: Console, serve
     assert "Shell command" in page.get_by_test_id("target-kind").inner_text()
     with server.api() as client:
         target = client.get("/api/jobs/kindsui-shell").json()["target"]
-    assert target["command"] == argv and target["ok_exit_codes"] == [0, 3]
+    assert target["command"] == argv
+    assert target["ok_exit_codes"] == [0, 3]
     page.locator(".page-head [data-action=run]").click()
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     run = wait_run(server, int(page.url.rsplit("/", 1)[1]))
