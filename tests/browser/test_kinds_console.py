@@ -8,13 +8,16 @@ zh-CN walk of these pages (called by test_day_one's walker)."""
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests import dbs
-from tests.browser.conftest import OPERATOR, Console, Server, open_console
+from tests.browser.conftest import OPERATOR, Console, Server, open_console, serving
 from tests.browser.test_console import make_job
 from tests.browser.test_day_one import english_on, run_now, wait_run
 from tests.conftest import service_missing
@@ -283,6 +286,92 @@ def test_settings_page_shows_the_allowlist_and_the_kinds(console: Console) -> No
     console.goto("/settings")
     page.get_by_text("This page is for admins.").wait_for()
     assert page.locator("nav a[href='/settings']").count() == 0
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """A local HTTP service the HTTP kind calls (loopback, allowed by TICKWORK_SSRF_ALLOW)."""
+
+    def do_GET(self) -> None:
+        body = b'{"greeting": "hello from the receiver"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Receiver", "kindsui")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def allowing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server whose administrator allowed 127.0.0.1 for outbound requests and switched
+    scripts off."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TICKWORK_SSRF_ALLOW", "127.0.0.1, *.internal.example")
+        mp.setenv("TICKWORK_SCRIPTS", "off")
+        with serving(tmp_path_factory.mktemp("kinds-allow")) as srv:
+            yield srv
+
+
+def test_allowlist_switched_off_kind_and_an_http_run(
+    browser: Any, allowing_server: Server, receiver: str
+) -> None:
+    server = allowing_server
+    with open_console(browser, server) as console:
+        page = console.page
+        console.login()
+        console.goto("/settings")
+        allowed = page.get_by_test_id("ssrf-allow")
+        allowed.wait_for()
+        assert allowed.locator("li").all_inner_texts() == ["*.internal.example", "127.0.0.1/32"]
+        script = page.locator("tr[data-kind=script]")
+        assert script.locator(".badge").inner_text() == "switched off"
+        assert page.locator("tr[data-kind=shell] .badge").inner_text() == "on"
+        # the editor offers no switched-off kind
+        console.goto("/jobs/new")
+        button = page.locator("[data-target-kind=script]")
+        button.wait_for()
+        page.wait_for_function("() => document.querySelector('[data-target-kind=script]').disabled")
+        assert (
+            button.get_attribute("title")
+            == "Switched off on this deployment (TICKWORK_SCRIPTS=off)"
+        )
+        # an HTTP request to the allowed local service: the test request, then a run
+        page.fill("input[name=id]", "kindsui-get")
+        choose_kind(console, "http")
+        page.fill("input[name='t.url']", f"{receiver}/status")
+        page.click("[data-action=send-test]")
+        tested = page.get_by_test_id("http-test-result")
+        tested.get_by_test_id("http-status").wait_for()
+        assert tested.get_by_test_id("http-status").inner_text() == "200 OK"
+        assert "hello from the receiver" in tested.get_by_test_id("http-body").inner_text()
+        page.check("input[name=paused]")
+        page.click("[data-action=save]")
+        page.wait_for_url(re.compile(r"/jobs/kindsui-get$"))
+        page.locator(".page-head [data-action=run]").click()
+        page.wait_for_url(re.compile(r"/runs/\d+$"))
+        run = wait_run(server, int(page.url.rsplit("/", 1)[1]))
+        assert run["status"] == "succeeded", run
+        page.get_by_test_id("output-http").wait_for()
+        assert page.get_by_test_id("http-status").inner_text() == "200 OK"
+        assert "X-Receiver: kindsui" in page.get_by_test_id("http-headers").inner_text()
+        assert page.get_by_test_id("http-body").inner_text() == (
+            '{"greeting": "hello from the receiver"}'
+        )
 
 
 def kind_setup(server: Server) -> int:

@@ -33,7 +33,9 @@ function cell(v: Json): string {
   return v === null ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v);
 }
 
-export function KindOutput(props: { result: Obj }) {
+/** ``ok``: whether the run (or the test request) succeeded, which colours the exit code or
+ * status; without it, exit code 0 and statuses below 400 read as success. */
+export function KindOutput(props: { result: Obj; ok?: boolean }) {
   const { t } = useI18n();
   const r = props.result;
   const shape = outputShape(r);
@@ -43,7 +45,7 @@ export function KindOutput(props: { result: Obj }) {
       <div class="kind-output" data-testid="output-process">
         <p>
           {t("output.exitCode")}:{" "}
-          <strong class={code === 0 ? "ok-text" : "error-text"} data-testid="exit-code">
+          <strong class={(props.ok ?? code === 0) ? "ok-text" : "error-text"} data-testid="exit-code">
             {code === null ? "–" : String(code)}
           </strong>
         </p>
@@ -66,7 +68,7 @@ export function KindOutput(props: { result: Obj }) {
       <div class="kind-output" data-testid="output-http">
         <p>
           {t("output.status")}:{" "}
-          <strong data-testid="http-status" class={Number(r.status) < 400 ? "ok-text" : "error-text"}>
+          <strong data-testid="http-status" class={(props.ok ?? Number(r.status) < 400) ? "ok-text" : "error-text"}>
             <span translate={false}>
               {String(r.status)} {String(r.reason ?? "")}
             </span>

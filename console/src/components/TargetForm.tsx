@@ -281,7 +281,7 @@ function HttpForm(props: {
         {tested ? (
           <div class="http-test-result" data-testid="http-test-result">
             {tested.error ? <pre class="box error-text">{tested.error}</pre> : null}
-            {tested.result ? <KindOutput result={tested.result} /> : null}
+            {tested.result ? <KindOutput result={tested.result} ok={tested.ok} /> : null}
           </div>
         ) : null}
       </div>

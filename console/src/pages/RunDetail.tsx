@@ -152,7 +152,7 @@ export function RunDetailPage(props: { runId: number }) {
           {run.result ? (
             <>
               <h3 class="sub">{t("runs.result")}</h3>
-              {kindResult ? <KindOutput result={kindResult} /> : <pre class="box">{run.result}</pre>}
+              {kindResult ? <KindOutput result={kindResult} ok={run.status === "succeeded"} /> : <pre class="box">{run.result}</pre>}
             </>
           ) : null}
           {run.error ? (
