@@ -168,6 +168,28 @@ def test_script_saved_twice_compared_and_rolled_back(console: Console, server: S
         latest = client.get("/api/scripts/kindsui-report").json()["latest"]
     assert latest["version"] == 3
     assert latest["code"] == "print('version one')\n"
+    # a script job pinned to version 2 (the latest holds version 1's code): run, its output
+    console.goto("/jobs/new")
+    page.fill("input[name=id]", "kindsui-script-job")
+    choose_kind(console, "script")
+    scripts = page.locator("select[name='t.script']")
+    scripts.locator("option[value=kindsui-report]").wait_for(state="attached")
+    scripts.select_option("kindsui-report")
+    versions = page.locator("select[name='t.version']")
+    versions.locator("option[value='2']").wait_for(state="attached")
+    versions.select_option("2")
+    page.check("input[name=paused]")
+    page.click("[data-action=save]")
+    page.wait_for_url(re.compile(r"/jobs/kindsui-script-job$"))
+    description = page.get_by_test_id("kind-description").inner_text()
+    assert description == "python script kindsui-report v2"
+    page.locator(".page-head [data-action=run]").click()
+    page.wait_for_url(re.compile(r"/runs/\d+$"))
+    run = wait_run(server, int(page.url.rsplit("/", 1)[1]))
+    assert run["status"] == "succeeded", run
+    page.get_by_test_id("output-process").wait_for()
+    assert page.get_by_test_id("exit-code").inner_text() == "0"
+    assert page.get_by_test_id("stdout").inner_text().split() == ["version", "two", "more"]
     # an operator reads the script and its history, and changes nothing
     page.context.clear_cookies()
     console.login(OPERATOR)
@@ -217,11 +239,22 @@ def test_connection_created_tested_masked_and_kept_while_in_use(
     row.get_by_text("the local test database").wait_for()
     assert row.locator("[data-conn-field=password]").inner_text() == "******"
     # a SQL job on it: its rows on the run page; the connection cannot go while the job uses it
-    make_job(
-        server, "kindsui-sql", name="Count",
-        target={"kind": "sql", "connection": "kindsui-pg",
-                "statement": "SELECT 41 + 1 AS answer, 'x' AS letter"},
-    )  # fmt: skip
+    console.goto("/jobs/new")
+    page.fill("input[name=id]", "kindsui-sql")
+    choose_kind(console, "sql")
+    chooser = page.locator("select[name='t.connection']")
+    chooser.locator("option[value=kindsui-pg]").wait_for(state="attached")
+    chooser.select_option("kindsui-pg")
+    page.fill("textarea[name='t.statement']", "SELECT 41 + :one AS answer, 'x' AS letter")
+    page.fill("textarea[name='t.params']", '{"one": 1}')
+    page.check("input[name='t.read_only']")
+    page.check("input[name=paused]")
+    page.click("[data-action=save]")
+    page.wait_for_url(re.compile(r"/jobs/kindsui-sql$"))
+    with server.api() as client:
+        target = client.get("/api/jobs/kindsui-sql").json()["target"]
+    assert target["params"] == {"one": 1}
+    assert target["read_only"] is True
     run_id = run_now(server, "kindsui-sql")
     assert wait_run(server, run_id)["status"] == "succeeded"
     console.goto(f"/runs/{run_id}")
