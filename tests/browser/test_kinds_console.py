@@ -271,6 +271,15 @@ def test_connection_created_tested_masked_and_kept_while_in_use(
         assert client.get("/api/connections/kindsui-pg").status_code == 200
         listed = client.get("/api/connections").text
     assert CANARY not in listed
+    # an operator sees the connections, masked, and no admin action
+    page.context.clear_cookies()
+    console.login(OPERATOR)
+    console.goto("/connections")
+    row.wait_for()
+    assert row.locator("[data-conn-field=password]").inner_text() == "******"
+    assert page.locator("[data-action=new-connection]").count() == 0
+    for action in ("test", "edit", "delete"):
+        assert row.locator(f"[data-action={action}]").count() == 0
 
 
 def test_shell_job_run_from_the_console_shows_its_output(console: Console, server: Server) -> None:
