@@ -83,7 +83,16 @@ _add(
         "health:cleanup_connection_pool",
         (
             Param(
-                "idle_s", "number", 60.0, 1, 864_000, "idle sessions longer than this are reported"
+                "idle_s",
+                "number",
+                60.0,
+                0.1,
+                864_000,
+                "idle sessions longer are reportednumber",
+                60.0,
+                0.1,
+                864_000,
+                "idle sessions longer than this are reported",
             ),
             Param(
                 "terminate_after_s",
@@ -102,6 +111,12 @@ _add(
             ),
             Param("max_terminate", "int", 20, 1, 1000, "sessions ended per run at most"),
             Param("exclude_users", "names", [], help="users whose sessions are never ended"),
+            Param(
+                "all_databases",
+                "bool",
+                False,
+                help="look at every database's sessions (default: the connection's database)",
+            ),
         ),
         {"interval": {"minutes": 10}},
         ("postgresql", "mysql"),

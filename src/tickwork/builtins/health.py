@@ -118,7 +118,8 @@ def monitor_connection_pool(ctx: Context) -> None:
 
 
 # -- cleanup_connection_pool -----------------------------------------------------------------
-def _pg_sessions(db: Db, idle_s: float) -> list[dict[str, Any]]:
+def _pg_sessions(db: Db, idle_s: float, everywhere: bool) -> list[dict[str, Any]]:
+    scope = "" if everywhere else "AND datname = current_database() "
     return db.rows(
         "SELECT pid AS id, coalesce(usename, '') AS user_name, coalesce(datname, '') AS db, "
         "coalesce(client_addr::text, 'local') AS host, state, application_name AS app, "
@@ -126,18 +127,21 @@ def _pg_sessions(db: Db, idle_s: float) -> list[dict[str, Any]]:
         "FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> "
         "pg_backend_pid() AND state IN ('idle', 'idle in transaction', "
         "'idle in transaction (aborted)') AND now() - state_change > make_interval(secs => :s) "
+        f"{scope}"
         "ORDER BY state_change LIMIT 1000",
         {"s": idle_s},
     )
 
 
-def _my_sessions(db: Db, idle_s: float) -> list[dict[str, Any]]:
+def _my_sessions(db: Db, idle_s: float, everywhere: bool) -> list[dict[str, Any]]:
+    scope = "" if everywhere else "AND p.DB = DATABASE() "
     rows = db.rows(
         "SELECT p.ID AS id, p.USER AS user_name, coalesce(p.DB, '') AS db, p.HOST AS host, "
         "CASE WHEN t.trx_id IS NULL THEN 'idle' ELSE 'idle in transaction' END AS state, "
         "'' AS app, p.TIME AS idle_s FROM information_schema.PROCESSLIST p "
         "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID "
         "WHERE p.COMMAND = 'Sleep' AND p.ID <> CONNECTION_ID() AND p.TIME > :s "
+        f"{scope}"
         "ORDER BY p.TIME DESC LIMIT 1000",
         {"s": idle_s},
     )
@@ -158,7 +162,9 @@ def cleanup_connection_pool(ctx: Context) -> None:
     idle_s = float(ctx.param("idle_s"))
     after_s = float(ctx.param("terminate_after_s"))
     excluded = set(ctx.param("exclude_users"))
-    rows = _pg_sessions(db, idle_s) if db.dialect == "postgresql" else _my_sessions(db, idle_s)
+    everywhere = bool(ctx.param("all_databases"))
+    sessions = _pg_sessions if db.dialect == "postgresql" else _my_sessions
+    rows = sessions(db, idle_s, everywhere)
     idle = [r for r in rows if r["state"] == "idle"]
     in_txn = [r for r in rows if r["state"] != "idle"]
     report.metric("idle_sessions", len(idle))
