@@ -88,10 +88,6 @@ _add(
                 60.0,
                 0.1,
                 864_000,
-                "idle sessions longer are reportednumber",
-                60.0,
-                0.1,
-                864_000,
                 "idle sessions longer than this are reported",
             ),
             Param(
