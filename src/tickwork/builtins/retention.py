@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from tickwork.builtins.context import Context
-from tickwork.builtins.db import Db, Refused, TableInfo, error_text, in_list
+from tickwork.builtins.db import Db, Refused, TableInfo, error_text, in_list, privilege_error
 from tickwork.targets.base import TargetFailed
 
 _TIME_TYPES = ("DATE", "TIME")  # DATE, DATETIME, TIMESTAMP, TIMESTAMP WITH TIME ZONE
@@ -119,6 +119,8 @@ def cleanup_old_data(ctx: Context) -> None:
                     deleted += int(result.rowcount or 0)
                 break
             except Exception as exc:
+                if privilege_error(exc):
+                    raise  # a finding (the run's context), not a crash
                 if not _lock_timeout(exc) or attempt == LOCK_RETRIES:
                     if _lock_timeout(exc):
                         report.finding(
