@@ -125,7 +125,7 @@ class ConnectionIn(Strict):
     """A new connection: ``fields`` are its kind's (docs/targets.md)."""
 
     name: str = Field(max_length=63)
-    kind: Literal["database", "redis", "http", "smtp"]
+    kind: Literal["database", "redis", "http", "smtp", "amqp"]
     description: str = Field(default="", max_length=2000)
     fields: dict[str, Any]
 
