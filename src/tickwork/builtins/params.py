@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tickwork.targets.base import refuse
+from tickwork.errors import InvalidInput
+from tickwork.targets.base import refuse, where
 
 # A table, column or index name as the user writes it ("name" or "schema.name"); the catalog
 # decides at run time whether it exists. Quotes, spaces and semicolons never get this far.
@@ -51,9 +52,9 @@ def _number(name: str, value: Any, p: Param) -> float:
 
 def _ident(name: str, value: Any, pattern: re.Pattern[str]) -> str:
     if not isinstance(value, str) or not pattern.match(value):
-        raise refuse(
-            name, f"{value!r} is not a table or column name (letters, digits, _ and $)",
-            "bad_identifier", value=str(value)[:100],
+        raise InvalidInput(
+            where(name), f"{value!r} is not a table or column name (letters, digits, _ and $)",
+            code="bad_identifier", params={"value": str(value)[:100]},
         )  # fmt: skip
     return value
 
@@ -69,15 +70,16 @@ def _list(name: str, value: Any, limit: int) -> list[Any]:
 def check_pattern(name: str, value: Any) -> str:
     """A Redis key pattern: text with a literal prefix (a bare ``*`` would match every key)."""
     if not isinstance(value, str) or not value or len(value) > 200 or "\x00" in value:
-        raise refuse(name, f"{value!r} is not a key pattern", "bad_pattern", value=str(value))
+        raise InvalidInput(where(name), f"{value!r} is not a key pattern", code="bad_pattern",
+                           params={"value": str(value)[:100]})  # fmt: skip
     literal = re.split(r"[*?\[\\]", value, maxsplit=1)[0]
     if not literal.strip():
-        raise refuse(
-            name,
+        raise InvalidInput(
+            where(name),
             f"{value!r} matches keys of every application: a pattern must start with a literal "
             "prefix such as 'cache:*'",
-            "pattern_too_broad",
-            value=value,
+            code="pattern_too_broad",
+            params={"value": value},
         )
     return value
 
