@@ -283,6 +283,16 @@ class Db:
             self.end()
         return TableInfo(schema or None, name, columns, pk, indexes)
 
+    def any_of(
+        self, column_sql: str, values: Sequence[Any], prefix: str
+    ) -> tuple[str, dict[str, Any]]:
+        """``column IN (...)`` for ``values`` (on PostgreSQL one array parameter: ``= ANY``,
+        which binds a thousand keys far faster than a thousand parameters)."""
+        if self.dialect == "postgresql":
+            return f"{column_sql} = ANY(:{prefix})", {prefix: list(values)}
+        marks, params = in_list(values, prefix)
+        return f"{column_sql} IN ({marks})", params
+
     def column(self, table: TableInfo, name: Any, field_name: str) -> str:
         if not isinstance(name, str) or name not in table.columns:
             raise Refused(f"{field_name}: table {table.name!r} has no column {name!r}")

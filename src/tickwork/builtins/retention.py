@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from tickwork.builtins.context import Context
-from tickwork.builtins.db import Db, Refused, TableInfo, error_text, in_list, privilege_error
+from tickwork.builtins.db import Db, Refused, TableInfo, error_text, privilege_error
 from tickwork.targets.base import TargetFailed
 
 _TIME_TYPES = ("DATE", "TIME")  # DATE, DATETIME, TIMESTAMP, TIMESTAMP WITH TIME ZONE
@@ -105,15 +105,14 @@ def cleanup_old_data(ctx: Context) -> None:
                     for info, column, parent_col in children:
                         values = sorted({r[parent_col] for r in rows if r[parent_col] is not None})
                         if values:
-                            marks, bound = in_list(values, "c")
+                            match, bound = db.any_of(db.quote(column), values, "c")
                             result = db.in_txn(
-                                f"DELETE FROM {db.qualified(info)} WHERE {db.quote(column)} "
-                                f"IN ({marks})", bound,
-                            )  # fmt: skip
+                                f"DELETE FROM {db.qualified(info)} WHERE {match}", bound
+                            )
                             child_deleted += int(result.rowcount or 0)
-                    marks, bound = in_list(keys, "k")
+                    match, bound = db.any_of(q_pk, keys, "k")
                     result = db.in_txn(
-                        f"DELETE FROM {q_table} WHERE {q_pk} IN ({marks}) AND {q_tc} < :cutoff",
+                        f"DELETE FROM {q_table} WHERE {match} AND {q_tc} < :cutoff",
                         {**bound, "cutoff": cutoff},
                     )
                     deleted += int(result.rowcount or 0)
