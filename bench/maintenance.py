@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import random
-import statistics
 import threading
 import time
 import uuid
@@ -84,16 +83,18 @@ def _fill(url: str, pg: bool, old: int, new: int) -> None:
         conn.execute(sa.text("DROP TABLE IF EXISTS mnt_bench"))
         conn.execute(sa.text(f"CREATE TABLE mnt_bench (id {key}, created_at {stamp} NOT NULL, "
                              "payload VARCHAR(40) NOT NULL)"))  # fmt: skip
+        # the old rows go back from 100 days ago (1,000,000 s is 11.6 days); the new ones
+        # from yesterday
         for days, n in ((100, old), (1, new)):
             if pg:
                 conn.execute(sa.text(
                     "INSERT INTO mnt_bench (created_at, payload) SELECT LOCALTIMESTAMP - "
-                    f"make_interval(days => {days}) + make_interval(secs => g), 'row' "
+                    f"make_interval(days => {days}) - make_interval(secs => g), 'row' "
                     f"FROM generate_series(1, {n}) g"))  # fmt: skip
             else:
                 conn.execute(sa.text(
                     "INSERT INTO mnt_bench (created_at, payload) SELECT NOW(6) - INTERVAL "
-                    f"{days} DAY + INTERVAL seq SECOND, 'row' FROM seq_1_to_{n}"))  # fmt: skip
+                    f"{days} DAY - INTERVAL seq SECOND, 'row' FROM seq_1_to_{n}"))  # fmt: skip
         conn.execute(sa.text("CREATE INDEX mnt_bench_created ON mnt_bench (created_at)"))
         conn.execute(sa.text("ANALYZE mnt_bench" if pg else "ANALYZE TABLE mnt_bench"))
     engine.dispose()
