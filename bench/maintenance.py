@@ -207,5 +207,4 @@ def run(quick: bool = False) -> dict[str, Any]:
     return {
         "maintenance_retention": out,
         "maintenance_rows": old,
-        "maintenance_median_note": statistics.__name__ and "single measurement",
     }
