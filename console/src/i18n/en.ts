@@ -369,4 +369,18 @@ export const en = {
   "account.zone": "Show times in",
   "account.zoneHint": "Every time in the console names its zone. A job's next run is shown in the job's own zone; hover a time to see it in this zone and in UTC.",
   "account.browserZone": "{zone} (this browser)",
+
+  "report.findings": "Findings",
+  "report.noFindings": "No findings.",
+  "report.severity": "Severity",
+  "report.object": "Object",
+  "report.message": "Finding",
+  "report.action": "Suggested action",
+  "report.info": "info",
+  "report.warning": "warning",
+  "report.critical": "critical",
+  "report.metrics": "Metrics",
+  "report.noRows": "No rows.",
+  "report.moreRows": "{shown} of {total} rows shown.",
+  "report.raw": "Raw result",
 } as const;

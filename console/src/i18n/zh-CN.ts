@@ -371,4 +371,18 @@ export const zhCN: Messages = {
   "account.zone": "时间显示时区",
   "account.zoneHint": "控制台中的每个时间都标明时区。任务的下次执行时间按任务自己的时区显示；鼠标悬停可查看此时区和 UTC 的时间。",
   "account.browserZone": "{zone}（本浏览器）",
+
+  "report.findings": "发现",
+  "report.noFindings": "没有发现问题。",
+  "report.severity": "级别",
+  "report.object": "对象",
+  "report.message": "问题",
+  "report.action": "建议操作",
+  "report.info": "提示",
+  "report.warning": "警告",
+  "report.critical": "严重",
+  "report.metrics": "指标",
+  "report.noRows": "没有数据。",
+  "report.moreRows": "显示 {shown} 行，共 {total} 行。",
+  "report.raw": "原始结果",
 };

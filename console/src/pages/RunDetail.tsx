@@ -3,6 +3,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc } from "../api";
+import { parseReport, ReportView } from "../components/Report";
 import { Card, Confirm, Dl, ErrorBox, Link, Loading, MissedFires, Raw, StatusBadge, Time } from "../components/ui";
 import { reasonLabel } from "../describe";
 import { duration } from "../format";
@@ -98,6 +99,7 @@ export function RunDetailPage(props: { runId: number }) {
   if (!run) return error ? <div class="page"><ErrorBox error={error} /></div> : <Loading />;
   const active = ACTIVE.has(run.status);
   const params = run.params ? JSON.stringify(run.params) : "";
+  const report = parseReport(run.result);
   // A counted missed record: how many fires it stands for, and their range.
   const fires: [string, ComponentChildren][] = run.fires > 1 ? [[t("runs.fires"), <MissedFires run={run} />]] : [];
 
@@ -145,7 +147,15 @@ export function RunDetailPage(props: { runId: number }) {
           />
         </Card>
         <Card title={t("runs.outcome")}>
-          {run.result ? (
+          {report ? (
+            <>
+              <ReportView report={report} />
+              <details>
+                <summary>{t("report.raw")}</summary>
+                <pre class="box">{run.result}</pre>
+              </details>
+            </>
+          ) : run.result ? (
             <>
               <h3 class="sub">{t("runs.result")}</h3>
               <pre class="box">{run.result}</pre>
