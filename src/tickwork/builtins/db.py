@@ -191,6 +191,36 @@ class Db:
             self.end()
         return out
 
+    def tuples(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Like :meth:`rows`, as plain tuples (the retention job reads thousands)."""
+        try:
+            out = [tuple(r) for r in self._run(sql, params).fetchmany(100_000)]
+        finally:
+            self.end()
+        return out
+
+    def delete_in(self, head: str, column_sql: str, keys: Sequence[Any], tail: str,
+                  tail_params: Sequence[Any]) -> int:  # fmt: skip
+        """``{head} WHERE {column} IN (keys){tail}`` inside :meth:`transaction`; the row
+        count. ``tail`` binds its values with ``?``. PostgreSQL binds the keys as one array;
+        the others through the driver directly (a thousand bound values through SQLAlchemy's
+        text() cost more than the DELETE itself)."""
+        if self._stopped:
+            raise TargetFailed("stopped")
+        if self.dialect == "sqlite":
+            self._sqlite_deadline[0] = time.monotonic() + self.statement_timeout_s
+        if self.dialect == "postgresql":
+            marks = iter(f"%(t{i})s" for i in range(tail.count("?")))
+            sql = f"{head} WHERE {column_sql} = ANY(%(keys)s){_fill(tail, marks)}"
+            params: Any = {"keys": list(keys), **{f"t{i}": v for i, v in enumerate(tail_params)}}
+        else:
+            mark = "?" if self.dialect == "sqlite" else "%s"
+            in_marks = ", ".join(mark for _ in keys)
+            sql = f"{head} WHERE {column_sql} IN ({in_marks}){tail.replace('?', mark)}"
+            params = (*keys, *tail_params)
+        result = self.conn.exec_driver_sql(sql, params)
+        return int(result.rowcount or 0)
+
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         try:
             return self._run(sql, params).scalar()
@@ -221,10 +251,6 @@ class Db:
         except BaseException:
             self.end()
             raise
-
-    def in_txn(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
-        """A statement inside :meth:`transaction` (no commit)."""
-        return self._run(sql, params)
 
     def autocommit(self, sql: str) -> None:
         """A statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY)."""
@@ -283,20 +309,14 @@ class Db:
             self.end()
         return TableInfo(schema or None, name, columns, pk, indexes)
 
-    def any_of(
-        self, column_sql: str, values: Sequence[Any], prefix: str
-    ) -> tuple[str, dict[str, Any]]:
-        """``column IN (...)`` for ``values`` (on PostgreSQL one array parameter: ``= ANY``,
-        which binds a thousand keys far faster than a thousand parameters)."""
-        if self.dialect == "postgresql":
-            return f"{column_sql} = ANY(:{prefix})", {prefix: list(values)}
-        marks, params = in_list(values, prefix)
-        return f"{column_sql} IN ({marks})", params
-
     def column(self, table: TableInfo, name: Any, field_name: str) -> str:
         if not isinstance(name, str) or name not in table.columns:
             raise Refused(f"{field_name}: table {table.name!r} has no column {name!r}")
         return name
+
+
+def _fill(text: str, marks: Iterator[str]) -> str:
+    return "".join(next(marks) if ch == "?" else ch for ch in text)
 
 
 def user_grants_mysql(db: Db) -> set[str]:
@@ -324,9 +344,3 @@ def pg_can(db: Db, role: str) -> bool:
 def missing_privilege(report: Report, what: str, action: str, exc: BaseException | None) -> None:
     detail = f": {error_text(exc)}" if exc is not None else ""
     report.finding("warning", "privileges", f"the connection's user may not {what}{detail}", action)
-
-
-def in_list(names: Sequence[Any], prefix: str) -> tuple[str, dict[str, Any]]:
-    """``:p0, :p1, ...`` and their bound values (for IN lists)."""
-    params = {f"{prefix}{i}": v for i, v in enumerate(names)}
-    return ", ".join(f":{k}" for k in params), params

@@ -75,7 +75,9 @@ def cleanup_old_data(ctx: Context) -> None:
             f"{table.name}, columns: [{tc}]}}] and apply: true)"
         )
     parent_cols = sorted({p for _, _, p in children if p != pk})
+    # key, time, then the parent columns the children refer to
     select_cols = ", ".join([q_pk, q_tc, *(db.quote(c) for c in parent_cols)])
+    position = {pk: 0, **{c: i + 2 for i, c in enumerate(parent_cols)}}
     batch = int(ctx.param("batch_size"))
     pause = float(ctx.param("pause_s"))
     max_rows = int(ctx.param("max_rows"))
@@ -89,33 +91,30 @@ def cleanup_old_data(ctx: Context) -> None:
         params: dict[str, Any] = {"cutoff": cutoff, "n": min(batch, max_rows - deleted)}
         if last is not None:
             after = f" AND {q_tc} >= :lt AND ({q_tc} > :lt OR {q_pk} > :lk)"
-            params.update(lt=last[0], lk=last[1])
-        rows = db.rows(
+            params.update(lt=last[1], lk=last[0])
+        rows = db.tuples(
             f"SELECT {select_cols} FROM {q_table} WHERE {q_tc} < :cutoff{after} "
             f"ORDER BY {q_tc}, {q_pk} LIMIT :n",
             params,
         )
         if not rows:
             break
-        keys = [r[pk] for r in rows]
+        keys = [r[0] for r in rows]
         for attempt in range(LOCK_RETRIES + 1):
             t = time.monotonic()
             try:
                 with db.transaction():
                     for info, column, parent_col in children:
-                        values = sorted({r[parent_col] for r in rows if r[parent_col] is not None})
+                        at = position[parent_col]
+                        values = sorted({r[at] for r in rows if r[at] is not None})
                         if values:
-                            match, bound = db.any_of(db.quote(column), values, "c")
-                            result = db.in_txn(
-                                f"DELETE FROM {db.qualified(info)} WHERE {match}", bound
-                            )
-                            child_deleted += int(result.rowcount or 0)
-                    match, bound = db.any_of(q_pk, keys, "k")
-                    result = db.in_txn(
-                        f"DELETE FROM {q_table} WHERE {match} AND {q_tc} < :cutoff",
-                        {**bound, "cutoff": cutoff},
+                            child_deleted += db.delete_in(
+                                f"DELETE FROM {db.qualified(info)}", db.quote(column), values,
+                                "", (),
+                            )  # fmt: skip
+                    deleted += db.delete_in(
+                        f"DELETE FROM {q_table}", q_pk, keys, f" AND {q_tc} < ?", (cutoff,)
                     )
-                    deleted += int(result.rowcount or 0)
                 break
             except Exception as exc:
                 if privilege_error(exc):
@@ -136,7 +135,7 @@ def cleanup_old_data(ctx: Context) -> None:
             finally:
                 longest = max(longest, (time.monotonic() - t) * 1000)
         batches += 1
-        last = (rows[-1][tc], rows[-1][pk])
+        last = (rows[-1][0], rows[-1][1])
         if pause:
             ctx.sleep(pause)
     _progress(ctx, deleted, child_deleted, batches, longest, started, retries)
