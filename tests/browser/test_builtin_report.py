@@ -7,6 +7,7 @@ import re
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.browser.conftest import Console, Server
 
@@ -33,13 +34,15 @@ def test_run_page_renders_the_report_as_tables(
                        "connection": "mnt-app", "min_bytes": 0},
             "trigger": {"kind": "cron", "expr": "0 5 * * 1"}, "timezone": "UTC"})  # fmt: skip
         assert job.status_code == 201, job.text
-        queued = client.post("/api/jobs/mnt-frag/run", json={})
-        assert queued.status_code == 202, queued.text
-        run_id = queued.json()["run_id"]
-        for _ in range(200):
-            if client.get(f"/api/runs/{run_id}").json()["status"] == "succeeded":
-                break
-            time.sleep(0.1)
+        sizes = client.post("/api/jobs", json={
+            "id": "mnt-sizes", "name": "Sizes",
+            "target": {"kind": "builtin", "name": "collect_database_sizes",
+                       "connection": "mnt-app"},
+            "trigger": {"kind": "cron", "expr": "0 3 * * *"}, "timezone": "UTC"})  # fmt: skip
+        assert sizes.status_code == 201, sizes.text
+        run_id = run_and_wait(client, "mnt-frag")
+        for _ in range(2):
+            run_and_wait(client, "mnt-sizes")
     page = console.page
     console.login()
     console.goto(f"/runs/{run_id}")
@@ -55,3 +58,20 @@ def test_run_page_renders_the_report_as_tables(
     page.get_by_role("columnheader", name="建议操作").wait_for()
     assert row.locator(".badge").inner_text() == "警告"
     page.get_by_text(re.compile("原始结果")).wait_for()
+    # the sizes job's page charts the sizes it recorded
+    console.goto("/jobs/mnt-sizes")
+    page.get_by_test_id("size-growth").get_by_text(re.compile("当前")).wait_for()
+    page.wait_for_selector(".chart canvas")
+    console.set_lang("en")
+    page.get_by_test_id("size-growth").get_by_text(re.compile("Now .* per week")).wait_for()
+
+
+def run_and_wait(client: Any, job_id: str) -> int:
+    queued = client.post(f"/api/jobs/{job_id}/run", json={})
+    assert queued.status_code == 202, queued.text
+    run_id: int = queued.json()["run_id"]
+    for _ in range(300):
+        if client.get(f"/api/runs/{run_id}").json()["status"] == "succeeded":
+            return run_id
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} of {job_id} did not succeed")

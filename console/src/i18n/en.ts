@@ -383,4 +383,9 @@ export const en = {
   "report.noRows": "No rows.",
   "report.moreRows": "{shown} of {total} rows shown.",
   "report.raw": "Raw result",
+  "sizes.title": "Database size",
+  "sizes.database": "Database",
+  "sizes.none": "No sizes recorded yet.",
+  "sizes.latest": "Now {size}",
+  "sizes.growth": "growth {size} per week",
 } as const;

@@ -385,4 +385,9 @@ export const zhCN: Messages = {
   "report.noRows": "没有数据。",
   "report.moreRows": "显示 {shown} 行，共 {total} 行。",
   "report.raw": "原始结果",
+  "sizes.title": "数据库容量",
+  "sizes.database": "数据库",
+  "sizes.none": "还没有记录容量。",
+  "sizes.latest": "当前 {size}",
+  "sizes.growth": "每周增长 {size}",
 };

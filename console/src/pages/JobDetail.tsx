@@ -6,6 +6,7 @@ import { JobActions } from "../actions";
 import { api, enc } from "../api";
 import { AuditRow } from "../components/Audit";
 import { LazyChart as Chart } from "../components/LazyChart";
+import { SIZE_JOBS, SizesCard } from "../components/Sizes";
 import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, MissedFires, Raw, StateBadge, StatusBadge, Time } from "../components/ui";
 import { concurrencyText, definedElsewhere, executorLabel, ownerText, reasonLabel } from "../describe";
 import { clockTicks, duration, formatTime, offsetLabel, percent, shortDuration, TIME_INCRS } from "../format";
@@ -139,14 +140,14 @@ export function JobDetailPage(props: { jobId: string }) {
         <Card title={t("job.definition")}>
           <Dl
             items={[
-              [t("editor.target"), <code>{job.target.ref}</code>],
+              [t("editor.target"), <code>{job.target.ref ?? JSON.stringify(job.target)}</code>],
               [t("jobs.schedule"), <span>{description}{job.trigger.expr ? <code class="expr">{job.trigger.expr}</code> : null}</span>],
               [t("editor.timezone"), <Raw>{job.timezone}</Raw>],
               [t("jobs.nextRun"), <Time iso={job.next_fire_at} zone={job.timezone} rel />],
               [t("editor.group"), <Raw>{job.group}</Raw>],
               [t("editor.tags"), job.tags.length ? <Raw>{job.tags.join(", ")}</Raw> : ""],
-              [t("editor.args"), job.target.args.length ? <code>{JSON.stringify(job.target.args)}</code> : ""],
-              [t("editor.kwargs"), Object.keys(job.target.kwargs).length ? <code>{JSON.stringify(job.target.kwargs)}</code> : ""],
+              [t("editor.args"), job.target.args?.length ? <code>{JSON.stringify(job.target.args)}</code> : ""],
+              [t("editor.kwargs"), Object.keys(job.target.kwargs ?? {}).length ? <code>{JSON.stringify(job.target.kwargs)}</code> : ""],
               [t("editor.description"), job.description ? <Raw>{job.description}</Raw> : ""],
             ]}
           />
@@ -187,6 +188,7 @@ export function JobDetailPage(props: { jobId: string }) {
         </h3>
         {chartData[0].length > 1 ? <Chart options={chartOptions} data={chartData} height={160} label={t("job.durationChart")} /> : <Empty>{t("job.fewRuns")}</Empty>}
       </Card>
+      {job.target.kind === "builtin" && SIZE_JOBS.has(String((job.target as unknown as Record<string, unknown>).name)) ? <SizesCard jobId={job.id} /> : null}
       <Card title={t("job.runs")} actions={<Link href={`/runs?job=${enc(job.id)}`}>{t("job.allRuns")}</Link>}>
         {runs === null ? <Loading /> : runs.length === 0 ? <Empty>{t("runs.none")}</Empty> : <RunTable runs={runs} />}
         {runs && runs.length ? <LoadMore cursor={runsCursor} busy={busy} onMore={moreRuns} shown={runs.length} /> : null}
