@@ -212,3 +212,31 @@ def test_a_user_without_privileges_gets_a_finding_not_a_crash(unprivileged_url: 
         privileges = [f for f in findings(result, "warning") if f["object"] == "privileges"]
         assert len(privileges) == 1, result
         assert "GRANT" in privileges[0]["action"]
+
+
+def test_the_applications_own_pool_when_registered(target_url: str) -> None:
+    from tickwork.builtins import pools
+
+    engine = sa.create_engine(target_url, pool_size=2, max_overflow=0)
+    pools.register("mnt-app", engine)
+    held = [engine.connect(), engine.connect()]
+    try:
+        full = run_builtin(target_url, name="monitor_connection_pool", pool="mnt-app")
+        assert full["metrics"]["pool.checked_out"] == 2
+        assert full["metrics"]["pool.usage_pct"] == 100.0
+        assert ("critical", "pool mnt-app") in [
+            (f["severity"], f["object"]) for f in full["findings"]
+        ]
+        held.pop().close()
+        half = run_builtin(target_url, name="monitor_connection_pool", pool="mnt-app")
+        assert ("warning", "pool mnt-app") not in [
+            (f["severity"], f["object"]) for f in half["findings"]
+        ]  # 50 % is under the 60 % warning
+        unknown = run_builtin(target_url, name="monitor_connection_pool", pool="nowhere")
+        assert ("info", "pool nowhere") in [(f["severity"], f["object"])
+                                            for f in unknown["findings"]]  # fmt: skip
+    finally:
+        for conn in held:
+            conn.close()
+        pools.unregister("mnt-app")
+        engine.dispose()

@@ -70,6 +70,12 @@ _add(
             Param(
                 "critical_pct", "number", 80.0, 0, 100, "use of max_connections that is critical"
             ),
+            Param(
+                "pool",
+                "text",
+                None,
+                help="an application pool registered with tickwork.builtins.pools.register",
+            ),
         ),
         {"interval": {"minutes": 5}},
         ("postgresql", "mysql"),

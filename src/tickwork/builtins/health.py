@@ -66,6 +66,7 @@ def _not_applicable(ctx: Context, what: str) -> bool:
 
 
 def monitor_connection_pool(ctx: Context) -> None:
+    _application_pool(ctx)
     if _not_applicable(ctx, "server connections"):
         return
     db, report = ctx.db, ctx.report
@@ -115,6 +116,40 @@ def monitor_connection_pool(ctx: Context) -> None:
     elif pct >= warn:
         report.finding("warning", "max_connections", message, action)
     ctx.log(message)
+
+
+def _application_pool(ctx: Context) -> None:
+    """The application's own SQLAlchemy pool, when it registered one (pools.register)."""
+    from tickwork.builtins.pools import usage
+
+    name = ctx.param("pool")
+    if not name:
+        return
+    report = ctx.report
+    found = usage(str(name))
+    if found is None:
+        report.finding(
+            "info",
+            f"pool {name}",
+            "no application pool is registered under this name in the process that ran the job",
+            "call tickwork.builtins.pools."
+            "register in the application, and run the job in its thread executor",
+        )
+        return
+    for key, value in found.items():
+        report.metric(f"pool.{key}", value)
+    capacity = found.get("size", 0) + max(0, found.get("max_overflow", 0))
+    if capacity > 0:
+        pct = 100.0 * found.get("checked_out", 0) / capacity
+        report.metric("pool.usage_pct", pct)
+        warn, critical = float(ctx.param("warn_pct")), float(ctx.param("critical_pct"))
+        message = (f"{found.get('checked_out', 0)} of {capacity} pooled connections checked out "
+                   f"({pct:.1f}%)")  # fmt: skip
+        action = "look for sessions not closed (a leak) or raise pool_size / max_overflow"
+        if pct >= critical:
+            report.finding("critical", f"pool {name}", message, action)
+        elif pct >= warn:
+            report.finding("warning", f"pool {name}", message, action)
 
 
 # -- cleanup_connection_pool -----------------------------------------------------------------
