@@ -163,8 +163,10 @@ def _database(admin_url: str, pg: bool) -> tuple[str, Any]:
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    old = 100_000 if quick else 1_000_000
+def run(quick: bool = False, rows: int | None = None) -> dict[str, Any]:
+    """``rows``: old rows planted (the smoke test's tiny size); else 1,000,000 (100,000
+    with ``quick``)."""
+    old = rows or (100_000 if quick else 1_000_000)
     new = old // 20
     out: dict[str, Any] = {}
     methods = (("tickwork", _tickwork), ("naive_delete", _naive), ("row_by_row", _row_by_row))
