@@ -240,3 +240,25 @@ def test_the_applications_own_pool_when_registered(target_url: str) -> None:
             conn.close()
         pools.unregister("mnt-app")
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_stores_and_the_sql_kinds_sessions_name_themselves(
+    mnt_databases: Callable[[str], str],
+) -> None:
+    from tickwork.store.database import Database
+    from tickwork.targets.sql import engine_for
+
+    url = mnt_databases("postgres")
+    db = Database(url)
+    sql_engine = engine_for(url)
+    try:
+        with db.engine.connect() as a, sql_engine.connect() as b:
+            names = {
+                conn.execute(sa.text("SELECT current_setting('application_name')")).scalar_one()
+                for conn in (a, b)
+            }
+        assert names == {"tickwork-store", "tickwork-sql"}
+    finally:
+        db.engine.dispose()
+        sql_engine.dispose()  # (the engine stays usable; its pooled connection is closed)
