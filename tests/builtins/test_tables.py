@@ -194,14 +194,26 @@ def test_sqlite_where_it_applies(tmp_path: Path) -> None:
             "hex(randomblob(300)) FROM s"
         ))  # fmt: skip
     engine.dispose()
+    with engine.begin() as conn:  # a child keyed by another column than the primary key
+        conn.execute(sa.text("ALTER TABLE mnt_log ADD COLUMN ref TEXT"))
+        conn.execute(sa.text("UPDATE mnt_log SET ref = 'r' || id"))
+        conn.execute(sa.text("CREATE TABLE mnt_note (id INTEGER PRIMARY KEY, log_ref TEXT)"))
+        conn.execute(sa.text("CREATE INDEX mnt_note_ref ON mnt_note (log_ref)"))
+        conn.execute(sa.text(
+            "INSERT INTO mnt_note (log_ref) SELECT ref FROM mnt_log WHERE id % 100 = 0"
+        ))  # fmt: skip
+    engine.dispose()
     assert "failed" not in run_builtin(url, name="db_health_check")
+    children = [{"table": "mnt_note", "column": "log_ref", "parent_column": "ref"}]
     deleted = run_builtin(url, name="cleanup_old_data", table="mnt_log", time_column="at",
-                          dry_run=False, pause_s=0, batch_size=500)  # fmt: skip
+                          dry_run=False, pause_s=0, batch_size=500,
+                          children=children)  # fmt: skip
     assert deleted["metrics"]["rows_deleted"] == 2000
+    assert deleted["metrics"]["child_rows_deleted"] == 20
     assert deleted["metrics"]["batches"] == 4
     frag = run_builtin(url, name="check_table_fragmentation", min_bytes=0)
     assert frag["metrics"]["free_pages"] > 0
     assert [f["object"] for f in findings(frag, "warning")] == ["database"]
-    assert run_builtin(url, name="analyze_tables")["metrics"]["tables_analyzed"] == 1
+    assert run_builtin(url, name="analyze_tables")["metrics"]["tables_analyzed"] == 2
     info = run_builtin(url, name="check_slow_queries")
     assert [f["object"] for f in info["findings"]] == ["sqlite"]
