@@ -206,7 +206,7 @@ def test_pool_over_the_critical_share_is_critical(target_url: str) -> None:
 
 
 def test_a_user_without_privileges_gets_a_finding_not_a_crash(unprivileged_url: str) -> None:
-    for name in ("check_slow_queries", "monitor_connection_pool"):
+    for name in ("check_slow_queries", "monitor_connection_pool", "cleanup_connection_pool"):
         result = run_builtin(unprivileged_url, name=name)
         assert "failed" not in result, result
         privileges = [f for f in findings(result, "warning") if f["object"] == "privileges"]
@@ -262,3 +262,12 @@ def test_the_stores_and_the_sql_kinds_sessions_name_themselves(
     finally:
         db.engine.dispose()
         sql_engine.dispose()  # (the engine stays usable; its pooled connection is closed)
+
+
+def test_analyze_without_the_tables_privilege_is_a_finding(
+    unprivileged_url: str, admin: sa.Engine, pool_table: str
+) -> None:
+    result = run_builtin(unprivileged_url, name="analyze_tables", tables=["mnt_pool"])
+    assert "failed" not in result, result
+    assert [f["object"] for f in findings(result, "warning")] == ["privileges"]
+    assert result["metrics"].get("tables_analyzed", 0) == 0  # MariaDB: the statement refused

@@ -200,6 +200,13 @@ def cleanup_connection_pool(ctx: Context) -> None:
     everywhere = bool(ctx.param("all_databases"))
     sessions = _pg_sessions if db.dialect == "postgresql" else _my_sessions
     rows = sessions(db, idle_s, everywhere)
+    if db.dialect == "postgresql" and not pg_can(db, "pg_read_all_stats"):
+        missing_privilege(
+            report,
+            "see other users' session states (their sessions are not listed)",
+            "GRANT pg_monitor TO the connection's user",
+            None,
+        )
     idle = [r for r in rows if r["state"] == "idle"]
     in_txn = [r for r in rows if r["state"] != "idle"]
     report.metric("idle_sessions", len(idle))
