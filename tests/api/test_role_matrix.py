@@ -82,6 +82,8 @@ GET     /api/scripts/{name}/versions/{version}    viewer
 GET     /api/scripts/{name}/diff                  viewer
 POST    /api/scripts/{name}/rollback              admin
 GET     /api/kinds                                viewer
+GET     /api/builtins                             viewer
+GET     /api/maintenance/sizes                    viewer
 GET     /api/settings                             admin
 POST    /api/targets/http/test                    admin
 """

@@ -260,6 +260,10 @@ const ZH_REASONS: Record<string, string> = {
   unknown_script_version: "脚本“{name}”没有版本 {version}（最新：{latest}）",
   url_credentials: "地址中不能带凭据，请使用命名的 HTTP 连接进行认证",
   wrong_connection_kind: "连接“{name}”是 {kind} 连接，这里需要 {wanted} 连接",
+  // built-in maintenance jobs (issue 13)
+  bad_identifier: "“{value}”不是表名或列名（只能包含字母、数字、_ 和 $）",
+  bad_pattern: "“{value}”不是键模式",
+  pattern_too_broad: "“{value}”会匹配所有应用的键：模式必须以字面前缀开头，例如 cache:*",
 };
 // END ZH_REASONS
 

@@ -7,6 +7,7 @@ import { JobActions } from "../actions";
 import { api, enc } from "../api";
 import { AuditRow } from "../components/Audit";
 import { LazyChart as Chart } from "../components/LazyChart";
+import { SIZE_JOBS, SizesCard } from "../components/Sizes";
 import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, MissedFires, Raw, StateBadge, StatusBadge, Time } from "../components/ui";
 import { concurrencyText, definedElsewhere, executorLabel, kindLabel, ownerText, reasonLabel } from "../describe";
 import { clockTicks, duration, formatTime, offsetLabel, percent, shortDuration, TIME_INCRS } from "../format";
@@ -189,6 +190,7 @@ export function JobDetailPage(props: { jobId: string }) {
         </h3>
         {chartData[0].length > 1 ? <Chart options={chartOptions} data={chartData} height={160} label={t("job.durationChart")} /> : <Empty>{t("job.fewRuns")}</Empty>}
       </Card>
+      {job.target.kind === "builtin" && SIZE_JOBS.has(String((job.target as unknown as Record<string, unknown>).name)) ? <SizesCard jobId={job.id} /> : null}
       <Card title={t("job.runs")} actions={<Link href={`/runs?job=${enc(job.id)}`}>{t("job.allRuns")}</Link>}>
         {runs === null ? <Loading /> : runs.length === 0 ? <Empty>{t("runs.none")}</Empty> : <RunTable runs={runs} />}
         {runs && runs.length ? <LoadMore cursor={runsCursor} busy={busy} onMore={moreRuns} shown={runs.length} /> : null}

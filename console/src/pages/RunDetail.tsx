@@ -3,6 +3,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc } from "../api";
+import { parseReport, ReportView } from "../components/Report";
 import { Card, Confirm, Dl, ErrorBox, Link, Loading, MissedFires, Raw, StatusBadge, Time } from "../components/ui";
 import { KindOutput, outputShape, parseResult } from "../components/KindOutput";
 import { reasonLabel } from "../describe";
@@ -102,6 +103,7 @@ export function RunDetailPage(props: { runId: number }) {
   // A job kind's result (exit code and output, HTTP response, SQL rows) shown as such.
   const parsed = parseResult(run.result);
   const kindResult = outputShape(parsed) ? parsed : null;
+  const report = parseReport(run.result);
   // A counted missed record: how many fires it stands for, and their range.
   const fires: [string, ComponentChildren][] = run.fires > 1 ? [[t("runs.fires"), <MissedFires run={run} />]] : [];
 
@@ -149,7 +151,15 @@ export function RunDetailPage(props: { runId: number }) {
           />
         </Card>
         <Card title={t("runs.outcome")}>
-          {run.result ? (
+          {report ? (
+            <>
+              <ReportView report={report} />
+              <details>
+                <summary>{t("report.raw")}</summary>
+                <pre class="box">{run.result}</pre>
+              </details>
+            </>
+          ) : run.result ? (
             <>
               <h3 class="sub">{t("runs.result")}</h3>
               {kindResult ? <KindOutput result={kindResult} ok={run.status === "succeeded"} /> : <pre class="box">{run.result}</pre>}

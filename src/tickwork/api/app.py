@@ -22,6 +22,7 @@ from tickwork.api.routers import (
     health,
     jobs,
     kinds,
+    maintenance,
     overview,
     pages,
     runs,
@@ -62,6 +63,7 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         connections,
         scripts,
         kinds,
+        maintenance,  # built-in maintenance jobs (issue 13)
         pages,
     ):
         app.include_router(module.router)

@@ -150,7 +150,37 @@ class RunMetrics:
         )
         if here["scheduler"]:
             out.append(f"tickwork_scheduler_loop_alive {int(bool(here['loop_alive']))}")
+        _builtin_metrics(out, tw)
         return "\n".join(out) + "\n"
+
+
+def _builtin_metrics(out: list[str], tw: Tickwork) -> None:
+    """The latest report of each built-in maintenance job: its numeric metrics and its
+    findings by severity (issue 13)."""
+    from tickwork.builtins.history import latest_reports
+    from tickwork.builtins.result import SEVERITIES
+
+    reports = latest_reports(tw)
+    _family(out, "tickwork_builtin_metric", "gauge",
+            "Latest metrics of built-in maintenance jobs, by job and metric")  # fmt: skip
+    for record, report in reports:
+        for name, value in sorted(report["metrics"].items()):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            out.append(f"tickwork_builtin_metric{_labels(job=record.id, metric=name)} {value}")
+    _family(
+        out,
+        "tickwork_builtin_findings",
+        "gauge",
+        "Findings of the latest run of built-in maintenance jobs, by job and severity",
+    )
+    for record, report in reports:
+        counts = dict.fromkeys(SEVERITIES, 0)
+        for finding in report.get("findings") or []:
+            if isinstance(finding, dict) and finding.get("severity") in counts:
+                counts[finding["severity"]] += 1
+        for severity, n in counts.items():
+            out.append(f"tickwork_builtin_findings{_labels(job=record.id, severity=severity)} {n}")
 
 
 def _family(out: list[str], name: str, kind: str, help_text: str) -> None:

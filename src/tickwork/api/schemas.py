@@ -64,7 +64,9 @@ class Problem(BaseModel):
 # What a job runs: {"kind": ..., the kind's fields}; without "kind", a Python target
 # {"ref", "args", "kwargs"}. Validated by the kind (tickwork.targets), so refusals name
 # target.<field>; documented as a oneOf of the kinds' shapes (api/schemas_kinds.py).
-TARGET_KINDS = ("PythonTarget", "ShellTarget", "HttpTarget", "SqlTarget", "ScriptTarget")
+TARGET_KINDS = (
+    "PythonTarget", "ShellTarget", "HttpTarget", "SqlTarget", "ScriptTarget", "BuiltinTarget",
+)  # fmt: skip
 TargetBody = Annotated[
     dict[str, Any],
     WithJsonSchema(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tickwork.api.schemas import TARGET_KINDS, Description, Strict
 
@@ -78,7 +78,17 @@ class ScriptTarget(Strict):
     limits: ScriptLimits | None = None
 
 
-TARGET_MODELS = (PythonTarget, ShellTarget, HttpTarget, SqlTarget, ScriptTarget)
+class BuiltinTarget(BaseModel):
+    """A built-in maintenance job (docs/maintenance.md): its name, the connection it works
+    on and its parameters (GET /api/builtins lists them with their defaults)."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: Literal["builtin"]
+    name: str = Field(description="check_slow_queries, cleanup_old_data, ...")
+    connection: str | None = Field(default=None, description="a named database/Redis/AMQP one")
+
+
+TARGET_MODELS = (PythonTarget, ShellTarget, HttpTarget, SqlTarget, ScriptTarget, BuiltinTarget)
 assert tuple(m.__name__ for m in TARGET_MODELS) == TARGET_KINDS
 
 
@@ -125,7 +135,7 @@ class ConnectionIn(Strict):
     """A new connection: ``fields`` are its kind's (docs/targets.md)."""
 
     name: str = Field(max_length=63)
-    kind: Literal["database", "redis", "http", "smtp"]
+    kind: Literal["database", "redis", "http", "smtp", "amqp"]
     description: str = Field(default="", max_length=2000)
     fields: dict[str, Any]
 

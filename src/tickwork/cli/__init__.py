@@ -14,6 +14,7 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 
 def _registrars() -> list[Registrar]:
+    from tickwork.cli import builtins as builtins_cli
     from tickwork.cli import connections, cron, db, jobs, runs, scripts, secrets, serve, users
 
     return [
@@ -26,6 +27,8 @@ def _registrars() -> list[Registrar]:
         secrets.register,
         connections.register,
         scripts.register,
+        # built-in maintenance jobs (issue 13)
+        builtins_cli.register,
     ]
 
 

@@ -109,7 +109,8 @@ def _as_dict(view: Any) -> dict[str, Any]:
 
 
 def _summary(kind: str, fields: dict[str, Any]) -> str:
-    key = {"database": "url", "redis": "url", "http": "base_url", "smtp": "host"}[kind]
+    keys = {"database": "url", "redis": "url", "http": "base_url", "smtp": "host", "amqp": "url"}
+    key = keys[kind]
     return str(fields.get(key, ""))
 
 

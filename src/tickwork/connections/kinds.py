@@ -5,6 +5,7 @@
 * ``redis``: ``url`` (redis:// or rediss://), ``password``* (or in the URL);
 * ``http``: ``base_url``, ``auth_header`` (default ``Authorization``), ``auth_value``*
   (``Bearer ...``), ``headers`` (plain ones);
+* ``amqp``: ``url`` (amqp:// or amqps://, a RabbitMQ broker), ``password``* (or in the URL);
 * ``smtp``: ``host``, ``port``, ``security`` (``starttls``, ``tls``, ``none``), ``username``,
   ``password``*, ``from_addr``.
 
@@ -24,7 +25,7 @@ from typing import Any
 from tickwork.errors import InvalidInput
 from tickwork.executors.redact import MASK
 
-KINDS = ("database", "redis", "http", "smtp")
+KINDS = ("database", "redis", "http", "smtp", "amqp")
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 # kind -> (public fields, secret fields)
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -32,6 +33,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "redis": (("url",), ("password",)),
     "http": (("base_url", "auth_header", "headers"), ("auth_value",)),
     "smtp": (("host", "port", "security", "username", "from_addr"), ("password",)),
+    "amqp": (("url",), ("password",)),
 }
 DIALECTS = {
     "postgresql": "postgresql+psycopg",
@@ -99,7 +101,7 @@ def split(kind: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[st
         if value is not None and value != MASK:
             secret[name] = value
     public: dict[str, Any]
-    if kind in ("database", "redis"):
+    if kind in ("database", "redis", "amqp"):
         public, from_url = _url_parts(kind, fields)
         if from_url is not None:
             secret.setdefault("password", from_url)
@@ -117,7 +119,7 @@ def _url_parts(kind: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], st
     url = _text(fields, "url", 2000)
     if url is None:
         raise _refuse("url", "is required", "missing")
-    if kind == "redis":
+    if kind in ("redis", "amqp"):
         from urllib.parse import urlsplit
 
         try:
@@ -125,8 +127,10 @@ def _url_parts(kind: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], st
             port = parts.port
         except ValueError as exc:
             raise _refuse("url", f"is not a valid URL ({exc})", "bad_url") from None
-        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-            raise _refuse("url", "must be redis://host:port/db or rediss://...", "bad_url")
+        schemes = ("redis", "rediss") if kind == "redis" else ("amqp", "amqps")
+        if parts.scheme not in schemes or not parts.hostname:
+            form = "redis://host:port/db" if kind == "redis" else "amqp://user@host:port/vhost"
+            raise _refuse("url", f"must be {form} (or {schemes[1]}://...)", "bad_url")
         password = parts.password
         host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
         netloc = host + (f":{port}" if port else "")
@@ -227,7 +231,7 @@ def merged(kind: str, public: Mapping[str, Any], secret: Mapping[str, Any]) -> d
         out["url"] = (
             make_url(public["url"]).set(password=password).render_as_string(hide_password=False)
         )
-    elif kind == "redis" and password:
+    elif kind in ("redis", "amqp") and password:
         from urllib.parse import quote, urlsplit
 
         parts = urlsplit(public["url"])

@@ -25,6 +25,7 @@ def probe(opened: Opened, allow: ssrf.Allowlist) -> dict[str, Any]:
         "redis": _redis,
         "http": _http,
         "smtp": _smtp,
+        "amqp": _amqp,
     }
     started = time.monotonic()
     try:
@@ -146,3 +147,20 @@ def _smtp(fields: dict[str, Any], allow: ssrf.Allowlist) -> str:
         except Exception:
             session.close()
     return f"SMTP {fields['host']}:{fields['port']} {done}"
+
+
+def _amqp(fields: dict[str, Any], _allow: ssrf.Allowlist) -> str:
+    """The broker's greeting (AMQP 0-9-1 Connection.Start) proves it is one; no login."""
+    parts = urlsplit(str(fields["url"]))
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5672
+    sock: socket.socket = socket.create_connection((host, port), TIMEOUT_S)
+    try:
+        if parts.scheme == "amqps":
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        sock.sendall(b"AMQP\x00\x00\x09\x01")
+        reply = sock.recv(4096)
+    finally:
+        sock.close()
+    if reply[:1] != b"\x01" or reply[7:11] != b"\x00\x0a\x00\x0a":
+        raise ConnectionError("the server did not greet as an AMQP 0-9-1 broker")
+    return f"AMQP broker at {host}:{port} greeted"

@@ -77,6 +77,9 @@ class Database:
             kwargs["max_overflow"] = pool_size
             kwargs["pool_recycle"] = 1800
             kwargs["isolation_level"] = "READ COMMITTED"
+            if self.is_postgres and "application_name" not in self.url.query:
+                # how the cleanup_connection_pool built-in knows Tickwork's own sessions
+                kwargs["connect_args"] = {"application_name": "tickwork-store"}
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

@@ -20,6 +20,8 @@ MODULES: dict[str, str] = {
     "http": "tickwork.targets.http",
     "sql": "tickwork.targets.sql",
     "script": "tickwork.targets.script",
+    # maintenance jobs (issue 13); the kind lives with them, above the targets layer
+    "builtin": "tickwork.builtins.kind",
 }
 NAMES = tuple(MODULES)
 _loaded: dict[str, Kind] = {}

@@ -64,6 +64,9 @@ def engine_for(url: str) -> Any:
                 # Connections stay open for the next runs (an overflow one is closed after
                 # each use, and a new MySQL connection costs a TLS context and a login).
                 options.update(pool_size=10, max_overflow=20)
+            if url.startswith("postgresql") and "application_name" not in url:
+                # Tickwork's own sessions to the job's database (cleanup_connection_pool)
+                options["connect_args"] = {"application_name": "tickwork-sql"}
             engine = sa.create_engine(url, **options)
             _engines[url] = engine
     return engine
