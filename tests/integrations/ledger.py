@@ -30,3 +30,11 @@ def read(path: str) -> list[dict[str, object]]:
             return [json.loads(line) for line in f if line.strip()]
     except FileNotFoundError:
         return []
+
+
+async def atick() -> None:
+    """An async job (FastAPI apps): runs on Tickwork's asyncio executor."""
+    import asyncio
+
+    await asyncio.sleep(0)
+    write({"job": "atick", "app_context": None, "app": None})
