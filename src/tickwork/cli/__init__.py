@@ -18,6 +18,7 @@ def _registrars() -> list[Registrar]:
         connections,
         cron,
         db,
+        export,
         imports,
         jobs,
         runs,
@@ -38,6 +39,7 @@ def _registrars() -> list[Registrar]:
         connections.register,
         scripts.register,
         imports.register,
+        export.register,
     ]
 
 
