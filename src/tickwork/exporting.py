@@ -66,11 +66,13 @@ def cron_keywords(expr: str) -> dict[str, Any]:
     if len(fields) == 6:
         names.insert(0, "second")
     values = dict(zip(names, fields, strict=True))
-    for name, value in list(values.items()):
-        if value == "?":
-            values[name] = value = "*"
-        if re.search(r"[LWH#?]", _NAMES.sub("", value.upper())):
-            raise ValueError(f"{name} {value!r} uses an extension APScheduler reads otherwise")
+    for name in list(values):
+        if values[name] == "?":
+            values[name] = "*"
+        if re.search(r"[LWH#?]", _NAMES.sub("", values[name].upper())):
+            raise ValueError(
+                f"{name} {values[name]!r} uses an extension APScheduler reads otherwise"
+            )
     if values["day"] != "*" and not values["day"].startswith("*") and values["day_of_week"] != "*":
         raise ValueError(
             "both day fields are restricted: cron runs when either matches, APScheduler only "
