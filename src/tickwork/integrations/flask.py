@@ -72,8 +72,8 @@ class APScheduler:
         if config.get("SCHEDULER_AUTH") is not None:
             raise InvalidInput(
                 "SCHEDULER_AUTH",
-                "Tickwork's scheduler routes take Tickwork's API tokens (tickwork users token "
-                "...): leave SCHEDULER_AUTH out",
+                "Tickwork's scheduler routes take Tickwork's API tokens (the console's account "
+                "page, POST /api/tokens): leave SCHEDULER_AUTH out",
                 code="unsupported_option",
             )
         if self._tw is None:
