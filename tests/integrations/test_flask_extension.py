@@ -136,3 +136,29 @@ def test_refused_configuration_names_the_key(
     with pytest.raises(InvalidInput) as refused:
         make_app(tmp_path, **config)
     assert refused.value.field == field
+
+
+def test_stands_by_while_another_scheduler_holds_the_sqlite_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tickwork serve` already runs the scheduler on the app's SQLite file: the app's workers
+    stand by instead of failing to start, and take over when it stops."""
+    from tickwork.service import Tickwork
+    from tickwork.settings import Settings
+
+    monkeypatch.setenv("TICKWORK_ELECTION_DIR", str(tmp_path / "host"))
+    monkeypatch.setenv("TICKWORK_ELECTION_RETRY_S", "0.1")
+    outside = Tickwork(
+        settings=Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'tw.db'}")
+    )
+    outside.start()
+    _, scheduler = make_app(tmp_path)
+    try:
+        scheduler.start()  # no SchedulerAlreadyRunning out of the app's start-up
+        assert not scheduler.running
+        outside.shutdown()
+        wait_for("the app's worker to take over", lambda: scheduler.running)
+    finally:
+        scheduler.shutdown()
+        scheduler.tickwork.close()
+        outside.close()

@@ -31,7 +31,8 @@ def lock_path(database_url: str, directory: str | Path | None = None) -> Path:
     """The lock file the processes using ``database_url`` on this host compete for."""
     folder = Path(directory or os.environ.get(ENV_DIR) or tempfile.gettempdir())
     digest = hashlib.sha256(database_url.encode()).hexdigest()[:20]
-    return folder / f"tickwork-scheduler-{digest}.lock"
+    # per user: another user's lock file would not be ours to open (mode 0600)
+    return folder / f"tickwork-scheduler-{os.getuid()}-{digest}.lock"
 
 
 def election_enabled() -> bool:
@@ -105,6 +106,10 @@ class HostElection:
     def release(self) -> None:
         """Stop campaigning and give the lock up (another process may take it)."""
         self._stop.set()
+        self._drop()
+
+    def release_lock(self) -> None:
+        """Give the lock up but keep campaigning (``campaign`` may still be called)."""
         self._drop()
 
     def _drop(self) -> None:

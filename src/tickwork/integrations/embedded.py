@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+from tickwork.engine.single_node_lock import SchedulerAlreadyRunning
 from tickwork.integrations.election import HostElection, election_enabled, lock_path
 from tickwork.service import Tickwork
 from tickwork.targets import python as python_target
@@ -57,8 +58,16 @@ class Embedded:
             url = self.tw.settings.effective_database_url
             self.election = HostElection(lock_path(url), retry_s=self.retry_s)
             if self.election.try_acquire():
-                self._start_node()
-                return True
+                try:
+                    self._start_node()
+                    return True
+                except SchedulerAlreadyRunning as exc:
+                    # A scheduler outside this app (`tickwork serve`) holds the SQLite file:
+                    # stand by like the other workers, and take over if it stops.
+                    log.info("pid %d stands by: %s", os.getpid(), exc)
+                    self.election.release_lock()
+                    self.election.campaign(self._start_node)
+                    return False
             log.info(
                 "pid %d stands by: process %s on this host runs the scheduler",
                 os.getpid(),
