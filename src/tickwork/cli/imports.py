@@ -151,7 +151,9 @@ def run_import(args: argparse.Namespace, imported: Imported) -> int:
             try:
                 if isinstance(spec.target, str):  # the target rules, before importing it
                     check_target(spec.target, allowed)
-                record = build_record(spec, now_us=now, default_tz=tw.settings.timezone, by="cli")
+                record = build_record(
+                    spec, now_us=now, default_tz=tw.settings.timezone, by=tw.actor
+                )
             except InvalidInput as exc:
                 refused.append((where, f"{exc.field}: {exc.reason}"))
                 continue
@@ -184,12 +186,12 @@ def run_import(args: argparse.Namespace, imported: Imported) -> int:
                 code="duplicate_id",
                 params={"id": str(clash[0])},
             )
-        new = [s for s, _ in valid if s.id not in existing]
+        new = [r for s, r in valid if s.id not in existing]  # validated once, added as built
         old = [s for s, _ in valid if s.id in existing]
         progress = Progress("importing jobs", len(valid))
         for start in range(0, len(new), 5000):
             batch = new[start : start + 5000]
-            tw.add_jobs(batch, by=tw.actor)
+            tw.add_records(batch, by=tw.actor)
             progress.advance(len(batch))
         for spec in old:
             tw.create_job(spec, by=tw.actor, replace_existing=True)
