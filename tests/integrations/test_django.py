@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +67,8 @@ def _manage(env: dict[str, str], *words: str) -> subprocess.CompletedProcess[str
     )
 
 
-@pytest.mark.slow
-@pytest.mark.postgres
-def test_manage_py_tickwork_runs_orm_jobs_on_djangos_database(
-    tmp_path: Path, server_database: Any
-) -> None:
+def _project(tmp_path: Path, server_database: Any) -> tuple[str, dict[str, str]]:
+    """An empty PostgreSQL database migrated by Django (its tables) and by Tickwork."""
     url = database_url("postgres", tmp_path, server_database)
     store = Store(url)
     store.upgrade()
@@ -82,9 +80,25 @@ def test_manage_py_tickwork_runs_orm_jobs_on_djangos_database(
         "DJANGO_SETTINGS_MODULE": "tests.integrations.djproject.settings",
         "TEST_DJANGO_DATABASE": json.dumps(_django_entry(url)),
         "TICKWORK_DATA_DIR": str(tmp_path),
+        "TICKWORK_ELECTION_DIR": str(tmp_path / "host"),
     }
     migrated = _manage(env, "migrate", "--noinput")
     assert migrated.returncode == 0, migrated.stderr
+    return url, env
+
+
+def _drop_django_tables(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS ticks_tick, django_migrations"))
+    engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_manage_py_tickwork_runs_orm_jobs_on_djangos_database(
+    tmp_path: Path, server_database: Any
+) -> None:
+    url, env = _project(tmp_path, server_database)
     engine = sa.create_engine(url)
 
     def ticks() -> int:
@@ -113,9 +127,7 @@ def test_manage_py_tickwork_runs_orm_jobs_on_djangos_database(
             names = set(sa.inspect(conn).get_table_names())
         assert {"ticks_tick", "django_migrations", "tw_job", "tw_run"} <= names
     finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS ticks_tick, django_migrations"))
-        engine.dispose()
+        _drop_django_tables(engine)
     tw = Tickwork(settings=Settings(data_dir=tmp_path, database_url=url))
     try:
         runs = tw.get_runs("record_tick", limit=1000)
@@ -127,3 +139,34 @@ def test_manage_py_tickwork_runs_orm_jobs_on_djangos_database(
     succeeded = [r for r in runs if r.status == "succeeded"]
     assert len(succeeded) == written
     assert sorted(int(r.result or 0) for r in succeeded) == list(range(1, written + 1))
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_four_gunicorn_workers_run_each_fire_once(tmp_path: Path, server_database: Any) -> None:
+    """wsgi.py calls start() in every worker: one runs the node, each fire writes one row."""
+    from tests.integrations.gunicorn import gunicorn
+
+    url, env = _project(tmp_path, server_database)
+    engine = sa.create_engine(url)
+
+    def ticks() -> list[tuple[int, int]]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text("SELECT id, pid FROM ticks_tick"))]
+
+    try:
+        app = "tests.integrations.djproject.wsgi:application"
+        with gunicorn(app, env, workers=4, log=tmp_path / "gunicorn.log"):
+            wait_for("4 ORM writes", lambda: len(ticks()) >= 4)
+        rows = ticks()
+    finally:
+        _drop_django_tables(engine)
+    assert len({pid for _, pid in rows}) == 1  # one elected worker ran the jobs
+    tw = Tickwork(settings=Settings(data_dir=tmp_path, database_url=url))
+    try:
+        runs = tw.get_runs("record_tick", limit=1000)
+    finally:
+        tw.close()
+    assert max(Counter(r.scheduled_for for r in runs).values()) == 1
+    succeeded = sorted(int(r.result or 0) for r in runs if r.status == "succeeded")
+    assert succeeded == sorted(row_id for row_id, _ in rows)  # each execution is one run
