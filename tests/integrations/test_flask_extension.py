@@ -4,6 +4,7 @@ the refusals, jobs inside the app context, and the ``flask tickwork`` commands."
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,7 @@ def test_a_second_app_on_the_host_stands_by(
         ({"SCHEDULER_JOBSTORES": {"default": {"type": "memory"}}}, "jobstores.default"),
         ({"JOBS": [{"func": "tests.integrations.ledger:tick"}]}, "JOBS[0].id"),
         ({"JOBS": ["tick"]}, "JOBS[0]"),
+        ({"SCHEDULER_ALLOWED_HOSTS": "web1"}, "SCHEDULER_ALLOWED_HOSTS"),
     ],
 )
 def test_refused_configuration_names_the_key(
@@ -162,3 +164,20 @@ def test_stands_by_while_another_scheduler_holds_the_sqlite_file(
         scheduler.shutdown()
         scheduler.tickwork.close()
         outside.close()
+
+
+def test_allowed_hosts_keep_the_scheduler_off_other_hosts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TICKWORK_ELECTION_DIR", str(tmp_path / "host"))
+    _, elsewhere = make_app(tmp_path, SCHEDULER_ALLOWED_HOSTS=["scheduler-host-only"])
+    _, here = make_app(tmp_path, SCHEDULER_ALLOWED_HOSTS=[socket.gethostname()])
+    try:
+        elsewhere.start()
+        assert not elsewhere.running  # Flask-APScheduler's rule: not this host
+        here.start()
+        assert here.running
+    finally:
+        for scheduler in (here, elsewhere):
+            scheduler.shutdown()
+            scheduler.tickwork.close()

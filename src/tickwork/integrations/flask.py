@@ -19,6 +19,7 @@ application context. ``flask tickwork ...`` lists and operates the jobs and runs
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ class APScheduler:
         self.api_enabled = False
         self.api_prefix = "/scheduler"
         self.endpoint_prefix = "scheduler."
+        self.allowed_hosts: list[str] = ["*"]
         if app is not None:
             self.init_app(app)
 
@@ -103,6 +105,10 @@ class APScheduler:
         self.api_enabled = bool(config.get("SCHEDULER_API_ENABLED", False))
         self.api_prefix = str(config.get("SCHEDULER_API_PREFIX", "/scheduler"))
         self.endpoint_prefix = str(config.get("SCHEDULER_ENDPOINT_PREFIX", "scheduler."))
+        hosts = config.get("SCHEDULER_ALLOWED_HOSTS", ["*"])
+        if isinstance(hosts, str) or not all(isinstance(h, str) for h in hosts):
+            raise InvalidInput("SCHEDULER_ALLOWED_HOSTS", "must be a list of host names (or ['*'])")
+        self.allowed_hosts = list(hosts)
         if self.api_enabled:
             from tickwork.integrations.flask_api import register_routes
 
@@ -127,6 +133,8 @@ class APScheduler:
         workers stand by (and take over if it dies). Every worker can read and change jobs."""
         if self._embedded is None:
             raise RuntimeError("call init_app(app) first")
+        if "*" not in self.allowed_hosts and socket.gethostname() not in self.allowed_hosts:
+            return  # Flask-APScheduler's SCHEDULER_ALLOWED_HOSTS: no scheduler on this host
         self._embedded.start(paused=paused)
 
     def shutdown(self, wait: bool = True) -> None:

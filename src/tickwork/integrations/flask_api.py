@@ -64,7 +64,7 @@ def register_routes(scheduler: APScheduler, app: Flask) -> None:
         return jsonify(
             {
                 "current_host": socket.gethostname(),
-                "allowed_hosts": ["*"],
+                "allowed_hosts": scheduler.allowed_hosts,
                 "running": scheduler.running,
                 "nodes": [n.id for n in tw.nodes()],
             }
