@@ -115,6 +115,8 @@ def _sqlite_counts(path: Path) -> dict[str, int]:
             t.name: int(conn.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0])
             for t in _tables()
         }
+    except sqlite3.OperationalError as exc:  # a backup of another schema revision
+        raise RestoreRefused(f"{path} does not hold this version's tables: {exc}") from None
     finally:
         conn.close()
 
