@@ -15,6 +15,7 @@ from tests.integrations import ledger
 from tests.integrations.gunicorn import wait_for
 from tickwork.errors import InvalidInput
 from tickwork.integrations.flask import APScheduler
+from tickwork.targets.python import current_call_context
 
 pytestmark = pytest.mark.sqlite
 
@@ -99,6 +100,7 @@ def test_seed_000_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     finally:
         scheduler.shutdown()
         scheduler.tickwork.close()
+    assert current_call_context() is None  # a later app's jobs do not run in this one's context
 
 
 def test_a_second_app_on_the_host_stands_by(

@@ -87,3 +87,7 @@ class Embedded:
             self.tw.shutdown(wait=wait)
         if election is not None:
             election.release()
+        if self.call_context is not None and python_target.current_call_context() is (
+            self.call_context
+        ):
+            python_target.set_call_context(None)  # jobs of a later app must not get ours

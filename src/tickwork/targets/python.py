@@ -27,6 +27,10 @@ def set_call_context(factory: Callable[[], AbstractContextManager[object]] | Non
     _call_context[:] = [] if factory is None else [factory]
 
 
+def current_call_context() -> Callable[[], AbstractContextManager[object]] | None:
+    return _call_context[0] if _call_context else None
+
+
 def call_context() -> AbstractContextManager[object]:
     """The context a Python job runs in (a no-op one unless an integration set one)."""
     factories = _call_context
