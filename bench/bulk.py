@@ -32,7 +32,11 @@ TARGET_S = {"sqlite": 20.0, "postgres": 60.0}
 def _database(kind: str, folder: Path) -> Iterator[str]:
     if kind == "sqlite":
         path = folder / f"bulk-{uuid.uuid4().hex[:8]}.db"
-        yield f"sqlite:///{path}"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for leftover in folder.glob(path.name + "*"):
+                leftover.unlink()
         return
     name = f"tw_bench_bulk_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
@@ -105,9 +109,11 @@ def run(quick: bool = False) -> dict[str, Any]:
                 results[kind] = _measure(kind, n, Path(tmp))
             except Exception as exc:  # a missing server: say so, measure the rest
                 results[kind] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
-    print(f"bulk: {n:,} jobs per measurement; ratio = target / measured (>= 1: met)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"bulk: {n:,} jobs per measurement; ratio = rate / target rate (>= 1: met)")
+    print(f"load average at the end: {load} (other work on the machine slows every figure)")
     print(
-        f"{'store':<10} {'operation':<18} {'seconds':>9} {'jobs/s':>9} {'target s':>9} {'ratio':>6}"
+        f"{'store':<10} {'operation':<18} {'seconds':>9} {'jobs/s':>9} {'target/s':>9} {'ratio':>6}"
     )
     flat: dict[str, Any] = {}
     for kind, ops in results.items():
