@@ -40,6 +40,7 @@ TERMINAL_ONLY = {
     "store/claims.py",
     "executors/__init__.py",
     "jobfiles.py",
+    "workflows/files.py",
 }
 # Codes whose params are added outside the raise (problems.py) or come from a return value.
 EXTRA_PARAMS = {"rate_limited": {"seconds"}}

@@ -27,6 +27,7 @@ from tickwork.api.routers import (
     runs,
     scheduler,
     scripts,
+    workflows,
 )
 from tickwork.api.schemas import Problem
 from tickwork.api.schemas_kinds import TARGET_MODELS
@@ -62,6 +63,7 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         connections,
         scripts,
         kinds,
+        workflows,
         pages,
     ):
         app.include_router(module.router)

@@ -88,23 +88,33 @@ def _spec(entry: Mapping[str, Any]) -> WorkflowSpec:
         paused=bool(entry.get("paused", False)) or not bool(entry.get("enabled", True)),
     )
     if triggers:
-        kind = triggers[0]
-        value = entry[kind]
-        if kind == "cron":
-            if not isinstance(value, str):
-                raise InvalidInput("cron", "must be a cron expression string")
-            spec.trigger = value
-        elif kind == "interval":
-            if not isinstance(value, Mapping):
-                raise InvalidInput("interval", "must be a mapping such as {minutes: 30}")
-            spec.trigger, spec.trigger_args = "interval", dict(value)
-        else:
-            if not isinstance(value, Mapping) or "kind" not in value:
-                raise InvalidInput("trigger", "must be a mapping with a kind (cron, interval)")
-            if "tz" in value:
-                spec.trigger = dict(value)
-            else:
-                args = dict(value)
-                spec.trigger = args.pop("kind")
-                spec.trigger_args = args
+        spec.trigger, spec.trigger_args = split_trigger(triggers[0], entry[triggers[0]])
     return spec
+
+
+def split_trigger(kind: str, value: Any) -> tuple[str | dict[str, Any], dict[str, Any]]:
+    """A trigger as a file or a request gives it (``cron: "0 2 * * *"``, ``interval:
+    {minutes: 30}``, ``trigger: {kind: cron, hour: 2}`` or a stored spec with ``tz``) as
+    ``make_trigger``'s trigger and keywords."""
+    if kind == "cron":
+        if not isinstance(value, str):
+            raise InvalidInput("cron", "must be a cron expression string", code="expected_text")
+        return value, {}
+    if kind == "interval":
+        if not isinstance(value, Mapping):
+            raise InvalidInput(
+                "interval", "must be a mapping such as {minutes: 30}", code="expected_mapping"
+            )
+        return "interval", dict(value)
+    if isinstance(value, str):
+        return value, {}  # a cron expression
+    if not isinstance(value, Mapping) or "kind" not in value:
+        raise InvalidInput(
+            "trigger",
+            "must be a cron expression or a mapping with a kind (cron, interval)",
+            code="expected_mapping",
+        )
+    if "tz" in value:
+        return dict(value), {}  # a stored spec, taken whole
+    args = dict(value)
+    return str(args.pop("kind")), args

@@ -5,20 +5,19 @@ InvalidInput naming the field (a graph error names the edge)."""
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tickwork.errors import InvalidInput
 from tickwork.jobspec import ID_PATTERN, make_trigger
+from tickwork.jobspec import _text as text_field
 from tickwork.store.workflows_repo import WorkflowRecord
 from tickwork.triggers.base import Trigger
 from tickwork.workflows.graph import find_cycle, parse_steps
 
 MAX_DEADLINE_S = 30 * 86_400
 OWNERS = ("python", "config", "api", "cli")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(slots=True)
@@ -48,8 +47,8 @@ def build_workflow(
             params={"value": str(spec.id), "max": 191},
         )
     steps = parse_steps(spec.steps)
-    name = _text("name", spec.name if spec.name is not None else spec.id, 200)
-    description = _text("description", spec.description or "", 10_000)
+    name = text_field("name", spec.name if spec.name is not None else spec.id, 200)
+    description = text_field("description", spec.description or "", 10_000)
     deadline = spec.deadline_s
     if deadline is not None:
         if isinstance(deadline, bool) or not isinstance(deadline, int | float):
@@ -105,26 +104,6 @@ def build_workflow(
         updated_at=now_us,
         updated_by=by,
     )
-
-
-def _text(name: str, value: Any, limit: int) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(
-            name,
-            f"must be text, not {type(value).__name__}",
-            code="expected_text",
-            params={"value": repr(value)},
-        )
-    if len(value) > limit:
-        raise InvalidInput(
-            name,
-            f"is {len(value)} characters long; the limit is {limit}",
-            code="text_too_long",
-            params={"length": len(value), "limit": limit},
-        )
-    if _CONTROL.search(value):
-        raise InvalidInput(name, "contains control characters", code="control_characters")
-    return value
 
 
 def check_then(job_id: str, next_ids: object, others: Mapping[str, Sequence[str]]) -> list[str]:
