@@ -456,11 +456,17 @@ class WorkflowsMixin(ControlMixin):
         for source in sources:
             with self.store.db.write() as conn:
                 removed = self._sync_file_workflows(conn, owner_ref(source), source, built[source])
-                for job_id, then in parts[source].then.items():
+                file_then = parts[source].then
+                # Cleared first, so that a cycle through the file's old lists is no cycle.
+                for job_id in file_then:
+                    if self.store.workflows.then_of(conn, [job_id]):
+                        self.store.workflows.set_then(conn, job_id, [])
+                for job_id, then in file_then.items():
                     with _in_file(source, job_id, "job"):
                         self._write_then(conn, job_id, then, by="config")
-            counts.setdefault(source, {})["workflows"] = len(built[source])
-            counts[source]["workflows_removed"] = removed
+            if built[source] or removed:  # a file of jobs only reports what it always did
+                counts.setdefault(source, {})["workflows"] = len(built[source])
+                counts[source]["workflows_removed"] = removed
         self._workflows_changed()
         return counts
 

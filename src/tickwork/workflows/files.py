@@ -32,7 +32,8 @@ _TRIGGERS = ("cron", "interval", "trigger")
 @dataclass
 class WorkflowParts:
     workflows: list[WorkflowSpec] = field(default_factory=list)
-    then: dict[str, Any] = field(default_factory=dict)  # job id -> its then list (unchecked)
+    # job id -> its then list (unchecked); every job of the file is here ([] without one)
+    then: dict[str, Any] = field(default_factory=dict)
 
 
 def read_workflow_parts(source: str) -> WorkflowParts:
@@ -43,8 +44,8 @@ def read_workflow_parts(source: str) -> WorkflowParts:
         return out  # a bare list of jobs: no workflows
     for key in ("jobs", "tasks"):
         for entry in data.get(key) or ():
-            if isinstance(entry, Mapping) and "then" in entry and "id" in entry:
-                out.then[str(entry["id"])] = entry["then"]
+            if isinstance(entry, Mapping) and "id" in entry:
+                out.then[str(entry["id"])] = entry.get("then", [])
     raw = data.get("workflows")
     if raw is None:
         return out

@@ -113,6 +113,8 @@ def _edges(step_id: str, raw: object) -> tuple[Edge, ...]:
         if isinstance(item, str):
             edge = Edge(item)
         elif isinstance(item, Mapping) and isinstance(item.get("step"), str):
+            # YAML 1.1 (PyYAML) reads an unquoted ``on:`` key as the boolean true.
+            item = {("on" if k is True else k): v for k, v in item.items()}  # noqa: PLW2901
             unknown = set(item) - {"step", "on"}
             if unknown:
                 raise InvalidInput(
