@@ -14,6 +14,7 @@ from tickwork.triggers import from_spec
 from tickwork.workflows.progress import Progress
 
 log = logging.getLogger("tickwork.workflows")
+CATCH_UP_US = 60_000_000  # fires later than this are not caught up one by one
 
 
 class WorkflowTicker:
@@ -74,13 +75,17 @@ class WorkflowTicker:
                 assert wf.next_fire_at is not None
                 assert wf.trigger is not None
                 try:
-                    nxt = from_spec(wf.trigger).next_fire_us(max(now, wf.next_fire_at))
+                    trigger = from_spec(wf.trigger)
+                    nxt = trigger.next_fire_us(wf.next_fire_at)
+                    if nxt is not None and nxt < now - CATCH_UP_US:
+                        nxt = trigger.next_fire_us(now)  # a downtime: skip to the next fire
                 except Exception:
                     log.exception("workflow %r has a trigger that no longer parses", wf.id)
                     nxt = None
                 if not self.store.workflows.set_next_fire(conn, wf.id, wf.next_fire_at, nxt):
                     continue  # another node fired it meanwhile
-                # Fires missed while no node ran (a downtime) coalesce into this one.
+                # A fire a little late (a busy or starting node) is made, each one; of those
+                # missed over a downtime, only this one.
                 wr_id = self.progress.start(
                     conn,
                     workflow_id=wf.id,
