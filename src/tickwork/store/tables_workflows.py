@@ -79,7 +79,8 @@ workflow_step_run = Table(
     Column("carried", Boolean, nullable=False),  # a rerun kept this step's earlier success
     Column("released_at", BigInteger, nullable=True),
     Column("finished_at", BigInteger, nullable=True),
-    Index(None, "job_id", "scheduled_for"),  # the run hook finds a step by its run's fire
+    Index(None, "state", "job_id"),  # the run hook: running steps of the jobs that ended
+    Index(None, "job_id", "scheduled_for"),  # a run's step (any attempt), by the run's fire
     Index(None, "run_id"),
     **_MYSQL,
 )

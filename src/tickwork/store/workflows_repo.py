@@ -6,7 +6,18 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from tickwork.errors import Conflict
@@ -99,6 +110,13 @@ class WorkflowRunRecord:
 class WorkflowRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def _one_of(self, col: Any, values: Collection[str]) -> Any:
+        """``col IN (values)``; on PostgreSQL one array parameter (``= ANY``) instead of a
+        parameter per value: these run in every outcome transaction."""
+        if self.db.is_postgres:
+            return col == any_(bindparam(None, sorted(values), type_=ARRAY(String)))
+        return col.in_(sorted(values))
 
     # -- definitions --------------------------------------------------------------------------
     def insert(self, conn: Connection, record: WorkflowRecord) -> None:
@@ -274,14 +292,14 @@ class WorkflowRepo:
         self, conn: Connection, fires: Collection[tuple[str, int]]
     ) -> list[StepRunRecord]:
         """Running steps whose run is one of these (job id, fire instant): every attempt of
-        a step's run shares its fire."""
+        a step's run shares its fire. On the outcome path of every run, so one indexed
+        query by state and job (running steps are few) and the fires matched here."""
         if not fires:
             return []
         wanted = set(fires)
         query = select(workflow_step_run).where(
-            workflow_step_run.c.job_id.in_({j for j, _ in wanted}),
-            workflow_step_run.c.scheduled_for.in_({s for _, s in wanted}),
             workflow_step_run.c.state == "running",
+            self._one_of(workflow_step_run.c.job_id, {j for j, _ in wanted}),
         )
         rows = [StepRunRecord(**r) for r in conn.execute(query).mappings()]
         return [r for r in rows if (r.job_id, r.scheduled_for) in wanted]
@@ -342,7 +360,7 @@ class WorkflowRepo:
         out: dict[str, list[str]] = {}
         query = (
             select(job_then.c.job_id, job_then.c.next_job_id)
-            .where(job_then.c.job_id.in_(list(job_ids)))
+            .where(self._one_of(job_then.c.job_id, job_ids))
             .order_by(job_then.c.job_id, job_then.c.position)
         )
         for job_id, nxt in conn.execute(query).all():

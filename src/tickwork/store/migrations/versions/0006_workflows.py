@@ -94,6 +94,9 @@ def upgrade() -> None:
         **_MYSQL,
     )
     op.create_index(
+        op.f("ix_tw_workflow_step_run_state_job_id"), "tw_workflow_step_run", ["state", "job_id"]
+    )
+    op.create_index(
         op.f("ix_tw_workflow_step_run_job_id_scheduled_for"),
         "tw_workflow_step_run",
         ["job_id", "scheduled_for"],
