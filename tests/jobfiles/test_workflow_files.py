@@ -85,6 +85,13 @@ def test_a_sync_follows_the_file(make_tw: Make, tmp_path: Path) -> None:
     assert [w.id for w in tw.get_workflows()] == ["nightly_etl"]
     with pytest.raises(Conflict, match="defined in"):
         tw.add_workflow("nightly_etl", ["extract"], replace_existing=True)
+    with pytest.raises(Conflict, match="defined in"):
+        tw.remove_workflow("nightly_etl")
+    # pausing is operating state: a sync of the unchanged file keeps it
+    tw.pause_workflow("nightly_etl")
+    tw.sync_job_files([path])
+    assert tw.get_workflow("nightly_etl").paused
+    assert tw.get_workflow("nightly_etl").next_fire_at is None
     # the workflow leaves the file: it is removed; then lists follow too
     write(tmp_path, FILE.split("workflows:", maxsplit=1)[0].replace(", then: [notify]", ""))
     counts = tw.sync_job_files([path])[str(path)]

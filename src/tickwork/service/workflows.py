@@ -203,6 +203,13 @@ class WorkflowsMixin(ControlMixin):
             old = self.store.workflows.get(conn, workflow_id, for_update=True)
             if old is None:
                 raise NotFound("workflow", workflow_id)
+            if old.owner == "config":  # the next sync would bring it back
+                raise Conflict(
+                    "id",
+                    f"workflow {workflow_id!r} is defined in {old.owner_ref}; change it there",
+                    code="workflow_read_only",
+                    params={"id": workflow_id, "ref": old.owner_ref or ""},
+                )
             self.store.workflows.delete(conn, workflow_id)
             self.audit.record(
                 conn,
@@ -479,7 +486,8 @@ class WorkflowsMixin(ControlMixin):
             if old.id not in wanted:
                 self.store.workflows.delete(conn, old.id)
                 removed += 1
-        for record in wanted.values():
+        for wanted_record in wanted.values():
+            record = wanted_record
             found = self.store.workflows.get(conn, record.id)
             if found is not None and (found.owner, found.owner_ref) != ("config", ref):
                 raise Conflict(
@@ -488,6 +496,14 @@ class WorkflowsMixin(ControlMixin):
                     f"{found.owner}{' ' + found.owner_ref if found.owner_ref else ''}",
                     code="id_owned_elsewhere",
                     params={"id": record.id, "owner": found.owner, "ref": found.owner_ref},
+                )
+            if found is not None:
+                # Pausing is operating state, not definition: a sync keeps it (the file's
+                # ``paused`` is the state a new workflow starts in).
+                record = replace(
+                    record,
+                    paused=found.paused,
+                    next_fire_at=None if found.paused else record.next_fire_at,
                 )
             with _in_file(source, record.id):
                 self._store_workflow(conn, record, replace_existing=True, check_owner=False)
