@@ -59,6 +59,12 @@ def test_make_run_and_rerun_a_workflow(console: Console, server: Server, browser
     assert preview.locator("g[data-edge='left->join']").count() == 1
     assert preview.locator("g[data-edge='bad->alert'].on-failure").count() == 1
     console.screenshot("workflow-editor")
+    # a cycle is refused naming the edge, and nothing is saved
+    page.fill("input[name=after-0]", "join")
+    page.click("[data-action=save-workflow]")
+    page.get_by_text("closes a cycle").first.wait_for()
+    assert "join -> extract" in page.locator("[data-testid=workflow-editor]").inner_text()
+    page.fill("input[name=after-0]", "")
     page.click("[data-action=save-workflow]")
     page.wait_for_url("**/workflows/nightly-etl")
     page.locator("svg.dag g[data-step=join]").wait_for()

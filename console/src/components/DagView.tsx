@@ -43,12 +43,14 @@ function layout(steps: Step[]): { nodes: Placed[]; lines: Line[]; width: number;
   return { nodes, lines, width: graph.width ?? W, height: graph.height ?? H };
 }
 
-export function DagView(props: {
+export interface DagProps {
   steps: Step[];
   runs?: StepRun[];
   label?: (state: string) => string;
   edgeLabel?: (on: string) => string;
-}) {
+}
+
+export function DagView(props: DagProps) {
   const placed = useMemo(() => layout(props.steps), [props.steps]);
   const state = new Map((props.runs ?? []).map((r) => [r.step, r]));
   return (

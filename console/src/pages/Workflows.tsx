@@ -3,7 +3,7 @@
 // cancel), and the editor (steps as rows, a live graph preview).
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, enc } from "../api";
-import { DagView } from "../components/DagView";
+import { LazyDag as DagView } from "../components/LazyDag";
 import { Card, Dl, Empty, ErrorBox, Field, Link, Loading, Raw, StatusBadge, Time, value } from "../components/ui";
 import type { InputEvent } from "../components/ui";
 import { useI18n } from "../i18n";
