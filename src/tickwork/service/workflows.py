@@ -15,16 +15,17 @@ from sqlalchemy import Connection
 from tickwork.engine.hooks import RunEnded
 from tickwork.errors import Conflict, InvalidInput, NotFound
 from tickwork.service.control import ControlMixin
+from tickwork.service.then import ThenMixin
 from tickwork.store.workflows_repo import StepRunRecord, WorkflowRecord, WorkflowRunRecord
 from tickwork.triggers.base import Trigger
 from tickwork.workflows.progress import Progress
-from tickwork.workflows.spec import WorkflowSpec, build_workflow, check_then
+from tickwork.workflows.spec import WorkflowSpec, build_workflow
 from tickwork.workflows.ticker import WorkflowTicker
 
 ENDED = ("succeeded", "failed", "timed_out", "cancelled")
 
 
-class WorkflowsMixin(ControlMixin):
+class WorkflowsMixin(ThenMixin, ControlMixin):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._progress = Progress(self.store)
@@ -391,50 +392,6 @@ class WorkflowsMixin(ControlMixin):
         """The workflow run and step a run record belongs to (any attempt), or None."""
         with self.store.db.read() as conn:
             return self.store.workflows.workflow_of_run(conn, run_id)
-
-    # -- then lists (the two-level form) ------------------------------------------------------
-    def set_then(
-        self, job_id: str, next_job_ids: Sequence[str], *, by: str | None = None
-    ) -> list[str]:
-        """After each success of ``job_id``, queue a run of each of ``next_job_ids`` (xxl-job's
-        child jobs). Unknown jobs, self-edges and cycles are refused naming the edge."""
-        with self.store.db.write() as conn:
-            self._write_then(conn, job_id, next_job_ids, by=by)
-        return list(next_job_ids)
-
-    def _write_then(
-        self, conn: Connection, job_id: str, next_job_ids: object, *, by: str | None
-    ) -> None:
-        with self._lock:
-            declared = set(self._declared)
-        if job_id not in declared and self.store.jobs.get(conn, job_id) is None:
-            raise NotFound("job", job_id)
-        others = {k: v for k, v in self.store.workflows.all_then(conn).items() if k != job_id}
-        wanted = check_then(job_id, next_job_ids, others)
-        for nxt in wanted:
-            if nxt not in declared and self.store.jobs.get(conn, nxt) is None:
-                raise InvalidInput(
-                    "then",
-                    f"edge {job_id} -> {nxt}: job {nxt!r} does not exist",
-                    code="workflow_unknown_step",
-                    params={"edge": f"{job_id} -> {nxt}", "step": nxt},
-                )
-        before = self.store.workflows.then_of(conn, [job_id]).get(job_id, [])
-        if before == wanted:
-            return
-        self.store.workflows.set_then(conn, job_id, wanted)
-        self.audit.record(
-            conn,
-            at=self.clock.now_us(),
-            actor=by or self.actor,
-            action="job.then",
-            job_id=job_id,
-            detail={"before": before, "after": wanted},
-        )
-
-    def get_then(self, job_id: str) -> list[str]:
-        with self.store.db.read() as conn:
-            return self.store.workflows.then_of(conn, [job_id]).get(job_id, [])
 
     # -- job files ----------------------------------------------------------------------------
     def sync_job_files(self, paths: Iterable[Path | str]) -> dict[str, dict[str, int]]:
