@@ -23,6 +23,7 @@ SECTIONS: dict[str, str] = {
     "kinds": "bench.kinds",
     "maintenance": "bench.maintenance",
     "bulk": "bench.bulk",
+    "workflows": "bench.workflows",
 }
 
 

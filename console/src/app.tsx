@@ -17,6 +17,7 @@ import { RunsPage } from "./pages/Runs";
 import { TokensPage } from "./pages/Tokens";
 import { UsersPage } from "./pages/Users";
 import { LazyKindPage } from "./components/LazyKindPages";
+import { WorkflowEditorPage, WorkflowPage, WorkflowRunPage, WorkflowsPage } from "./pages/Workflows";
 import { navigate, useLocation } from "./router";
 import { covers, SessionContext, useSession } from "./session";
 import type { Session } from "./session";
@@ -130,6 +131,15 @@ function route(path: string, role: Role) {
     if (parts.length === 1) return <RunsPage />;
     if (second && /^\d+$/.test(second) && parts.length === 2) return <RunDetailPage runId={Number(second)} key={second} />;
   }
+  if (first === "workflows") {
+    const fourth = parts[3];
+    if (parts.length === 1) return <WorkflowsPage />;
+    if (second === "new" && parts.length === 2) return covers(role, "admin") ? <WorkflowEditorPage workflowId={null} key="new" /> : <Forbidden />;
+    if (second && third === "edit" && parts.length === 3) return covers(role, "admin") ? <WorkflowEditorPage workflowId={second} key={`edit-${second}`} /> : <Forbidden />;
+    if (second && parts.length === 2) return <WorkflowPage workflowId={second} key={second} />;
+    if (second && third === "runs" && fourth && /^\d+$/.test(fourth) && parts.length === 4)
+      return <WorkflowRunPage workflowId={second} runId={Number(fourth)} key={`${second}-${fourth}`} />;
+  }
   if (first === "audit" && parts.length === 1) return covers(role, "admin") ? <AuditPage /> : <Forbidden />;
   if (first === "users" && parts.length === 1) return covers(role, "admin") ? <UsersPage /> : <Forbidden />;
   if (first === "tokens" && parts.length === 1) return <TokensPage />;
@@ -175,6 +185,7 @@ function Shell(props: { path: string; children: ComponentChildren }) {
     ["/", t("nav.dashboard"), true],
     ["/jobs", t("nav.jobs"), true],
     ["/runs", t("nav.runs"), true],
+    ["/workflows", t("nav.workflows"), true],
     ["/audit", t("nav.audit"), admin],
     ["/users", t("nav.users"), admin],
     ["/tokens", t("nav.tokens"), true],

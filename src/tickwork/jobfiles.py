@@ -99,6 +99,8 @@ def read_specs(source: str) -> list[tuple[str, JobSpec]]:
     if isinstance(data, Mapping):
         module = data.get("module")
         key = next((k for k in _LIST_KEYS if k in data), None)
+        if key is None and "workflows" in data:
+            return []  # only workflows (tickwork.workflows.files)
         if key is None:
             raise InvalidInput(
                 label, f"expected a list of jobs under one of {', '.join(_LIST_KEYS)}"
@@ -176,7 +178,9 @@ def _from_native(entry: Mapping[str, Any], module: str | None) -> JobSpec:
             spec.trigger = args.pop("kind")
             spec.trigger_args = args
     for key, item in entry.items():
-        if key in ("id", "target", kind, "info"):  # info: read-only facts of an export
+        # info: read-only facts of an export; then: the jobs to run after a success, read by
+        # tickwork.workflows.files
+        if key in ("id", "target", kind, "info", "then"):
             continue
         if key == "enabled":
             spec.paused = not bool(item)
@@ -293,6 +297,11 @@ _PYTHON_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 def _is_python_ref(source: str) -> bool:
     """'package.module:ATTR' (a Python list of dicts), as opposed to a file path."""
     return bool(_PYTHON_REF.match(source)) and not source.endswith((".yaml", ".yml", ".json"))
+
+
+def read_document(source: str) -> Any:
+    """A job file's parsed content (or the Python object a reference names)."""
+    return _read(source, Path(source).name if not _is_python_ref(source) else source)
 
 
 def _read(source: str, label: str) -> Any:

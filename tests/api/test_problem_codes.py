@@ -51,6 +51,7 @@ TERMINAL_ONLY = {
     "integrations/election.py",
     "integrations/fastapi.py",
     "integrations/flask.py",
+    "workflows/files.py",
 }
 # Codes whose params are added outside the raise (problems.py) or come from a return value.
 EXTRA_PARAMS = {"rate_limited": {"seconds"}}

@@ -86,6 +86,21 @@ GET     /api/builtins                             viewer
 GET     /api/maintenance/sizes                    viewer
 GET     /api/settings                             admin
 POST    /api/targets/http/test                    admin
+
+GET     /api/workflows                            viewer
+POST    /api/workflows                            admin
+GET     /api/workflows/{workflow_id}              viewer
+PUT     /api/workflows/{workflow_id}              admin
+DELETE  /api/workflows/{workflow_id}              admin
+POST    /api/workflows/{workflow_id}/run          operator
+POST    /api/workflows/{workflow_id}/pause        operator
+POST    /api/workflows/{workflow_id}/resume       operator
+GET     /api/workflows/{workflow_id}/runs         viewer
+GET     /api/workflows/{workflow_id}/runs/{workflow_run_id}            viewer
+POST    /api/workflows/{workflow_id}/runs/{workflow_run_id}/rerun      operator
+POST    /api/workflows/{workflow_id}/runs/{workflow_run_id}/cancel     operator
+GET     /api/jobs/{job_id}/then                   viewer
+PUT     /api/jobs/{job_id}/then                   admin
 """
 
 # Routes left out of the OpenAPI document on purpose, all public: the document itself and its
@@ -144,6 +159,8 @@ def world(lite_api: Api, tmp_path: Path) -> dict[str, str]:
     lite_api.tw.push_script("matrix-thing", "print(1)\n", language="python", by="t")
     run_id = lite_api.tw.run_job("matrix-job")
     lite_api.tw.cancel_run(run_id)  # ended: its log stream closes at once
+    lite_api.tw.add_workflow("matrix-flow", [{"id": "s", "job": "matrix-job"}], by="t")
+    workflow_run_id = lite_api.tw.run_workflow("matrix-flow", by="t")
     victim = lite_api.tw.accounts.create_user("victim", "victim password 1", "viewer", by="t")
     return {
         "job_id": "matrix-job",
@@ -153,6 +170,8 @@ def world(lite_api: Api, tmp_path: Path) -> dict[str, str]:
         "group": "g",
         "name": "matrix-thing",
         "version": "1",
+        "workflow_id": "matrix-flow",
+        "workflow_run_id": str(workflow_run_id),
     }
 
 

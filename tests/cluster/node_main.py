@@ -1,6 +1,7 @@
 """A scheduler node in its own process, for the cluster, kill -9 and restart tests.
 
 python -m tests.cluster.node_main URL --until EPOCH_SECONDS [--heartbeat S --dead-after S]
+    [--stop-file PATH]  (stops early, cleanly, once PATH exists)
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from pathlib import Path
 
 from tickwork import Tickwork
 from tickwork.engine.node import NodeOptions
@@ -22,6 +24,7 @@ def main() -> None:
     parser.add_argument("--dead-after", type=float, default=20.0)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--poll", type=float, default=0.5)
+    parser.add_argument("--stop-file", type=Path, default=None)
     args = parser.parse_args()
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(process)d %(name)s: %(message)s"
@@ -36,7 +39,7 @@ def main() -> None:
     tw.start()
     assert tw.node is not None
     print(f"node {tw.node.node_id} started", flush=True)
-    while time.time() < args.until:
+    while time.time() < args.until and not (args.stop_file and args.stop_file.exists()):
         time.sleep(0.1)
     tw.shutdown(wait=True)
     tw.close()

@@ -34,3 +34,10 @@ def mark_and_sleep(log: str, key: str, seconds: float) -> str:
     time.sleep(seconds)
     mark(log, f"{key}:end")
     return key
+
+
+def step(log: str, key: str, seconds: float) -> str:
+    """A workflow step: one ledger line per execution, then a short while of work."""
+    mark(log, key)
+    time.sleep(seconds)
+    return key

@@ -264,6 +264,22 @@ const ZH_REASONS: Record<string, string> = {
   bad_identifier: "“{value}”不是表名或列名（只能包含字母、数字、_ 和 $）",
   bad_pattern: "“{value}”不是键模式",
   pattern_too_broad: "“{value}”会匹配所有应用的键：模式必须以字面前缀开头，例如 cache:*",
+  // workflows (issue 11)
+  bad_after: "每一项须为步骤 ID 或 {step, on}",
+  bad_step_id: "步骤 ID 须为 1-100 个字母、数字或 _.:@-（以字母或数字开头）",
+  bad_step_job: "须为任务 ID",
+  duplicate_edge: "边 {edge} 重复",
+  duplicate_step: "步骤“{step}”重复定义",
+  empty_steps: "须为非空的步骤列表",
+  too_many_steps: "最多 {max} 个步骤",
+  unknown_step_job: "步骤“{step}”的任务“{job}”不存在",
+  workflow_cycle: "边 {edge} 形成了环（{cycle}）",
+  workflow_id_rule: "“{value}”不是有效的工作流 ID：1-{max} 个字符，字母、数字和 _ . : @ -（不能以标点开头）",
+  workflow_read_only: "工作流 {id} 由 {ref} 定义，请在该文件中修改",
+  workflow_run_ended: "工作流运行 {id} 已结束（{status}）",
+  workflow_run_not_rerunnable: "工作流运行 {id} 的状态为 {status}；只有已结束且未成功的运行可以重跑",
+  workflow_self_edge: "边 {edge} 指向自身（步骤不能等待自己）",
+  workflow_unknown_step: "边 {edge}：不存在“{step}”",
 };
 // END ZH_REASONS
 

@@ -27,6 +27,7 @@ def _registrars() -> list[Registrar]:
         secrets,
         serve,
         users,
+        workflows,
     )
 
     return [
@@ -43,6 +44,7 @@ def _registrars() -> list[Registrar]:
         builtins_cli.register,
         imports.register,
         export.register,
+        workflows.register,
     ]
 
 

@@ -9,7 +9,8 @@ the hook's rows commit with the outcome, once, whichever node recorded it. The e
 imports its subscribers; the facade (or an integration) registers them on the node.
 
 A hook must be quick and must not commit; an exception it raises rolls the outcome back with
-it, and the engine retries the write as for any database error.
+it, and the engine retries the write as for any database error. A hook that queued runs (the
+next steps of a workflow) returns True: the node's loop then looks for them at once.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class RunEnded:
     retry_of: int | None = None
 
 
-Hook = Callable[[Connection, Sequence[RunEnded]], None]
+Hook = Callable[[Connection, Sequence[RunEnded]], bool | None]
 
 
 class RunHooks:
@@ -61,8 +62,11 @@ class RunHooks:
     def __bool__(self) -> bool:
         return bool(self._hooks)
 
-    def __call__(self, conn: Connection, ended: Sequence[RunEnded]) -> None:
+    def __call__(self, conn: Connection, ended: Sequence[RunEnded]) -> bool:
+        """Call every hook; True when one of them queued runs."""
         if not ended:
-            return
+            return False
+        queued = False
         for hook in self._hooks:
-            hook(conn, ended)
+            queued = bool(hook(conn, ended)) or queued
+        return queued

@@ -148,9 +148,10 @@ class Watchman:
                 released += more_released
             retries = self._retries(conn, lost, now)
             self.store.runs.insert_many(conn, retries, now)
+            queued = False
             if self.hooks and lost:
                 retried = {r.retry_of for r in retries}
-                self.hooks(
+                queued = self.hooks(
                     conn,
                     [
                         RunEnded(
@@ -178,7 +179,7 @@ class Watchman:
                 len(retries),
                 released,
             )
-        if retries or released:
+        if retries or released or queued:
             self.on_retry_recorded()
         if self.bus.wants(EVENT_JOB_LOST):
             for r in lost:

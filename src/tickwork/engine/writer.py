@@ -221,9 +221,10 @@ class OutcomeWriter:
                     "cancelled: the attempt it retries succeeded after all "
                     "(its node had been declared dead but lived on)",
                 )
+            queued = False
             if self.hooks:
                 retried_ids = {r.retry_of for r in retries}
-                self.hooks(
+                queued = self.hooks(
                     conn,
                     [
                         ended_record(e, final=e.outcome.run_id not in retried_ids | were_lost)
@@ -236,7 +237,7 @@ class OutcomeWriter:
                 "%d outcome(s) of runs reaped as lost while this node was fenced were recorded",
                 len(were_lost & written),
             )
-        if retries:
+        if retries or queued:
             self.on_retry_recorded()
         retried = {r.retry_of for r in retries}
         for e in ended:

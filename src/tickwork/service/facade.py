@@ -18,9 +18,11 @@ from tickwork.service.queries import QueriesMixin
 from tickwork.service.runs import RunsMixin
 from tickwork.service.scripts import ScriptsMixin
 from tickwork.service.secrets import SecretsMixin
+from tickwork.service.workflows import WorkflowsMixin
 
 
 class Tickwork(
+    WorkflowsMixin,  # first: it wraps start/shutdown/sync_job_files of the others
     JobsMixin,
     PausingMixin,
     RunsMixin,

@@ -7,6 +7,7 @@ from typing import Any
 
 from tickwork.audit import redacted_params
 from tickwork.engine.events import EVENT_JOB_SUBMITTED, JobEvent
+from tickwork.engine.hooks import RunEnded
 from tickwork.errors import Conflict, InvalidInput, NotFound
 from tickwork.models import ACTIVE_STATUSES, RunReason, RunStatus
 from tickwork.parameters import check_run_params, declared_of
@@ -115,6 +116,10 @@ class RunsMixin(FacadeBase):
             status = self.store.runs.request_cancel(conn, run_id, now, reason)
             if status in {s.value for s in ACTIVE_STATUSES} | {RunStatus.CANCELLED.value}:
                 run = self.store.runs.get(conn, run_id)
+                if status == RunStatus.CANCELLED.value and run is not None:
+                    # A queued run ended here, not on a node: its run hooks (a workflow's
+                    # next steps) are called in this transaction.
+                    self.run_hooks(conn, [_cancelled(run, now, reason)])
                 self.audit.record(
                     conn,
                     at=now,
@@ -136,3 +141,18 @@ class RunsMixin(FacadeBase):
         if self.node is not None:
             self.node.dispatcher.cancel(run_id, reason)
         return status
+
+
+def _cancelled(run: RunRecord, now: int, reason: str) -> RunEnded:
+    return RunEnded(
+        run_id=run.id,
+        job_id=run.job_id,
+        status=RunStatus.CANCELLED.value,
+        scheduled_for=run.scheduled_for,
+        attempt=run.attempt,
+        final=True,
+        reason=run.reason,
+        finished_at=now,
+        error=reason,
+        retry_of=run.retry_of,
+    )

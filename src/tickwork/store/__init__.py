@@ -9,6 +9,7 @@ from tickwork.store.nodes import NodeRecord, NodeRepo
 from tickwork.store.records import JobRecord, RunRecord
 from tickwork.store.runs import NewRun, RunFilter, RunRepo
 from tickwork.store.settings_repo import SettingRepo
+from tickwork.store.workflows_repo import WorkflowRepo
 
 
 class Store:
@@ -22,6 +23,7 @@ class Store:
         self.settings = SettingRepo()
         self.connections = ConnectionRepo()
         self.scripts = ScriptRepo()
+        self.workflows = WorkflowRepo(self.db)
 
     def upgrade(self) -> str:
         from tickwork.store.migrate import upgrade

@@ -155,12 +155,15 @@ class RunRepo:
         found = set(conn.execute(select(run.c.id).where(run.c.id.in_(ids))).scalars())
         return [i if i in found else None for i in ids]
 
-    def insert_one(self, conn: Connection, new: NewRun, now: int) -> int:
+    def insert_one(self, conn: Connection, new: NewRun, now: int, *, keep_due: bool = False) -> int:
         """Record one run, moving its instant by a microsecond on the rare exact collision
-        (two manual runs of one job requested in the same microsecond)."""
+        (two manual runs of one job requested in the same microsecond); ``keep_due``: only
+        the fire instant moves (a workflow step is due now, whatever its instant)."""
         for bump in range(100):
             candidate = replace(
-                new, scheduled_for=new.scheduled_for + bump, due_at=new.due_at + bump
+                new,
+                scheduled_for=new.scheduled_for + bump,
+                due_at=new.due_at + (0 if keep_due else bump),
             )
             try:
                 with conn.begin_nested():
