@@ -13,23 +13,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from typing import Any
 
 from tickwork.errors import InvalidInput, TriggerError
 from tickwork.triggers import Trigger, from_spec
-from tickwork.triggers.cron import CronTrigger
-from tickwork.triggers.cron_parse import _field_template
 from tickwork.triggers.common import tz_identity
+from tickwork.triggers.cron import CronTrigger
+from tickwork.triggers.cron_parse import HashRecipe, _field_template
 
 MAX_BUCKETS = 7 * 24 * 60 + 1  # a week per minute (plus a partial bucket)
 MAX_HOURS = 24 * 31
 MAX_FIRES_PER_GROUP = 1_000_000  # a per-second cron over a week is 604,800
 MAX_JOBS_SHOWN = 50  # per hot spot
 MAX_CHANGES_SHOWN = 500
-_SEED = re.compile(r',?\s*"seed":\s*"(?:[^"\\]|\\.)*"')
-_EXPR = re.compile(r'"expr":\s*"([^"]*)"')
 _FIELDS_5 = ("minute", "hour", "day-of-month", "month", "day-of-week")
 _FIELDS_6 = ("second", *_FIELDS_5)
 _STEP = re.compile(r"^(?:\*|0)/([0-9]+)$")
@@ -97,6 +96,7 @@ class _Group:
     trigger: Trigger
     jobs: list[str]
     fires: list[int] = field(default_factory=list)  # epoch seconds in the window
+    idx: list[int] = field(default_factory=list)  # the bucket of each fire
 
 
 def check_window(hours: int, bucket_s: int) -> None:
@@ -149,56 +149,60 @@ def spread_expr(expr: str) -> str | None:
     return " ".join(parts)
 
 
-def _cut(text: str, key: str) -> tuple[int, int] | None:
-    """Where the string value of ``"key": "..."`` lies in a stored spec (None: absent or
-    escaped, which the slow path handles)."""
-    at = text.find(f'"{key}": "')
-    if at < 0:
-        return None
-    begin = at + len(key) + 5
-    end = text.find('"', begin)
-    if end < 0 or "\\" in text[begin:end]:
-        return None
-    return begin, end
-
-
-def _seedless(text: str) -> str | None:
-    """The stored spec without its seed when the seed changes nothing (no H, no jitter):
-    jobs with equal seedless specs fire together. None when the seed matters (or may)."""
-    if "jitter" in text or '"fields"' in text or "\\" in text:
-        return None
-    expr = _cut(text, "expr")
-    if expr is not None and "h" in text[expr[0] : expr[1]].lower():
-        return None
-    seed = _cut(text, "seed")
-    if seed is None:
-        return text if '"seed"' not in text else None
-    return text[: seed[0]] + text[seed[1] :]
-
-
-def _h_key(spec: dict[str, Any]) -> object | None:
-    """For a plain cron string with H: (expression, zone, the values its H items take for
-    this job's seed), which decides its fires; None for any other spec."""
-    expr = spec.get("expr")
-    if not isinstance(expr, str) or set(spec) - {"kind", "expr", "tz", "seed"}:
-        return None
+def _recipes(expr: str) -> tuple[HashRecipe, ...]:
+    """The H items of a cron string, in the order the parser resolves them."""
     parts = expr.split()
-    if len(parts) not in (5, 6, 7):
-        return None
+    if len(parts) not in (5, 6, 7) or parts[0].startswith("@"):
+        return ()
     names = _FIELDS_5 if len(parts) == 5 else _FIELDS_6
-    seed = str(spec.get("seed") or "")
-    resolved: list[object] = []
+    out: list[HashRecipe] = []
     for name, part in zip(names, parts, strict=False):
         if "H" in part.upper():
-            for recipe in _field_template(name, part)[2]:
-                resolved.append(recipe.resolve(seed))
-    return (" ".join(parts), spec.get("tz"), tuple(resolved))
+            out.extend(_field_template(name, part)[2])
+    return tuple(out)
+
+
+def _resolver(recipes: tuple[HashRecipe, ...]) -> Callable[[str], tuple[range, ...]]:
+    """``seed -> tuple(recipe.resolve(seed) ...)``, with the hash's fixed parts joined once:
+    100,000 jobs spread with H are resolved in one pass (tests/forecast compares it with
+    ``HashRecipe.resolve``)."""
+    parts = []
+    for r in recipes:
+        tail = f"\x1f{r.field}\x1f{r.index}\x1f{r.item}".encode("utf-8", "surrogatepass")
+        parts.append((tail, r.lo, r.hi, r.step))
+
+    def resolve(seed: str) -> tuple[range, ...]:
+        head = ("H\x1f" + seed).encode("utf-8", "surrogatepass")
+        out = []
+        for tail, lo, hi, step in parts:
+            h = int.from_bytes(blake2b(head + tail, digest_size=8).digest(), "big")
+            if step:
+                out.append(range(lo + h % min(step, hi - lo + 1), hi + 1, step))
+            else:
+                value = lo + h % (hi - lo + 1)
+                out.append(range(value, value + 1))
+        return tuple(out)
+
+    return resolve
+
+
+@dataclass(slots=True)
+class _Shape:
+    """What a stored spec without its seed says about its jobs' fires."""
+
+    group: _Group | None = None  # the seed changes nothing: all of them fire together
+    spec: dict[str, Any] | None = None  # H: fires depend on the seed through recipes only
+    resolve: Callable[[str], tuple[range, ...]] | None = None
 
 
 def _group_key(trigger: Trigger) -> object:
-    if isinstance(trigger, CronTrigger) and not trigger.jitter:
-        if trigger.start_us is None and trigger.end_us is None:
-            return ("cron", trigger.fields, tz_identity(trigger.tz))
+    if (
+        isinstance(trigger, CronTrigger)
+        and not trigger.jitter
+        and trigger.start_us is None
+        and trigger.end_us is None
+    ):
+        return ("cron", trigger.fields, tz_identity(trigger.tz))
     return trigger
 
 
@@ -219,42 +223,61 @@ def _fires(trigger: Trigger, start_s: int, end_s: int) -> tuple[list[int], bool]
 def _groups(
     rows: Iterable[tuple[str, str | dict[str, Any]]], unreadable: list[str]
 ) -> list[_Group]:
-    by_text: dict[str, _Group] = {}  # seedless spec text -> its group
-    by_h: dict[object, _Group] = {}  # H expression resolved for a seed -> its group
+    shapes: dict[str, _Shape] = {}  # stored spec without the seed -> its shape
+    by_h: dict[tuple[str, tuple[range, ...]], _Group] = {}  # shape + resolved H -> group
     by_key: dict[object, _Group] = {}  # what decides the fires -> the group
-    for job_id, raw in rows:
-        text = raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True)
-        seedless = _seedless(text)
-        found = None if seedless is None else by_text.get(seedless)
-        if found is not None:
-            found.jobs.append(job_id)
-            continue
-        try:
-            spec = json.loads(text) if isinstance(raw, str) else raw
-            h_key = _h_key(spec) if seedless is None else None
-            found = None if h_key is None else by_h.get(h_key)
-            if found is not None:
-                found.jobs.append(job_id)
-                continue
-            trigger = from_spec(spec)
-        except (TriggerError, ValueError, TypeError):
-            unreadable.append(job_id)
-            continue
+
+    def group_of(trigger: Trigger) -> _Group:
         key = _group_key(trigger)
         group = by_key.get(key)
         if group is None:
             group = by_key[key] = _Group(trigger, [])
-        group.jobs.append(job_id)
-        if seedless is not None:
-            by_text[seedless] = group
-        if h_key is not None:
-            by_h[h_key] = group
+        return group
+
+    for job_id, raw in rows:
+        text = raw if isinstance(raw, str) else json.dumps(raw)
+        # The seed is the job id (tickwork.jobspec): without it, most specs are equal.
+        seedless = text.replace(f'"seed": "{job_id}"', "", 1)
+        shape = shapes.get(seedless) if len(seedless) < len(text) else None
+        try:
+            if shape is None and len(seedless) < len(text):
+                shape = shapes[seedless] = _shape_of(json.loads(text), group_of)
+            if shape is not None and shape.group is not None:
+                shape.group.jobs.append(job_id)
+                continue
+            if shape is not None and shape.resolve is not None and shape.spec is not None:
+                key = (seedless, shape.resolve(job_id))
+                group = by_h.get(key)
+                if group is None:
+                    group = by_h[key] = group_of(from_spec({**shape.spec, "seed": job_id}))
+                group.jobs.append(job_id)
+                continue
+            spec = json.loads(text) if isinstance(raw, str) else raw
+            group_of(from_spec(spec)).jobs.append(job_id)
+        except (TriggerError, ValueError, TypeError):
+            unreadable.append(job_id)
     return list(by_key.values())
 
 
-def _add(buckets: list[int], fires: Sequence[int], first: int, size: int, weight: int) -> None:
-    for s in fires:
-        buckets[(s - first) // size] += weight
+def _shape_of(spec: dict[str, Any], group_of: Callable[[Trigger], _Group]) -> _Shape:
+    """Looked at once per distinct spec (less its seed)."""
+    if not isinstance(spec, dict) or spec.get("jitter") or "fields" in spec:
+        return _Shape()  # the seed may matter in ways only the trigger knows: job by job
+    expr = spec.get("expr")
+    recipes = _recipes(expr) if isinstance(expr, str) else ()
+    if not recipes:
+        return _Shape(group=group_of(from_spec(spec)))
+    from_spec(spec)  # refuse a spec that does not parse before sharing its shape
+    return _Shape(spec=spec, resolve=_resolver(recipes))
+
+
+def _index(fires: Sequence[int], first: int, size: int) -> list[int]:
+    return [(s - first) // size for s in fires]
+
+
+def _add(buckets: list[int], idx: Sequence[int], weight: int) -> None:
+    for i in idx:
+        buckets[i] += weight
 
 
 def compute(
@@ -282,9 +305,10 @@ def compute(
     truncated: list[str] = []
     for g in groups:
         g.fires, capped = _fires(g.trigger, start, end)
+        g.idx = _index(g.fires, first, bucket_s)
         if capped:
             truncated.append(g.jobs[0])
-        _add(buckets, g.fires, first, bucket_s, len(g.jobs))
+        _add(buckets, g.idx, len(g.jobs))
     total = sum(buckets)
     used = [b for b in buckets if b]
     if threshold is None:
@@ -319,9 +343,10 @@ def _hot_spots(
     per: dict[int, list[tuple[int, _Group]]] = {i: [] for i in hot_idx}
     on_hour = dict.fromkeys(hot_idx, 0)
     for g in groups:
+        if wanted.isdisjoint(g.idx):
+            continue
         hits: dict[int, int] = {}
-        for s in g.fires:
-            i = (s - first) // size
+        for s, i in zip(g.fires, g.idx, strict=True):
             if i in wanted:
                 hits[i] = hits.get(i, 0) + 1
                 if s % 3600 == 0:
@@ -364,40 +389,46 @@ def _suggest(
     wanted = set(hot_idx)
     preview = list(buckets)
     changes: list[Change] = []
-    spread: dict[object, _Group] = {}
+    count = 0
+    spread: dict[tuple[str, str, tuple[range, ...]], _Group] = {}
     for g in groups:
         trig = g.trigger
         if not isinstance(trig, CronTrigger) or trig.expr is None:
             continue
-        if not any((s - first) // size in wanted for s in g.fires):
+        if wanted.isdisjoint(g.idx):
             continue
         new_expr = spread_expr(trig.expr)
         if new_expr is None:
             continue
         spec = trig.to_spec()
         spec["expr"] = new_expr
-        _add(preview, g.fires, first, size, -len(g.jobs))
+        try:
+            resolve = _resolver(_recipes(new_expr))
+            from_spec(spec)
+        except TriggerError:  # e.g. a range H cannot take: keep these jobs as they are
+            continue
+        base = json.dumps({k: v for k, v in spec.items() if k != "seed"}, sort_keys=True)
+        _add(preview, g.idx, -len(g.jobs))
         for job_id in g.jobs:
-            spec["seed"] = job_id
-            key = _h_key(spec) or ("job", job_id)
+            resolved = resolve(job_id)
+            key = (base, job_id if spec.get("jitter") else "", resolved)
             target = spread.get(key)
             if target is None:
-                try:
-                    new = from_spec(spec)
-                except TriggerError:  # e.g. a range H cannot take: keep the job as it is
-                    _add(preview, g.fires, first, size, 1)
-                    continue
+                new = from_spec({**spec, "seed": job_id})
                 target = spread[key] = _Group(new, [])
                 target.fires, _ = _fires(new, start, end)
+                target.idx = _index(target.fires, first, size)
             target.jobs.append(job_id)
-            changes.append(Change(job_id, trig.expr, new_expr))
+            count += 1
+            if len(changes) < MAX_CHANGES_SHOWN:
+                changes.append(Change(job_id, trig.expr, new_expr))
     if not changes:
         return None
     for g in spread.values():
-        _add(preview, g.fires, first, size, len(g.jobs))
+        _add(preview, g.idx, len(g.jobs))
     return Suggestion(
-        changes=changes[:MAX_CHANGES_SHOWN],
-        change_count=len(changes),
+        changes=changes,
+        change_count=count,
         buckets=preview,
         peak=max(preview, default=0),
         hot_spots=sum(1 for b in preview if b > threshold),

@@ -19,6 +19,7 @@ from tickwork.api.routers import (
     accounts,
     audit,
     connections,
+    forecast,
     health,
     jobs,
     kinds,
@@ -62,6 +63,7 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         connections,
         scripts,
         kinds,
+        forecast,
         pages,
     ):
         app.include_router(module.router)
