@@ -28,6 +28,7 @@ from tickwork.api.routers import (
     runs,
     scheduler,
     scripts,
+    templates,
 )
 from tickwork.api.schemas import Problem
 from tickwork.api.schemas_kinds import TARGET_MODELS
@@ -64,6 +65,7 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         scripts,
         kinds,
         forecast,
+        templates,
         pages,
     ):
         app.include_router(module.router)

@@ -24,6 +24,7 @@ def _registrars() -> list[Registrar]:
         scripts,
         secrets,
         serve,
+        templates,
         users,
     )
 
@@ -38,6 +39,7 @@ def _registrars() -> list[Registrar]:
         connections.register,
         scripts.register,
         forecast.register,
+        templates.register,
     ]
 
 

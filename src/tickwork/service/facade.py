@@ -19,6 +19,7 @@ from tickwork.service.queries import QueriesMixin
 from tickwork.service.runs import RunsMixin
 from tickwork.service.scripts import ScriptsMixin
 from tickwork.service.secrets import SecretsMixin
+from tickwork.service.templates import TemplatesMixin
 
 
 class Tickwork(
@@ -31,6 +32,7 @@ class Tickwork(
     ConnectionsMixin,
     ScriptsMixin,
     ForecastMixin,
+    TemplatesMixin,
 ):
     """Scheduler facade. Without ``start()`` it is a client of the shared database (what the
     CLI and the REST API use); ``start()`` also runs a scheduler node in background threads.

@@ -208,7 +208,16 @@ def render(template: Template, values: Mapping[str, Any]) -> tuple[dict[str, Any
                 if name in secrets:
                     secret_keys.append(where.rsplit(".", 1)[1])
                 return values.get(name)
-            return {k: fill(v, f"{where}.{k}") for k, v in value.items()}
+            return {
+                k: fill(v, f"{where}.{k}")
+                for k, v in value.items()
+                # an optional parameter left out leaves its key out (the kind's default)
+                if not (
+                    isinstance(v, Mapping)
+                    and set(v) == {"$param"}
+                    and values.get(v["$param"]) is None
+                )
+            }
         if isinstance(value, list):
             return [fill(v, f"{where}[{i}]") for i, v in enumerate(value)]
         return value

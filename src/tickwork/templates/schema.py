@@ -213,7 +213,7 @@ def check_values(
             raise InvalidInput(
                 f"params.{name}",
                 f"is not a parameter of this template (parameters: {', '.join(by_name) or 'none'})",
-                code="not_declared",
+                code="not_template_parameter",
                 params={"declared": list(by_name)},
             )
         if value is None:

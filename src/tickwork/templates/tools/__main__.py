@@ -25,7 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--dir", required=True, type=Path)
     c.add_argument("--glob", required=True)
     c.add_argument("--older-than-days", type=float, required=True)
-    c.add_argument("--dry-run", action="store_true")
+    c.add_argument(
+        "--dry-run", nargs="?", const="true", default="false", choices=("true", "false"),
+        help="only list what would be removed",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.tool == "backup":
         return _backup(args)
@@ -66,18 +69,18 @@ def _cleanup(args: argparse.Namespace) -> int:
             args.glob,
             older_than_s=args.older_than_days * 86_400,
             now_s=time.time(),
-            dry_run=args.dry_run,
+            dry_run=args.dry_run == "true",
         )
     except (CleanupRefused, FileNotFoundError) as exc:
         print(f"cleanup refused: {exc}", file=sys.stderr)
         return 1
-    verb = "would remove" if args.dry_run else "removed"
+    verb = "would remove" if args.dry_run == "true" else "removed"
     for path in done.removed:
         print(f"{verb} {path}")
     for path in done.outside:
         print(f"left alone (resolves outside {args.root}): {path}")
     summary = {
-        "dry_run": args.dry_run,
+        "dry_run": args.dry_run == "true",
         "files": len(done.removed),
         "bytes": done.bytes,
         "kept_young": done.kept_young,
