@@ -84,6 +84,17 @@ POST    /api/scripts/{name}/rollback              admin
 GET     /api/kinds                                viewer
 GET     /api/settings                             admin
 POST    /api/targets/http/test                    admin
+
+GET     /api/forecast                             viewer
+GET     /api/templates                            viewer
+GET     /api/templates/{name}                     viewer
+PUT     /api/templates/{name}                     admin
+DELETE  /api/templates/{name}                     admin
+GET     /api/templates/{name}/jobs                viewer
+POST    /api/templates/{name}/jobs                admin
+GET     /api/templates/{name}/rollout             viewer
+POST    /api/templates/{name}/rollout             admin
+GET     /api/jobs/{job_id}/template               viewer
 """
 
 # Routes left out of the OpenAPI document on purpose, all public: the document itself and its

@@ -187,6 +187,7 @@ def _mysqldump(url: Any, password: str | None, out: Path, timeout_s: float | Non
             "--triggers",
             "--events",
             "--skip-lock-tables",
+            "--no-tablespaces",  # needs the PROCESS privilege, which a backup user lacks
             f"--result-file={out}",
             url.database or "",
         ]
