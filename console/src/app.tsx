@@ -16,6 +16,8 @@ import { RunDetailPage } from "./pages/RunDetail";
 import { RunsPage } from "./pages/Runs";
 import { TokensPage } from "./pages/Tokens";
 import { UsersPage } from "./pages/Users";
+import { ForecastPage } from "./pages/Forecast";
+import { TemplateDetailPage, TemplatesPage } from "./pages/Templates";
 import { navigate, useLocation } from "./router";
 import { covers, SessionContext, useSession } from "./session";
 import type { Session } from "./session";
@@ -133,6 +135,9 @@ function route(path: string, role: Role) {
   if (first === "users" && parts.length === 1) return covers(role, "admin") ? <UsersPage /> : <Forbidden />;
   if (first === "tokens" && parts.length === 1) return <TokensPage />;
   if (first === "account" && parts.length === 1) return <AccountPage />;
+  if (first === "forecast" && parts.length === 1) return <ForecastPage />;
+  if (first === "templates" && parts.length === 1) return <TemplatesPage />;
+  if (first === "templates" && second && parts.length === 2) return <TemplateDetailPage name={second} key={second} />;
   return <NotFound />;
 }
 
@@ -165,6 +170,8 @@ function Shell(props: { path: string; children: ComponentChildren }) {
     ["/", t("nav.dashboard"), true],
     ["/jobs", t("nav.jobs"), true],
     ["/runs", t("nav.runs"), true],
+    ["/templates", t("nav.templates"), true],
+    ["/forecast", t("nav.forecast"), true],
     ["/audit", t("nav.audit"), admin],
     ["/users", t("nav.users"), admin],
     ["/tokens", t("nav.tokens"), true],

@@ -290,7 +290,7 @@ def compute(
 ) -> Forecast:
     """The forecast of ``rows`` (active jobs: id and stored trigger spec) for the ``hours``
     after ``now_s``, per ``bucket_s`` seconds. A bucket with more than ``threshold`` fires is
-    a hot spot (default: 4 times the mean of the non-empty buckets, at least 10)."""
+    a hot spot (default: 4 times the mean bucket, at least 10)."""
     check_window(hours, bucket_s)
     if threshold is not None and (isinstance(threshold, bool) or threshold < 1):
         raise InvalidInput(
@@ -310,9 +310,8 @@ def compute(
             truncated.append(g.jobs[0])
         _add(buckets, g.idx, len(g.jobs))
     total = sum(buckets)
-    used = [b for b in buckets if b]
     if threshold is None:
-        threshold = max(10, (4 * total) // len(used)) if used else 10
+        threshold = max(10, -(-4 * total // len(buckets)))
     hot_idx = [i for i, b in enumerate(buckets) if b > threshold]
     hot_spots = _hot_spots(groups, buckets, hot_idx, first, bucket_s)
     suggestion = _suggest(groups, buckets, hot_idx, first, bucket_s, start, end, threshold)

@@ -68,7 +68,7 @@ def get_forecast(
 ) -> ForecastOut:
     """Fires of the active jobs in the next ``hours``, per ``bucket_s`` seconds (24 hours per
     minute, 7 days per hour, ...), from the triggers alone. Buckets with more than ``hot``
-    fires (default: 4 times the mean of the non-empty buckets, at least 10) are hot spots,
+    fires (default: 4 times the mean bucket, at least 10) are hot spots,
     listed with their jobs; ``suggestion`` spreads those jobs' fixed minutes with ``H`` and
     previews the heat map that gives."""
     fc = tw.forecast(hours, bucket_s, hot=hot, group=group)
