@@ -15,8 +15,8 @@ pytestmark = pytest.mark.browser
 def test_template_gallery_and_form(console: Console, server: Server) -> None:
     with server.api() as client:
         url = f"sqlite:///{server.data_dir / 'templates-ui.db'}"
-        made = client.post("/api/connections",
-                           json={"name": "templates-ui", "kind": "database", "fields": {"url": url}})  # fmt: skip
+        body = {"name": "templates-ui", "kind": "database", "fields": {"url": url}}
+        made = client.post("/api/connections", json=body)
         assert made.status_code == 201, made.text
     page = console.page
     console.login()
