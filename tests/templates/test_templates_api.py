@@ -232,3 +232,17 @@ def test_log_cleanup_job_runs_dry_first_inside_its_root(
     assert run["status"] == "succeeded", (run, log)
     assert f"would remove {old}" in log
     assert old.exists()  # the dry run removed nothing
+
+
+def test_a_job_made_again_without_the_template_is_not_tied_to_it(lite_api: Api) -> None:
+    admin = lite_api.client("admin")
+    body = {"id": "again", "params": {"url": "https://example.com/"}}
+    assert admin.post("/api/templates/http-health/jobs", json=body).status_code == 201
+    assert admin.get("/api/templates/http-health").json()["jobs"] == 1
+    assert admin.delete("/api/jobs/again").status_code == 204
+    plain = {"id": "again", "target": {"kind": "http", "url": "https://example.com/"},
+             "trigger": {"kind": "cron", "expr": "0 2 * * *"}}  # fmt: skip
+    assert admin.post("/api/jobs", json=plain).status_code == 201
+    assert admin.get("/api/jobs/again/template").status_code == 404
+    assert admin.get("/api/templates/http-health").json()["jobs"] == 0
+    assert admin.get("/api/templates/http-health/rollout").json()["items"] == []

@@ -228,8 +228,6 @@ class TemplatesMixin(FacadeBase):
         spec = self.template_spec(found, job_id, values, owner=owner, paused=paused)
         remembered = _remembered(found, values)
         with self.store.db.unit():
-            with self.store.db.write() as conn:
-                repo.forget_missing(conn)  # a removed job's link must not stick to its id
             job = self._jobs.create_job(spec, by=by)
             with self.store.db.write() as conn:
                 repo.link(

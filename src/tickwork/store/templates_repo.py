@@ -98,13 +98,14 @@ def relink(conn: Connection, job_id: str, version: int, params: dict[str, Any], 
     )
 
 
+# A link belongs to the job of that id made at or before it: a job removed and made again
+# later (not from the template) is not tied to the old link.
+_SAME_JOB = (job.c.id == template_job.c.job_id) & (template_job.c.created_at >= job.c.created_at)
+
+
 def link_of(conn: Connection, job_id: str) -> TemplateLink | None:
     """The template a job was made from (None: not from one, or the job is gone)."""
-    query = (
-        select(template_job)
-        .join(job, job.c.id == template_job.c.job_id)
-        .where(template_job.c.job_id == job_id)
-    )
+    query = select(template_job).join(job, _SAME_JOB).where(template_job.c.job_id == job_id)
     row = conn.execute(query).mappings().first()
     return None if row is None else TemplateLink(**row)
 
@@ -113,7 +114,7 @@ def links_of(conn: Connection, name: str) -> list[TemplateLink]:
     """The jobs made from a template that still exist, by job id."""
     query = (
         select(template_job)
-        .join(job, job.c.id == template_job.c.job_id)
+        .join(job, _SAME_JOB)
         .where(template_job.c.template_name == name)
         .order_by(template_job.c.job_id)
     )
@@ -126,15 +127,7 @@ def counts(conn: Connection) -> dict[str, int]:
 
     query = (
         select(template_job.c.template_name, func.count())
-        .join(job, job.c.id == template_job.c.job_id)
+        .join(job, _SAME_JOB)
         .group_by(template_job.c.template_name)
     )
     return {name: int(n) for name, n in conn.execute(query)}
-
-
-def forget_missing(conn: Connection) -> None:
-    """Drop links whose job was removed (called before a job id is reused)."""
-    gone = select(template_job.c.job_id).where(~template_job.c.job_id.in_(select(job.c.id)))
-    ids = [r[0] for r in conn.execute(gone)]
-    if ids:
-        conn.execute(delete(template_job).where(template_job.c.job_id.in_(ids)))
