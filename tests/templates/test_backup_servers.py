@@ -169,3 +169,24 @@ def test_mariadb_backup_from_the_template_restores(
         input=dump.read_bytes(), check=True, capture_output=True,
     )  # fmt: skip
     assert _rows(restore) == ROWS
+
+
+@pytest.mark.mysql
+def test_a_failed_dump_leaves_no_backup_and_rotates_nothing(
+    mysql_source: tuple[str, str], tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from tickwork.templates.tools.backup import BackupError, backup, backups
+
+    url, _ = mysql_source
+    _fill(url)
+    out = tmp_path / "bk"
+    good = backup("m", {"url": url, "password": PASSWORD}, out,
+                  now=datetime(2026, 1, 1, tzinfo=UTC), keep=1, max_age_s=0)  # fmt: skip
+    with pytest.raises(BackupError, match="exited with") as failed:
+        backup("m", {"url": url, "password": "wrong-password"}, out,
+               now=datetime(2026, 1, 2, tzinfo=UTC), keep=1, max_age_s=0)  # fmt: skip
+    assert "wrong-password" not in str(failed.value)
+    assert [p for _, p in backups(out, "m")] == [good.path]  # the good one stays
+    assert sorted(p.name for p in out.iterdir()) == [good.path.name, good.path.name + ".sha256"]
