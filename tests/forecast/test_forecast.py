@@ -199,3 +199,24 @@ def test_cli_forecast(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     data = json.loads(capsys.readouterr().out)
     assert data["bucket_s"] == 3600
     assert data["fires"] > 0
+
+
+def test_forecast_reads_every_backend(db_url: str) -> None:
+    tw = Tickwork(db_url, clock=FakeClock(NOW_S * 1_000_000), check_targets=False)
+    try:
+        specs = [
+            JobSpec(target="tests.api.tasks:noop", trigger=expr, id=f"b{i}", timezone=zone,
+                    owner="code", check_target=False)
+            for i, (expr, zone) in enumerate(
+                [("0 2 * * *", "UTC")] * 12 + [("H H * * *", "Asia/Shanghai")] * 8
+                + [("*/30 * * * *", "Europe/Berlin")] * 3
+            )
+        ]  # fmt: skip
+        tw.add_jobs(specs)
+        fc = tw.forecast(24, 60, hot=10)
+        rows = [(j.id, json.dumps(j.record.trigger)) for j in tw.get_jobs()]
+        assert fc.buckets == _naive(rows, 24, 60)
+        assert fc.jobs == 23
+        assert fc.hot_spots[0].job_count == 15  # 02:00 UTC: the 12 daily and the 3 half-hourly
+    finally:
+        tw.close()
