@@ -111,6 +111,28 @@ def _naive(tw: Any, hours: int, bucket_s: int) -> int:
     return sum(buckets.values())
 
 
+def _api_median(tw: Any, hours: int, bucket_s: int) -> float:
+    """``GET /api/forecast`` through the app (a viewer's token, in process: the response
+    model and JSON included, the socket not)."""
+    from fastapi.testclient import TestClient
+
+    from tickwork.accounts.records import Principal
+    from tickwork.accounts.roles import Role
+    from tickwork.api import ApiSettings, create_app
+
+    key = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+    app = create_app(tw, ApiSettings(secret_key=key), console=False)
+    user = tw.accounts.create_user("bench", "bench password 1", "viewer", by="bench")
+    token = tw.accounts.create_token(Principal(user.id, "bench", Role.VIEWER, "bench"), "b")[0]
+    client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+
+    def call() -> None:
+        response = client.get("/api/forecast", params={"hours": hours, "bucket_s": bucket_s})
+        assert response.status_code == 200, response.text
+
+    return _median(call)[0]
+
+
 def measure(url: str, n: int) -> dict[str, Any]:
     from tickwork import Tickwork
     from tickwork.clock import FakeClock
@@ -134,6 +156,7 @@ def measure(url: str, n: int) -> dict[str, Any]:
                 "peak_after_h": result.suggestion.peak if result.suggestion else None,
             }
             if bucket_s == 60 and hours == 24:
+                entry["api_s"] = round(_api_median(tw, hours, bucket_s), 3)
                 begin = time.perf_counter()
                 fires = _naive(tw, hours, bucket_s)
                 entry["naive_s"] = round(time.perf_counter() - begin, 3)
@@ -153,7 +176,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         results["postgresql"] = measure(pg, n) if pg else None
     print(f"Tickwork.forecast with {n:,} jobs (median of 5; budget {BUDGET_S:.0f} s)")
     print(f"{'window':<18}{'database':<12}{'seconds':>9}{'cpu s':>8}{'x budget':>10}{'fires':>12}"
-          f"{'hot':>6}{'peak':>8}{'peak w/ H':>11}{'naive / us':>12}")  # fmt: skip
+          f"{'hot':>6}{'peak':>8}{'peak w/ H':>11}{'naive / us':>12}{'API s':>8}")  # fmt: skip
     fragment: dict[str, Any] = {}
     for hours, bucket_s in WINDOWS:
         name = f"{hours}h_per_{bucket_s}s"
@@ -163,10 +186,12 @@ def run(quick: bool = False) -> dict[str, Any]:
                 continue
             e = res[name]
             naive = f"{e['naive_s'] / e['s']:.1f}x" if "naive_s" in e else ""
+            api = f"{e['api_s']:.3f}" if "api_s" in e else ""
             print(
                 f"{name:<18}{db:<12}{e['s']:>9.3f}{e['cpu_s']:>8.3f}{e['s'] / BUDGET_S:>10.2f}"
                 f"{e['fires']:>12,}"
                 f"{e['hot_spots']:>6}{e['peak']:>8,}{e['peak_after_h'] or 0:>11,}{naive:>12}"
+                f"{api:>8}"
             )
             fragment.setdefault(name, {})[db] = {"s": e["s"], "cpu_s": e["cpu_s"]}
     return {"forecast_s": fragment, "forecast_jobs": n}
