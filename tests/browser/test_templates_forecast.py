@@ -76,3 +76,34 @@ def test_forecast_heat_map_hot_spots_and_h_preview(console: Console, server: Ser
     page.select_option("[data-testid=forecast-window]", "24h")
     page.locator("[data-testid=hot-spots]").wait_for()
     console.screenshot("forecast-zh-CN")
+
+
+def test_rollout_preview_and_apply(console: Console, server: Server) -> None:
+    template = {
+        "title": {"en": "Browser noop", "zh-CN": "浏览器空任务"},
+        "parameters": [{"name": "hour", "type": "integer", "default": 3}],
+        "job": {"trigger": "0 ${hour} * * *", "timeout_s": 30,
+                "target": {"kind": "python", "ref": "tests.browser.tasks:noop"}},
+    }  # fmt: skip
+    with server.api() as client:
+        assert client.put("/api/templates/browser-noop", json=template).status_code == 200
+        made = client.post("/api/templates/browser-noop/jobs", json={"id": "rolled-ui"})
+        assert made.status_code == 201, made.text
+        template["job"] = {**template["job"], "timeout_s": 90}
+        assert client.put("/api/templates/browser-noop", json=template).json()["version"] == 2
+    page = console.page
+    console.login()
+    console.goto("/templates/browser-noop")
+    page.get_by_text("older version").wait_for()
+    page.locator("[data-testid=rollout-preview]").click()
+    diff = page.locator("[data-testid=rollout] table.diff tr")
+    diff.first.wait_for()
+    assert "timeout_s" in diff.first.inner_text()
+    assert "30" in diff.first.inner_text()
+    assert "90" in diff.first.inner_text()
+    console.screenshot("template-rollout")
+    page.locator("[data-testid=rollout-apply]").click()
+    page.get_by_text("1 jobs are at version 2.").wait_for()
+    with server.api() as client:
+        assert client.get("/api/jobs/rolled-ui").json()["policies"]["timeout_s"] == 90
+        assert client.get("/api/jobs/rolled-ui/template").json()["version"] == 2
