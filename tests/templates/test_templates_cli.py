@@ -49,6 +49,29 @@ def test_cli_lists_shows_and_adds_from_a_template(
     assert main(["jobs", "add", "y", *db]) == 2  # a plain job still needs a schedule
 
 
+def test_cli_saves_and_removes_an_administrators_template(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'cli.db'}", "--data-dir", str(tmp_path)]
+    path = tmp_path / "tpl.yaml"
+    path.write_text(
+        "name: nightly\n"
+        "title: {en: Nightly, zh-CN: 每晚}\n"
+        "parameters: [{name: hour, type: integer, default: 2, minimum: 0, maximum: 23}]\n"
+        "job: {trigger: '0 ${hour} * * *', target: {kind: python, ref: 'tests.api.tasks:noop'}}\n",
+        encoding="utf-8",
+    )
+    assert main(["templates", "save", str(path), *db]) == 0
+    assert "saved template nightly (version 1)" in capsys.readouterr().out
+    assert main(["jobs", "add", "n1", "--template", "nightly", "--param", "hour=25", *db]) == 2
+    assert "params.hour" in capsys.readouterr().err
+    path.write_text(path.read_text().replace("default: 2", "default: 4"), encoding="utf-8")
+    assert main(["templates", "save", str(path), *db]) == 0
+    assert "version 2" in capsys.readouterr().out
+    assert main(["templates", "remove", "nightly", *db]) == 0
+    assert main(["templates", "show", "nightly", *db]) == 1  # not found
+
+
 def test_register_adds_a_built_in_template() -> None:
     name = "templates-test-vacuum"
     registry.register(

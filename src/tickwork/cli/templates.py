@@ -22,6 +22,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show.add_argument("--lang", choices=("en", "zh-CN"), default="en")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_show)
+    save = cmds.add_parser(
+        "save", parents=[common], help="add or change an administrator's template (JSON or YAML)"
+    )
+    save.add_argument("file", metavar="FILE", help="the template definition (docs/templates.md)")
+    save.set_defaults(handler=_save)
+    remove = cmds.add_parser("remove", parents=[common], help="remove an administrator's template")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(handler=_remove)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -62,6 +70,28 @@ def _show(args: argparse.Namespace) -> int:
     if links:
         outdated = [link.job_id for link in links if link.template_version != template.version]
         print(f"\n{len(links)} jobs made from it; {len(outdated)} on an older version")
+    return 0
+
+
+def _save(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput("file", f"cannot be read: {exc}", code="bad_file") from None
+    with open_client(args) as tw:
+        template = tw.save_template(data, by=tw.actor)
+    print(f"saved template {template.name} (version {template.version})")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    with open_client(args) as tw:
+        tw.remove_template(args.name, by=tw.actor)
+    print(f"removed template {args.name}")
     return 0
 
 
