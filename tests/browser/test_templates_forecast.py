@@ -107,3 +107,21 @@ def test_rollout_preview_and_apply(console: Console, server: Server) -> None:
     with server.api() as client:
         assert client.get("/api/jobs/rolled-ui").json()["policies"]["timeout_s"] == 90
         assert client.get("/api/jobs/rolled-ui/template").json()["version"] == 2
+
+
+def test_admin_adds_a_template_in_the_console(console: Console, server: Server) -> None:
+    page = console.page
+    console.login()
+    console.goto("/templates")
+    page.locator("[data-testid=template-new]").click()
+    source = page.locator("[data-testid=template-source]")
+    text = source.input_value().replace("my-template", "browser-added")
+    source.fill(text.replace("${hour}", "${hours}"))  # names no parameter
+    page.locator("[data-testid=template-save]").click()
+    page.locator(".alert.error").get_by_text("hours").wait_for()
+    source.fill(text.replace("app.tasks:report", "tests.browser.tasks:noop"))
+    page.locator("[data-testid=template-save]").click()
+    page.locator(".template-card").get_by_text("browser-added").wait_for()
+    with server.api() as client:
+        found = client.get("/api/templates/browser-added").json()
+    assert (found["version"], found["builtin"]) == (1, False)

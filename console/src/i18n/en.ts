@@ -425,5 +425,7 @@ export const en = {
   "templates.noChange": "nothing changes",
   "templates.applyRollout": "Roll out",
   "templates.created": "Job created:",
+  "templates.add": "Add a template",
+  "templates.addHint": "The definition as JSON (docs/templates.md): the parameters and the job, with ${name} for a value as text and {\"$param\": \"name\"} for a value itself. Saving a template with the same name makes a new version.",
   "templates.rolled": "{n} jobs are at version {v}.",
 } as const;

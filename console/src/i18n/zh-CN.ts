@@ -427,5 +427,7 @@ export const zhCN: Messages = {
   "templates.noChange": "没有变化",
   "templates.applyRollout": "执行更新",
   "templates.created": "已创建任务：",
+  "templates.add": "添加模板",
+  "templates.addHint": "以 JSON 编写定义（见 docs/templates.md）：参数和任务，用 ${name} 插入值的文本，用 {\"$param\": \"name\"} 插入值本身。以相同名称保存会生成新版本。",
   "templates.rolled": "{n} 个任务已更新到版本 {v}。",
 };

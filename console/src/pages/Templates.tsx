@@ -13,23 +13,76 @@ function text(b: { en: string; "zh-CN": string } | undefined, lang: string): str
   return lang === "zh-CN" ? b["zh-CN"] || b.en : b.en;
 }
 
+const EXAMPLE = `{
+  "name": "my-template",
+  "title": {"en": "My template", "zh-CN": "我的模板"},
+  "parameters": [
+    {"name": "hour", "type": "integer", "default": 2, "minimum": 0, "maximum": 23,
+     "help": {"en": "Hour of the day", "zh-CN": "每天的小时"}}
+  ],
+  "job": {
+    "trigger": "H \${hour} * * *",
+    "target": {"kind": "python", "ref": "app.tasks:report"}
+  }
+}`;
+
 export function TemplatesPage() {
   const { t, lang } = useI18n();
+  const session = useSession();
+  const admin = covers(session.role, "admin");
   const [items, setItems] = useState<Template[] | null>(null);
   const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
+  const [editing, setEditing] = useState(false);
+  const [source, setSource] = useState(EXAMPLE);
+  const [saveError, setSaveError] = useState<unknown>(null);
+  const load = () => {
     api
       .get<{ items: Template[] }>("/api/templates")
       .then((page) => setItems(page.items))
       .catch(setError);
-  }, []);
+  };
+  useEffect(load, []);
+  const save = async () => {
+    setSaveError(null);
+    let data: { name?: unknown };
+    try {
+      data = JSON.parse(source) as { name?: unknown };
+    } catch (err) {
+      setSaveError(err);
+      return;
+    }
+    try {
+      await api.put(`/api/templates/${enc(String(data.name ?? ""))}`, data);
+      setEditing(false);
+      load();
+    } catch (err) {
+      setSaveError(err);
+    }
+  };
   return (
     <div class="page" data-testid="templates-page">
       <div class="page-head">
         <h1>{t("templates.title")}</h1>
+        {admin ? (
+          <button type="button" onClick={() => setEditing(!editing)} data-testid="template-new">
+            {t("templates.add")}
+          </button>
+        ) : null}
       </div>
       <p class="muted">{t("templates.intro")}</p>
       <ErrorBox error={error} />
+      {editing ? (
+        <Card title={t("templates.add")}>
+          <p class="muted">{t("templates.addHint")}</p>
+          <textarea class="mono template-source" rows={16} value={source} onInput={(e) => setSource(value(e))} aria-label={t("templates.add")} data-testid="template-source" />
+          <ErrorBox error={saveError} />
+          <div class="form-actions">
+            <button type="button" class="primary" onClick={save} data-testid="template-save">
+              {t("common.save")}
+            </button>
+          </div>
+        </Card>
+      ) : null}
       {items === null ? (
         error ? null : <Loading />
       ) : items.length === 0 ? (
