@@ -24,6 +24,7 @@ SECTIONS: dict[str, str] = {
     "maintenance": "bench.maintenance",
     "bulk": "bench.bulk",
     "workflows": "bench.workflows",
+    "forecast": "bench.forecast",
 }
 
 

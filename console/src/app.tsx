@@ -18,6 +18,8 @@ import { TokensPage } from "./pages/Tokens";
 import { UsersPage } from "./pages/Users";
 import { LazyKindPage } from "./components/LazyKindPages";
 import { WorkflowEditorPage, WorkflowPage, WorkflowRunPage, WorkflowsPage } from "./pages/Workflows";
+import { ForecastPage } from "./pages/Forecast";
+import { TemplateDetailPage, TemplatesPage } from "./pages/Templates";
 import { navigate, useLocation } from "./router";
 import { covers, SessionContext, useSession } from "./session";
 import type { Session } from "./session";
@@ -153,6 +155,9 @@ function route(path: string, role: Role) {
   if (first === "connections" && parts.length === 1) return <LazyKindPage render={(p) => <p.ConnectionsPage />} key="connections" />;
   if (first === "settings" && parts.length === 1)
     return covers(role, "admin") ? <LazyKindPage render={(p) => <p.SettingsPage />} key="settings" /> : <Forbidden />;
+  if (first === "forecast" && parts.length === 1) return <ForecastPage />;
+  if (first === "templates" && parts.length === 1) return <TemplatesPage />;
+  if (first === "templates" && second && parts.length === 2) return <TemplateDetailPage name={second} key={second} />;
   return <NotFound />;
 }
 
@@ -186,6 +191,8 @@ function Shell(props: { path: string; children: ComponentChildren }) {
     ["/jobs", t("nav.jobs"), true],
     ["/runs", t("nav.runs"), true],
     ["/workflows", t("nav.workflows"), true],
+    ["/templates", t("nav.templates"), true],
+    ["/forecast", t("nav.forecast"), true],
     ["/audit", t("nav.audit"), admin],
     ["/users", t("nav.users"), admin],
     ["/tokens", t("nav.tokens"), true],

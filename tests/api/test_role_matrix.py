@@ -101,6 +101,16 @@ POST    /api/workflows/{workflow_id}/runs/{workflow_run_id}/rerun      operator
 POST    /api/workflows/{workflow_id}/runs/{workflow_run_id}/cancel     operator
 GET     /api/jobs/{job_id}/then                   viewer
 PUT     /api/jobs/{job_id}/then                   admin
+GET     /api/forecast                             viewer
+GET     /api/templates                            viewer
+GET     /api/templates/{name}                     viewer
+PUT     /api/templates/{name}                     admin
+DELETE  /api/templates/{name}                     admin
+GET     /api/templates/{name}/jobs                viewer
+POST    /api/templates/{name}/jobs                admin
+GET     /api/templates/{name}/rollout             viewer
+POST    /api/templates/{name}/rollout             admin
+GET     /api/jobs/{job_id}/template               viewer
 """
 
 # Routes left out of the OpenAPI document on purpose, all public: the document itself and its

@@ -19,6 +19,7 @@ from tickwork.api.routers import (
     accounts,
     audit,
     connections,
+    forecast,
     health,
     jobs,
     kinds,
@@ -28,6 +29,7 @@ from tickwork.api.routers import (
     runs,
     scheduler,
     scripts,
+    templates,
     workflows,
 )
 from tickwork.api.schemas import Problem
@@ -66,6 +68,8 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         kinds,
         maintenance,  # built-in maintenance jobs (issue 13)
         workflows,
+        forecast,
+        templates,
         pages,
     ):
         app.include_router(module.router)

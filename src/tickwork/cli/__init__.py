@@ -20,12 +20,14 @@ def _registrars() -> list[Registrar]:
         cron,
         db,
         export,
+        forecast,
         imports,
         jobs,
         runs,
         scripts,
         secrets,
         serve,
+        templates,
         users,
         workflows,
     )
@@ -45,6 +47,8 @@ def _registrars() -> list[Registrar]:
         imports.register,
         export.register,
         workflows.register,
+        forecast.register,
+        templates.register,
     ]
 
 

@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add = cmds.add_parser("add", parents=[common], help="add a job")
     add.add_argument("job_id", metavar="ID")
     targets.add_options(add)
-    when_ = add.add_mutually_exclusive_group(required=True)
+    # one of them, unless the job comes from a template (which has its schedule)
+    when_ = add.add_mutually_exclusive_group()
     when_.add_argument("--cron", metavar="EXPR", help='cron expression, e.g. "0 2 * * *"')
     when_.add_argument("--every", metavar="SECONDS", type=float, help="interval in seconds")
     when_.add_argument("--at", metavar="ISO8601", help="run once at this instant")
@@ -51,6 +52,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("--retries", type=int, default=0)
     add.add_argument("--executor", choices=("thread", "process", "asyncio"))
     add.add_argument("--replace", action="store_true", help="replace a job with the same id")
+    add.add_argument(
+        "--template", metavar="NAME", help="make the job from a template (tickwork templates list)"
+    )
+    add.add_argument(
+        "--param", action="append", default=[], metavar="K=V", help="a template parameter"
+    )
     add.set_defaults(handler=_add)
 
     for name, helptext in (
@@ -120,6 +127,14 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
+    if args.template is not None:
+        from tickwork.cli.templates import add_from_template
+
+        return add_from_template(args)
+    if args.param:
+        raise InvalidInput("--param", "is for jobs made from a template (--template NAME)")
+    if not (args.cron or args.every is not None or args.at):
+        raise InvalidInput("--cron", "give one of --cron, --every and --at (or --template)")
     try:
         job_args = json.loads(args.args)
     except json.JSONDecodeError as exc:

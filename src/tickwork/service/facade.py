@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from tickwork.service.connections import ConnectionsMixin
 from tickwork.service.control import ControlMixin
+from tickwork.service.forecast import ForecastMixin
 from tickwork.service.jobs import JobsMixin
 from tickwork.service.pausing import PausingMixin
 from tickwork.service.queries import QueriesMixin
 from tickwork.service.runs import RunsMixin
 from tickwork.service.scripts import ScriptsMixin
 from tickwork.service.secrets import SecretsMixin
+from tickwork.service.templates import TemplatesMixin
 from tickwork.service.workflows import WorkflowsMixin
 
 
@@ -31,6 +33,8 @@ class Tickwork(
     SecretsMixin,
     ConnectionsMixin,
     ScriptsMixin,
+    ForecastMixin,
+    TemplatesMixin,
 ):
     """Scheduler facade. Without ``start()`` it is a client of the shared database (what the
     CLI and the REST API use); ``start()`` also runs a scheduler node in background threads.

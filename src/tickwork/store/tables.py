@@ -159,5 +159,6 @@ from tickwork.store import (  # noqa: E402, F401
     tables_audit,
     tables_auth,
     tables_kinds,
+    tables_templates,
     tables_workflows,
 )
