@@ -38,8 +38,18 @@ POST    /api/jobs/{job_id}/resume                 operator
 POST    /api/jobs/{job_id}/run                    operator
 GET     /api/jobs/{job_id}/stats                  viewer
 GET     /api/jobs/{job_id}/history                viewer
+GET     /api/groups                               viewer
+POST    /api/groups                               admin
+GET     /api/groups/{group}                       viewer
+PATCH   /api/groups/{group}                       admin
+DELETE  /api/groups/{group}                       admin
+GET     /api/groups/{group}/members               admin
 POST    /api/groups/{group}/pause                 operator
 POST    /api/groups/{group}/resume                operator
+POST    /api/groups/{group}/run                   operator
+GET     /api/users/{user_id}/grants               admin
+PUT     /api/users/{user_id}/grants/{group}       admin
+DELETE  /api/users/{user_id}/grants/{group}       admin
 
 GET     /api/runs                                 viewer
 GET     /api/runs/{run_id}                        viewer

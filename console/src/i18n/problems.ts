@@ -260,6 +260,14 @@ const ZH_REASONS: Record<string, string> = {
   unknown_script_version: "脚本“{name}”没有版本 {version}（最新：{latest}）",
   url_credentials: "地址中不能带凭据，请使用命名的 HTTP 连接进行认证",
   wrong_connection_kind: "连接“{name}”是 {kind} 连接，这里需要 {wanted} 连接",
+  // groups (issue 11)
+  bad_value: "值的类型不对",
+  duplicate_group: "分组“{name}”已存在",
+  group_name_slash: "不能包含“/”",
+  group_not_empty: "分组“{name}”中还有 {jobs} 个任务，请先移走或删除它们",
+  group_role_required: "需要在分组“{group}”中具有{role}角色；你在该分组是{actual}",
+  own_grants: "不能修改自己的分组角色",
+  unknown_user: "没有名为“{name}”的用户",
 };
 // END ZH_REASONS
 
@@ -293,6 +301,8 @@ const ZH_WORDS: Record<string, string> = {
   integer: "整数",
   number: "数字",
   boolean: "布尔值",
+  group: "分组",
+  none: "无权限",
 };
 
 const ZH_FIELDS: Record<string, string> = {

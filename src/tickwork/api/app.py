@@ -19,6 +19,7 @@ from tickwork.api.routers import (
     accounts,
     audit,
     connections,
+    groups,
     health,
     jobs,
     kinds,
@@ -62,6 +63,7 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         connections,
         scripts,
         kinds,
+        groups,
         pages,
     ):
         app.include_router(module.router)

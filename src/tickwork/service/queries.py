@@ -52,13 +52,15 @@ class QueriesMixin(FacadeBase):
         limit: int = 100,
         sort: str = "id",
         after_key: tuple[Any, str] | None = None,
+        hidden_groups: frozenset[str] = frozenset(),
     ) -> tuple[list[JobRecord], dict[str, RunRecord]]:
         """A page of stored jobs and the newest run of each, read in one transaction (what
         the API's job list shows). Ordered by ``sort`` (see ``JobRepo.page``); the cursor is
-        ``after`` (an id) for the id order, ``after_key`` (sort value, id) for the others."""
+        ``after`` (an id) for the id order, ``after_key`` (sort value, id) for the others.
+        Jobs of ``hidden_groups`` are left out (groups the caller may not see)."""
         from tickwork.stats import last_runs_in
 
-        flt = JobFilter(group=group, tag=tag, state=state, text=text)
+        flt = JobFilter(group=group, tag=tag, state=state, text=text, hidden_groups=hidden_groups)
         with self.store.db.read() as conn:
             records = self.store.jobs.page(
                 conn, flt, after_id=after, limit=limit, sort=sort, after=after_key

@@ -24,6 +24,7 @@ class JobFilter:
     text: str | None = None  # substring of id or name, case-insensitive
     owner: str | None = None
     owner_ref: str | None = None
+    hidden_groups: frozenset[str] = frozenset()  # groups the caller may not see
 
 
 class JobRepo:
@@ -152,6 +153,14 @@ class JobRepo:
         rows = conn.execute(select(state, func.count()).group_by(state)).all()
         return {str(s): int(n) for s, n in rows}
 
+    def group_counts(self, conn: Connection) -> dict[str, tuple[int, int]]:
+        """group -> (jobs, paused jobs), for every group a job names."""
+        paused = func.sum(case((job.c.paused.is_(True), 1), else_=0))
+        rows = conn.execute(
+            select(job.c.group_name, func.count(), paused).group_by(job.c.group_name)
+        )
+        return {str(g): (int(n), int(p or 0)) for g, n, p in rows}
+
     def ids(self, conn: Connection, flt: JobFilter) -> list[str]:
         query = select(job.c.id).where(*self._conditions(flt)).order_by(job.c.id)
         return list(conn.execute(query).scalars())
@@ -198,6 +207,8 @@ class JobRepo:
             conds.append(job.c.owner == flt.owner)
         if flt.owner_ref is not None:
             conds.append(job.c.owner_ref == flt.owner_ref)
+        if flt.hidden_groups:
+            conds.append(job.c.group_name.not_in(sorted(flt.hidden_groups)))
         return conds
 
 
