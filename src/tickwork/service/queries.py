@@ -30,6 +30,7 @@ class QueriesMixin(FacadeBase):
         since: int | None = None,
         until: int | None = None,
         slow_s: float = 60.0,
+        hidden_groups: frozenset[str] = frozenset(),
     ) -> Any:
         """Run statistics (count, success rate, duration min/avg/max/p95, last status, slow
         runs) over a window, for one job or all (``tickwork.stats``)."""
@@ -39,7 +40,14 @@ class QueriesMixin(FacadeBase):
             with self.store.db.read() as conn:
                 if self.store.jobs.get(conn, job_id) is None:
                     raise NotFound("job", job_id)
-        return run_stats(self.store.db, job_id=job_id, since=since, until=until, slow_s=slow_s)
+        return run_stats(
+            self.store.db,
+            job_id=job_id,
+            since=since,
+            until=until,
+            slow_s=slow_s,
+            hidden_groups=hidden_groups,
+        )
 
     def job_page(
         self,

@@ -177,10 +177,13 @@ class JobRepo:
     def next_due_at(self, conn: Connection) -> int | None:
         return conn.execute(select(func.min(job.c.next_fire_at))).scalar_one()  # type: ignore[no-any-return]
 
-    def upcoming(self, conn: Connection, limit: int) -> list[JobRecord]:
+    def upcoming(
+        self, conn: Connection, limit: int, hidden_groups: frozenset[str] = frozenset()
+    ) -> list[JobRecord]:
+        hidden = [job.c.group_name.not_in(sorted(hidden_groups))] if hidden_groups else []
         query = (
             select(job)
-            .where(job.c.next_fire_at.is_not(None))
+            .where(job.c.next_fire_at.is_not(None), *hidden)
             .order_by(job.c.next_fire_at, job.c.id)  # ties in a stable order: by id
             .limit(limit)
         )

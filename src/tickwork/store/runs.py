@@ -509,9 +509,13 @@ def _conditions(flt: RunFilter) -> list[Any]:
     if flt.node_id is not None:
         conds.append(run.c.node_id == flt.node_id)
     if flt.hidden_groups:
-        hidden = select(job.c.id).where(job.c.group_name.in_(sorted(flt.hidden_groups)))
-        conds.append(run.c.job_id.not_in(hidden))
+        conds.append(outside_groups(flt.hidden_groups))
     return [and_(*conds)] if conds else []
+
+
+def outside_groups(hidden: Collection[str]) -> Any:
+    """Runs whose job is in none of ``hidden`` (the runs of deleted jobs included)."""
+    return run.c.job_id.not_in(select(job.c.id).where(job.c.group_name.in_(sorted(hidden))))
 
 
 def _insert_ignoring_duplicates(db: Database) -> Any:
