@@ -80,11 +80,13 @@ def test_bad_input_names_the_field_and_writes_nothing(
         (("--owner", "nobody"), "owner"),
     ):
         status, _, err = run(capsys, data_dir, "groups", "add", "nightly", *args)
-        assert status == 2 and err.startswith(f"error: {field}:"), (args, err)
+        assert status == 2, (args, err)
+        assert err.startswith(f"error: {field}:"), (args, err)
     status, out, _ = run(capsys, data_dir, "groups", "show", "nightly", "--json")
     assert json.loads(out)["declared"] is False
     status, _, err = run(capsys, data_dir, "groups", "show", "nowhere")
-    assert status == 1 and "does not exist" in err
+    assert status == 1
+    assert "does not exist" in err
 
 
 def test_grant_and_revoke(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
@@ -98,11 +100,13 @@ def test_grant_and_revoke(capsys: pytest.CaptureFixture[str], data_dir: Path) ->
         events = tw.audit.page(limit=5)
         assert any(e.action == "user.grant" and e.actor.startswith("cli:") for e in events)
     status, _, err = run(capsys, data_dir, "groups", "grant", "nightly", "alice", "owner")
-    assert status == 2 and "invalid choice" in err
+    assert status == 2
+    assert "invalid choice" in err
     status, out, _ = run(capsys, data_dir, "groups", "grant", "nightly", "alice", "--revoke")
     assert "global role (viewer)" in out
     status, _, err = run(capsys, data_dir, "groups", "grant", "nightly", "bob", "viewer")
-    assert status == 1 and "user 'bob' does not exist" in err
+    assert status == 1
+    assert "user 'bob' does not exist" in err
 
 
 def test_pause_with_dry_run_first(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
@@ -115,4 +119,5 @@ def test_pause_with_dry_run_first(capsys: pytest.CaptureFixture[str], data_dir: 
     with Tickwork(settings=Settings(data_dir=data_dir, timezone="UTC")) as tw:
         assert {j.id: j.paused for j in tw.get_jobs()} == {"n1": True, "n2": True, "o1": False}
     status, out, _ = run(capsys, data_dir, "groups", "run", "nightly")
+    assert status == 0
     assert out.startswith("queued 2 runs of group 'nightly'")
