@@ -8,6 +8,7 @@ hidden from them answers 404 and is left out of the list."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -75,7 +76,7 @@ def create_group(tw: TW, me: Me, body: sg.GroupIn, response: Response) -> sg.Gro
         defaults=body.defaults.model_dump(exclude_none=True),
         by=me.actor,
     )
-    response.headers["Location"] = f"/api/groups/{body.name.strip()}"
+    response.headers["Location"] = f"/api/groups/{quote(body.name.strip(), safe='')}"
     return _out(me, tw.get_group(body.name.strip()))
 
 
