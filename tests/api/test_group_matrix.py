@@ -375,3 +375,26 @@ def _json(response: Any) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def test_connections_and_scripts_name_only_visible_users(world: World, tmp_path: Any) -> None:
+    tw = world.api.tw
+    tw.add_connection("warehouse", "database", {"url": f"sqlite:///{tmp_path / 'w.db'}"}, by="t")
+    tw.push_script("tidy", "print(1)\n", language="python", by="t")
+    admin = world.client("root")
+    for job_id, group in (("sql-a", "A"), ("sql-h", "H")):
+        sql = {"kind": "sql", "connection": "warehouse", "statement": "SELECT 1"}
+        assert (
+            admin.post("/api/jobs", json=job_body(job_id, group=group, target=sql)).status_code
+            == 201
+        )
+        script = {"kind": "script", "language": "python", "script": "tidy"}
+        made = admin.post("/api/jobs", json=job_body(f"s{job_id}", group=group, target=script))
+        assert made.status_code == 201, made.text
+    alice = world.client("alice")
+    assert alice.get("/api/connections/warehouse").json()["used_by"] == ["sql-a"]
+    listed = alice.get("/api/connections").json()["items"]
+    assert [c["used_by"] for c in listed] == [["sql-a"]]
+    assert alice.get("/api/scripts/tidy").json()["used_by"] == ["ssql-a"]
+    assert alice.get("/api/scripts").json()["items"][0]["used_by"] == ["ssql-a"]
+    assert sorted(admin.get("/api/connections/warehouse").json()["used_by"]) == ["sql-a", "sql-h"]

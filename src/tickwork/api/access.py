@@ -49,3 +49,18 @@ def group_for(me: Principal, group: str, action: Action | str) -> None:
 def hidden(me: Principal) -> frozenset[str]:
     """Groups whose jobs and runs list filters leave out for ``me``."""
     return hidden_groups(me)
+
+
+def visible_job_ids(tw: Tickwork, me: Principal, ids: list[str]) -> list[str]:
+    """``ids`` without the jobs of groups hidden from ``me`` (what a connection or a script
+    lists as its users)."""
+    groups = hidden_groups(me)
+    if not groups or not ids:
+        return ids
+    from tickwork.store import JobFilter
+
+    with tw.store.db.read() as conn:
+        out = set()
+        for group in groups:
+            out |= set(tw.store.jobs.ids(conn, JobFilter(group=group)))
+    return [i for i in ids if i not in out]
