@@ -20,11 +20,13 @@ import { navigate, useLocation } from "./router";
 import { covers, SessionContext, useSession } from "./session";
 import type { Session } from "./session";
 import type { ComponentChildren } from "preact";
-import type { LoginOut, Me, Role, User } from "./types";
+import type { GrantRole, LoginOut, Me, Role, User } from "./types";
+import { GroupDetailPage, GroupsPage } from "./pages/Groups";
 
 interface Auth {
   user: User;
   role: Role;
+  groups: Record<string, GrantRole>;
 }
 
 export function App() {
@@ -64,7 +66,7 @@ export function App() {
       .get<Me>("/api/me")
       .then((me) => {
         setCsrf(me.csrf_token);
-        setAuth({ user: me.user, role: me.role });
+        setAuth({ user: me.user, role: me.role, groups: me.groups ?? {} });
       })
       .catch(() => setAuth(null));
   }, []);
@@ -75,6 +77,7 @@ export function App() {
         ? {
             user: auth.user,
             role: auth.role,
+            groups: auth.groups,
             logout: () => {
               void api.post("/api/auth/logout").finally(() => {
                 setCsrf(null);
@@ -95,7 +98,9 @@ export function App() {
       <LoginPage
         onLogin={(out: LoginOut) => {
           setCsrf(out.csrf_token);
-          setAuth({ user: out.user, role: out.user.role });
+          setAuth({ user: out.user, role: out.user.role, groups: {} });
+          // a session's group roles come with /api/me
+          void api.get<Me>("/api/me").then((me) => setAuth({ user: me.user, role: me.role, groups: me.groups ?? {} }));
           const next = location.query.get("next");
           navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
         }}
@@ -128,6 +133,10 @@ function route(path: string, role: Role) {
   if (first === "runs") {
     if (parts.length === 1) return <RunsPage />;
     if (second && /^\d+$/.test(second) && parts.length === 2) return <RunDetailPage runId={Number(second)} key={second} />;
+  }
+  if (first === "groups") {
+    if (parts.length === 1) return <GroupsPage />;
+    if (second && parts.length === 2) return <GroupDetailPage name={second} key={second} />;
   }
   if (first === "audit" && parts.length === 1) return covers(role, "admin") ? <AuditPage /> : <Forbidden />;
   if (first === "users" && parts.length === 1) return covers(role, "admin") ? <UsersPage /> : <Forbidden />;
@@ -165,6 +174,7 @@ function Shell(props: { path: string; children: ComponentChildren }) {
     ["/", t("nav.dashboard"), true],
     ["/jobs", t("nav.jobs"), true],
     ["/runs", t("nav.runs"), true],
+    ["/groups", t("nav.groups"), true],
     ["/audit", t("nav.audit"), admin],
     ["/users", t("nav.users"), admin],
     ["/tokens", t("nav.tokens"), true],
