@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Console, Server, open_console
+from tests.browser.conftest import Server, open_console
 
 pytestmark = pytest.mark.browser
 GINA = ("gina", "gina password 4242")
@@ -34,9 +34,15 @@ def make_job(server: Server, job_id: str, group: str, **changes: Any) -> None:
 
 def test_group_roles_and_counted_group_actions(browser: Any, server: Server) -> None:
     with server.api() as client:
-        made = client.post("/api/users", json={"username": GINA[0], "password": GINA[1], "role": "viewer"})
+        made = client.post(
+            "/api/users", json={"username": GINA[0], "password": GINA[1], "role": "viewer"}
+        )
         assert made.status_code == 201, made.text
-    for job_id, group in (("nightly-1", "nightly"), ("nightly-2", "nightly"), ("report-1", "reports")):
+    for job_id, group in (
+        ("nightly-1", "nightly"),
+        ("nightly-2", "nightly"),
+        ("report-1", "reports"),
+    ):
         make_job(server, job_id, group)
     make_job(server, "payroll-1", "payroll")
 
@@ -87,7 +93,9 @@ def test_group_roles_and_counted_group_actions(browser: Any, server: Server) -> 
         page.locator("tr[data-job=nightly-2]").wait_for()
         page.click("[data-action=pause-group]")
         touches = page.get_by_test_id("group-touches")
-        touches.get_by_text("This touches 2 jobs of the group “nightly” (2 change state).").wait_for()
+        touches.get_by_text(
+            "This touches 2 jobs of the group “nightly” (2 change state)."
+        ).wait_for()
         gina.screenshot("group-pause-confirm")
         page.get_by_role("dialog").get_by_role("button", name="Pause group").click()
         page.get_by_text(re.compile(r"Paused 2 jobs of the group “nightly”")).wait_for()
@@ -99,8 +107,12 @@ def test_group_roles_and_counted_group_actions(browser: Any, server: Server) -> 
         assert page.locator("tr[data-job=payroll-1]").count() == 0
     with server.api() as client:
         states = {j["id"]: j["paused"] for j in client.get("/api/jobs").json()["items"]}
-        assert states["nightly-1"] and states["nightly-2"]
-        assert not states["report-1"] and not states["payroll-1"]
+        assert states == {
+            "nightly-1": True,
+            "nightly-2": True,
+            "report-1": False,
+            "payroll-1": False,
+        }
 
     with open_console(browser, server, "zh-CN") as admin:
         page = admin.page
