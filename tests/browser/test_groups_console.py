@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Server, open_console
+from tests.browser.test_day_one import english_on
 
 pytestmark = pytest.mark.browser
 GINA = ("gina", "gina password 4242")
@@ -45,6 +46,7 @@ def test_group_roles_and_counted_group_actions(browser: Any, server: Server) -> 
     ):
         make_job(server, job_id, group)
     make_job(server, "payroll-1", "payroll")
+    make_job(server, "baobiao-1", "报表")
 
     with open_console(browser, server) as admin:
         page = admin.page
@@ -112,6 +114,7 @@ def test_group_roles_and_counted_group_actions(browser: Any, server: Server) -> 
             "nightly-2": True,
             "report-1": False,
             "payroll-1": False,
+            "baobiao-1": False,
         }
 
     with open_console(browser, server, "zh-CN") as admin:
@@ -121,7 +124,19 @@ def test_group_roles_and_counted_group_actions(browser: Any, server: Server) -> 
         admin.goto("/groups")
         page.locator("tr[data-group=nightly]").wait_for()
         page.get_by_role("heading", name="分组", exact=True).wait_for()
+        found = english_on(admin, "/groups")
         admin.screenshot("groups-zh-CN")
+        admin.goto("/groups/报表")
+        page.locator("tr[data-job=baobiao-1]").wait_for()
+        page.click("[data-action=run-group]")
+        page.get_by_test_id("group-touches").get_by_text("其中 1 个状态会改变").wait_for()
+        found += english_on(admin, "/groups/报表 (run all, confirming)")
+        page.get_by_role("dialog").get_by_role("button", name="取消").click()
+        page.click("[data-action=edit-group]")
+        page.get_by_role("dialog").wait_for()
+        found += english_on(admin, "/groups/报表 (editing)")
+        page.get_by_role("dialog").get_by_role("button", name="取消").click()
+        assert not found, "\n".join(found)
         admin.goto("/groups/nightly")
         page.locator("tr[data-job=nightly-1]").wait_for()
         page.click("[data-action=resume-group]")
