@@ -104,12 +104,8 @@ class World:
 
     def principal(self, name: str) -> Principal:
         """The principal as authentication builds it (grants loaded from the database)."""
-        from tickwork.accounts.grants import load_grants
-
-        user = self.api.tw.accounts.get_user(self.ids[name])
-        with self.api.tw.store.db.read() as conn:
-            grants = load_grants(conn, user.id)
-        return Principal(user.id, user.username, user.role, via="test", grants=grants)
+        principal: Principal = self.api.tw.accounts.principal_for(self.ids[name], via="test")
+        return principal
 
     def client(self, name: str) -> TestClient:
         client = TestClient(self.api.app)
@@ -398,3 +394,32 @@ def test_connections_and_scripts_name_only_visible_users(world: World, tmp_path:
     assert alice.get("/api/scripts/tidy").json()["used_by"] == ["ssql-a"]
     assert alice.get("/api/scripts").json()["items"][0]["used_by"] == ["ssql-a"]
     assert sorted(admin.get("/api/connections/warehouse").json()["used_by"]) == ["sql-a", "sql-h"]
+
+
+def test_a_group_grant_opens_no_global_route(world: World) -> None:
+    """Ann administers group A; users, the audit, settings, connections, scripts, the whole
+    scheduler and declaring or removing groups stay with global roles."""
+    ann = world.client("ann")
+    alice = world.client("alice")
+    refused = [
+        (ann, "GET", "/api/users", None),
+        (ann, "GET", "/api/audit", None),
+        (ann, "GET", "/api/settings", None),
+        (ann, "POST", "/api/groups", {"name": "mine"}),
+        (ann, "DELETE", "/api/groups/A", None),
+        (ann, "PUT", f"/api/users/{world.ids['alice']}/grants/A", {"role": "admin"}),
+        (ann, "POST", "/api/connections", {"name": "c", "kind": "database", "fields": {}}),
+        (ann, "POST", "/api/scripts", {"name": "s", "language": "python", "code": "print(1)"}),
+        (alice, "POST", "/api/scheduler/pause", None),
+    ]
+    for client, method, path, body in refused:
+        response = client.request(method, path, json=body)
+        assert (response.status_code, response.json()["code"]) == (403, "role_required"), path
+    assert world.api.tw.is_paused() is False
+
+
+def test_principal_for_loads_a_users_grants(world: World) -> None:
+    me = world.api.tw.accounts.principal_for(world.ids["alice"])
+    assert (me.role, dict(me.grants)) == (Role.VIEWER, {"A": Role.OPERATOR, "H": None})
+    assert can(me, "run", "A")
+    assert not can(me, "view", "H")

@@ -52,6 +52,17 @@ class GrantsMixin:
             self._user_row(conn, user_id)
             return {g: grant_name(r) for g, r in sorted(load_grants(conn, user_id).items())}
 
+    def principal_for(self, user_id: int, *, via: str = "system") -> Principal:
+        """The principal ``user_id`` acts as, with their grants: for work done on a user's
+        behalf outside a request (a workflow run by its trigger checks its owner's roles with
+        ``tickwork.accounts.access.can``)."""
+        with self.db.read() as conn:
+            found = self._user_row(conn, user_id)
+            grants = load_grants(conn, user_id)
+        if found.disabled:
+            raise NotFound("user", user_id)
+        return Principal(found.id, found.username, found.role, via=via, grants=grants)
+
     def group_members(self, group: str) -> list[dict[str, Any]]:
         """The users with a grant in ``group``: username, user id, role."""
         with self.db.read() as conn:
