@@ -198,6 +198,9 @@ def test_creating_and_moving_jobs_need_admin_in_both_groups(world: World) -> Non
     assert ann.patch("/api/jobs/ann-a", json={"group": "B"}).status_code == 403
     assert ann.patch("/api/jobs/job-b", json={"group": "A"}).status_code == 403
     assert ann.put("/api/jobs/ann-a", json=body_of("ann-a", "H")).status_code == 403
+    # an empty group is the default group, where ann is a viewer
+    assert ann.patch("/api/jobs/ann-a", json={"group": ""}).status_code == 403
+    assert ann.post("/api/jobs", json=body_of("ann-empty", "")).status_code == 403
     admin = world.client("root")
     assert admin.get("/api/jobs/ann-a").json()["group"] == "A"
     assert admin.get("/api/jobs/job-b").json()["group"] == "B"

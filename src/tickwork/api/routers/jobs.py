@@ -22,6 +22,7 @@ from tickwork.api.schemas_groups import with_group_defaults
 from tickwork.api.security import TW, Me, route
 from tickwork.audit import AuditFilter
 from tickwork.errors import InvalidInput
+from tickwork.groups.model import DEFAULT_GROUP
 from tickwork.jobspec import JobSpec
 from tickwork.service import Tickwork
 from tickwork.store.records import JobRecord
@@ -127,8 +128,9 @@ def create_job(tw: TW, me: Me, body: s.JobIn, response: Response) -> s.JobOut:
     """Create a job (admin of its group). The target is checked for form only: the API
     server never imports user code. What the body leaves out of the time zone, executor and
     policies comes from the group's defaults."""
-    check(me, Action.EDIT, body.group, kind="group", key=body.group)
-    body = with_group_defaults(body, tw.group_defaults(body.group))
+    group = body.group or DEFAULT_GROUP  # what the job will be in (an empty group is this)
+    check(me, Action.EDIT, group, kind="group", key=group)
+    body = with_group_defaults(body, tw.group_defaults(group))
     _check_zone(body.timezone)
     fields = convert.spec_fields(body, None)
     _check_kind_role(me, fields)
@@ -146,8 +148,10 @@ def get_job(tw: TW, me: Me, job_id: s.JobIdPath, response: Response) -> s.JobOut
 
 def _check_move(me: Principal, old: JobRecord, fields: dict[str, Any]) -> None:
     """Moving a job to another group needs admin there too."""
-    group = fields.get("group")
-    if group is not None and group != old.group:
+    if "group" not in fields:
+        return
+    group = fields["group"] or DEFAULT_GROUP  # an empty group is the default one
+    if group != old.group:
         check(me, Action.EDIT, group, kind="group", key=group)
 
 
