@@ -66,7 +66,7 @@ export function JobActions({ job, onChanged, onError, compact }: Props) {
 
   return (
     <div class={compact ? "actions compact" : "actions"}>
-      {can("operator") ? (
+      {can("operator", job.group) ? (
         <>
           <button type="button" class="small" disabled={busy} onClick={runNow} data-action="run">
             {hasParams ? t("jobs.runWithParams") : t("jobs.runNow")}
@@ -76,7 +76,7 @@ export function JobActions({ job, onChanged, onError, compact }: Props) {
           </button>
         </>
       ) : null}
-      {can("admin") ? (
+      {can("admin", job.group) ? (
         <>
           <a
             class="button small"

@@ -24,11 +24,13 @@ import { navigate, useLocation } from "./router";
 import { covers, SessionContext, useSession } from "./session";
 import type { Session } from "./session";
 import type { ComponentChildren } from "preact";
-import type { LoginOut, Me, Role, User } from "./types";
+import type { GrantRole, LoginOut, Me, Role, User } from "./types";
+import { GroupDetailPage, GroupsPage } from "./pages/Groups";
 
 interface Auth {
   user: User;
   role: Role;
+  groups: Record<string, GrantRole>;
 }
 
 export function App() {
@@ -68,7 +70,7 @@ export function App() {
       .get<Me>("/api/me")
       .then((me) => {
         setCsrf(me.csrf_token);
-        setAuth({ user: me.user, role: me.role });
+        setAuth({ user: me.user, role: me.role, groups: me.groups ?? {} });
       })
       .catch(() => setAuth(null));
   }, []);
@@ -79,6 +81,7 @@ export function App() {
         ? {
             user: auth.user,
             role: auth.role,
+            groups: auth.groups,
             logout: () => {
               void api.post("/api/auth/logout").finally(() => {
                 setCsrf(null);
@@ -99,7 +102,9 @@ export function App() {
       <LoginPage
         onLogin={(out: LoginOut) => {
           setCsrf(out.csrf_token);
-          setAuth({ user: out.user, role: out.user.role });
+          setAuth({ user: out.user, role: out.user.role, groups: {} });
+          // a session's group roles come with /api/me
+          void api.get<Me>("/api/me").then((me) => setAuth({ user: me.user, role: me.role, groups: me.groups ?? {} }));
           const next = location.query.get("next");
           navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
         }}
@@ -141,6 +146,10 @@ function route(path: string, role: Role) {
     if (second && parts.length === 2) return <WorkflowPage workflowId={second} key={second} />;
     if (second && third === "runs" && fourth && /^\d+$/.test(fourth) && parts.length === 4)
       return <WorkflowRunPage workflowId={second} runId={Number(fourth)} key={`${second}-${fourth}`} />;
+  }
+  if (first === "groups") {
+    if (parts.length === 1) return <GroupsPage />;
+    if (second && parts.length === 2) return <GroupDetailPage name={second} key={second} />;
   }
   if (first === "audit" && parts.length === 1) return covers(role, "admin") ? <AuditPage /> : <Forbidden />;
   if (first === "users" && parts.length === 1) return covers(role, "admin") ? <UsersPage /> : <Forbidden />;
@@ -193,6 +202,7 @@ function Shell(props: { path: string; children: ComponentChildren }) {
     ["/workflows", t("nav.workflows"), true],
     ["/templates", t("nav.templates"), true],
     ["/forecast", t("nav.forecast"), true],
+    ["/groups", t("nav.groups"), true],
     ["/audit", t("nav.audit"), admin],
     ["/users", t("nav.users"), admin],
     ["/tokens", t("nav.tokens"), true],

@@ -47,6 +47,11 @@ export const AUDIT_ACTIONS = [
   "user.password",
   "token.create",
   "token.revoke",
+  "group.create",
+  "group.update",
+  "group.remove",
+  "user.grant",
+  "user.revoke",
 ] as const;
 
 /** Jobs a job file or application code owns: they are changed there, not in the console. */

@@ -213,6 +213,7 @@ export interface Me {
   via: "session" | "token";
   role: Role;
   csrf_token: string | null;
+  groups: Record<string, GrantRole>;
 }
 
 export interface LoginOut {
@@ -250,4 +251,44 @@ export interface AuditEvent {
   before: Record<string, Json> | null;
   after: Record<string, Json> | null;
   detail: Record<string, Json> | null;
+}
+
+// -- groups (issue 11) ---------------------------------------------------------------------
+export type GrantRole = Role | "none";
+
+export interface Group {
+  name: string;
+  description: string;
+  owner: string | null;
+  timezone: string | null;
+  defaults: Record<string, unknown>;
+  declared: boolean;
+  version: number;
+  jobs: number;
+  paused: number;
+  your_role: GrantRole;
+  updated_at: string | null;
+  updated_by: string | null;
+}
+
+export interface GroupActionOut {
+  group: string;
+  action: "pause" | "resume" | "run";
+  dry_run: boolean;
+  jobs: number;
+  changes: number;
+  run_ids: number[];
+}
+
+export interface Grants {
+  user_id: number;
+  username: string;
+  role: Role;
+  grants: Record<string, GrantRole>;
+}
+
+export interface GroupMember {
+  user_id: number;
+  username: string;
+  role: GrantRole;
 }

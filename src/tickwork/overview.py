@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from tickwork.models import RunStatus
 from tickwork.store.records import JobRecord
+from tickwork.store.runs import outside_groups
 from tickwork.store.tables import run
 
 if TYPE_CHECKING:
@@ -41,7 +42,13 @@ class Timeline:
     partial_first_bucket: bool  # the first bucket began before ``start``: it counts from there
 
 
-def timeline(tw: Tickwork, *, hours: int = 24, bucket_s: int = 3600) -> Timeline:
+def timeline(
+    tw: Tickwork,
+    *,
+    hours: int = 24,
+    bucket_s: int = 3600,
+    hidden_groups: frozenset[str] = frozenset(),
+) -> Timeline:
     """Runs scheduled in the last ``hours``, counted per ``bucket_s`` by outcome.
 
     The window covers what is asked whatever the time of day: it starts ``hours`` before now
@@ -60,6 +67,8 @@ def timeline(tw: Tickwork, *, hours: int = 24, bucket_s: int = 3600) -> Timeline
         .where(run.c.scheduled_for >= start, run.c.scheduled_for < end)
         .group_by(index, run.c.status)
     )
+    if hidden_groups:  # runs of jobs in groups the caller may not see
+        query = query.where(outside_groups(hidden_groups))
     totals = [[0, 0, 0] for _ in range(count)]  # succeeded, failed, other
     failures = {s.value for s in FAILURES}
     with tw.store.db.read() as conn:
@@ -86,8 +95,10 @@ def timeline(tw: Tickwork, *, hours: int = 24, bucket_s: int = 3600) -> Timeline
     )
 
 
-def upcoming(tw: Tickwork, limit: int = 10) -> list[JobRecord]:
+def upcoming(
+    tw: Tickwork, limit: int = 10, hidden_groups: frozenset[str] = frozenset()
+) -> list[JobRecord]:
     """The jobs that fire next (paused and finished jobs have no next fire), soonest first;
-    jobs that fire at the same instant in the order of their ids."""
+    jobs that fire at the same instant in the order of their ids; none of ``hidden_groups``."""
     with tw.store.db.read() as conn:
-        return tw.store.jobs.upcoming(conn, limit)
+        return tw.store.jobs.upcoming(conn, limit, hidden_groups)

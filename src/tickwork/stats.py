@@ -16,7 +16,7 @@ from sqlalchemy import Float, and_, case, cast, func, select
 from tickwork.models import RunStatus
 from tickwork.store.database import Database
 from tickwork.store.records import RunRecord
-from tickwork.store.runs import LIST_COLUMNS
+from tickwork.store.runs import LIST_COLUMNS, outside_groups
 from tickwork.store.tables import job, run
 
 # Statuses that count in the success rate: runs that started (or should have) and ended.
@@ -57,8 +57,11 @@ def run_stats(
     since: int | None = None,
     until: int | None = None,
     slow_s: float = 60.0,
+    hidden_groups: frozenset[str] = frozenset(),
 ) -> StatsReport:
     conds = _conditions(job_id, since, until)
+    if hidden_groups:  # runs of jobs in groups the caller may not see
+        conds.append(outside_groups(hidden_groups))
     with db.read() as conn:
         per_job = _aggregate(conn, conds, by_job=True)
         total = _aggregate(conn, conds, by_job=False).get(None)

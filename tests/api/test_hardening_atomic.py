@@ -80,7 +80,7 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[Any, str]]] = [
     ("POST", "/api/jobs/w/pause", None, (convert, "job_out")),
     ("POST", "/api/jobs/w/run", None, (s, "RunQueued")),
     ("DELETE", "/api/jobs/w", None, (s, "RunQueued")),  # a failure after the delete itself
-    ("POST", "/api/groups/g/pause", None, (s, "GroupResult")),
+    ("POST", "/api/groups/g/pause", None, ("tickwork.api.schemas_groups", "GroupAction")),
     ("POST", "/api/scheduler/pause", None, ("tickwork.api.routers.scheduler", "scheduler_status")),
     (
         "POST",

@@ -203,7 +203,14 @@ def test_pause_resume_run_delete_and_groups(api: Api) -> None:
     assert (paused["state"], paused["next_fire_at"]) == ("paused", None)
     resumed = operator.post("/api/jobs/g1/resume").json()
     assert resumed["state"] == "scheduled"
-    assert operator.post("/api/groups/batch/pause").json() == {"group": "batch", "jobs": 2}
+    assert operator.post("/api/groups/batch/pause").json() == {
+        "group": "batch",
+        "action": "pause",
+        "dry_run": False,
+        "jobs": 2,
+        "changes": 2,
+        "run_ids": [],
+    }
     states = {j["id"]: j["state"] for j in admin.get("/api/jobs").json()["items"]}
     assert states == {"g1": "paused", "g2": "paused", "other": "scheduled"}
     assert operator.post("/api/groups/batch/resume").json()["jobs"] == 2

@@ -38,8 +38,18 @@ POST    /api/jobs/{job_id}/resume                 operator
 POST    /api/jobs/{job_id}/run                    operator
 GET     /api/jobs/{job_id}/stats                  viewer
 GET     /api/jobs/{job_id}/history                viewer
+GET     /api/groups                               viewer
+POST    /api/groups                               admin
+GET     /api/groups/{group}                       viewer
+PATCH   /api/groups/{group}                       admin
+DELETE  /api/groups/{group}                       admin
+GET     /api/groups/{group}/members               admin
 POST    /api/groups/{group}/pause                 operator
 POST    /api/groups/{group}/resume                operator
+POST    /api/groups/{group}/run                   operator
+GET     /api/users/{user_id}/grants               admin
+PUT     /api/users/{user_id}/grants/{group}       admin
+DELETE  /api/users/{user_id}/grants/{group}       admin
 
 GET     /api/runs                                 viewer
 GET     /api/runs/{run_id}                        viewer
@@ -284,3 +294,24 @@ def test_garbage_credentials_are_401(lite_api: Api) -> None:
         assert client.get("/api/jobs", headers={"Authorization": header}).status_code == 401
     client.cookies.set("tw_session", "forged")
     assert client.get("/api/jobs").status_code == 401
+
+
+# Routes that name a job, a run or a group yet act globally (grants are managed by admins).
+GLOBAL_THOUGH_NAMED = {
+    ("PUT", "/api/users/{user_id}/grants/{group}"),
+    ("DELETE", "/api/users/{user_id}/grants/{group}"),
+    ("DELETE", "/api/groups/{group}"),
+}
+
+
+def test_every_route_that_names_a_job_run_or_group_checks_its_group(lite_api: Api) -> None:
+    """A route with a job, run or group in its path declares ``x-role-scope: group``: its
+    handler checks the caller's role in that group (tests/api/test_group_matrix.py proves
+    the checks); a new such route without it fails here."""
+    wrong = []
+    for method, path, op in operations(lite_api.app.openapi()):
+        named = any(p in path for p in ("{job_id}", "{run_id}", "{group}"))
+        scoped = op.get("x-role-scope") == "group"
+        if named and (method, path) not in GLOBAL_THOUGH_NAMED and not scoped:
+            wrong.append(f"{method} {path}: x-role-scope {op.get('x-role-scope')!r}")
+    assert not wrong, "\n".join(wrong)

@@ -4,6 +4,7 @@ every response matches its documented status, media type and schema."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -180,7 +181,18 @@ def test_every_json_input_survives_nesting_huge_numbers_and_unicode(schema_api: 
             if case.path_parameters:  # reach the handlers: name objects that exist
                 case.path_parameters = {k: known.get(k, v) for k, v in case.path_parameters.items()}
             before = fingerprint(schema_api)
-            response = case.call(headers=headers)
+            try:
+                response = case.call(headers=headers)
+            except UnicodeEncodeError:
+                # Schemathesis' own check of the body cannot encode a lone surrogate (a body
+                # of one string field draws one often): send the JSON text ourselves.
+                response = schema_api.client("admin").request(
+                    case.method,
+                    case.formatted_path,
+                    params=case.query,
+                    content=json.dumps(case.body),
+                    headers={"Content-Type": "application/json"},
+                )
             if response.status_code >= 500:
                 unchanged = fingerprint(schema_api) == before
                 raise AssertionError(

@@ -303,6 +303,14 @@ const ZH_REASONS: Record<string, string> = {
   template_job: "job 必须是至少包含 target 的映射",
   too_many_buckets: "会产生 {count} 个时间桶，上限为 {max}（一周按分钟）；请使用更大的时间桶",
   unknown_placeholder: "引用了 ${{name}}，但没有这个参数",
+  // groups (issue 11)
+  bad_value: "值的类型不对",
+  duplicate_group: "分组“{name}”已存在",
+  group_name_slash: "不能包含“/”",
+  group_not_empty: "分组“{name}”中还有 {jobs} 个任务，请先移走或删除它们",
+  group_role_required: "需要在分组“{group}”中具有{role}角色；你在该分组是{actual}",
+  own_grants: "不能修改自己的分组角色",
+  unknown_user: "没有名为“{name}”的用户",
 };
 // END ZH_REASONS
 
@@ -336,6 +344,8 @@ const ZH_WORDS: Record<string, string> = {
   integer: "整数",
   number: "数字",
   boolean: "布尔值",
+  group: "分组",
+  none: "无权限",
 };
 
 const ZH_FIELDS: Record<string, string> = {

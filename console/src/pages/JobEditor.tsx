@@ -17,7 +17,7 @@ import { EMPTY_SPEC, KINDS, SpecError, specFieldOf, specFromTarget, targetFromSp
 import type { KindInfo, SpecForm, TargetKind } from "../kinds";
 import type { MessageKey } from "../i18n";
 import { navigate } from "../router";
-import { useCan } from "../session";
+import { covers, highest, useSession } from "../session";
 import type { CronPreview, Job, Json } from "../types";
 
 type Kind = "cron" | "interval" | "date";
@@ -140,7 +140,7 @@ type Errors = Record<string, ComponentChildren>;
 
 export function JobEditorPage(props: { jobId: string | null }) {
   const { t, lang, zone: display } = useI18n();
-  const can = useCan();
+  const session = useSession();
   const [form, setForm] = useState<Form | null>(props.jobId ? null : EMPTY);
   const [job, setJob] = useState<Job | null>(null);
   const [errors, setErrors] = useState<Errors>({});
@@ -195,7 +195,7 @@ export function JobEditorPage(props: { jobId: string | null }) {
       });
   }, [expr, zone]);
 
-  if (!can("admin")) return <div class="page"><div class="alert error">{t("error.adminOnly")}</div></div>;
+  if (!covers(highest(session), "admin")) return <div class="page"><div class="alert error">{t("error.adminOnly")}</div></div>;
   if (!form) return formError ? <div class="page"><ErrorBox error={formError} /></div> : <Loading />;
 
   const set = <K extends keyof Form>(key: K, v: Form[K]) => {

@@ -4,12 +4,13 @@
 import { useMemo, useRef, useState } from "preact/hooks";
 import { JobActions } from "../actions";
 import { api, enc } from "../api";
-import { Confirm, Empty, ErrorBox, Link, LoadMore, Raw, StateBadge, StatusBadge, Time, value } from "../components/ui";
+import { Empty, ErrorBox, Link, LoadMore, Raw, StateBadge, StatusBadge, Time, value } from "../components/ui";
 import { duration } from "../format";
 import { useDebounced, useMarkOnce, usePoll } from "../hooks";
 import { useI18n } from "../i18n";
 import { setQuery, useLocation } from "../router";
-import { useCan } from "../session";
+import { GroupActions } from "../components/GroupActions";
+import { covers, highest, useCan, useSession } from "../session";
 import type { Job, JobState, Page } from "../types";
 import { OwnerBadge } from "./JobDetail";
 
@@ -26,6 +27,7 @@ const PAGE = 50;
 export function JobsPage() {
   const { t, lang } = useI18n();
   const can = useCan();
+  const session = useSession();
   const { query } = useLocation();
   const [text, setText] = useState(query.get("q") ?? "");
   const [group, setGroup] = useState(query.get("group") ?? "");
@@ -38,8 +40,6 @@ export function JobsPage() {
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
-  const [groupAction, setGroupAction] = useState<"pause" | "resume" | null>(null);
-  const [groupError, setGroupError] = useState<unknown>(null);
 
   const q = useDebounced(text.trim(), 250);
   const g = useDebounced(group.trim(), 250);
@@ -103,26 +103,11 @@ export function JobsPage() {
     setJobs((old) => (old ?? []).flatMap((j) => (j.id === id ? (job ? [job] : []) : [j])));
   };
 
-  const runGroupAction = async () => {
-    if (!groupAction) return;
-    setBusy(true);
-    try {
-      const out = await api.post<{ jobs: number }>(`/api/groups/${enc(g)}/${groupAction}`);
-      setNotice(t(groupAction === "pause" ? "jobs.groupPaused" : "jobs.groupResumed", { group: g, n: out.jobs }));
-      setGroupAction(null);
-      await load(false);
-    } catch (err) {
-      setGroupError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-
   return (
     <div class="page">
       <div class="page-head">
         <h1>{t("jobs.title")}</h1>
-        {can("admin") ? (
+        {covers(highest(session), "admin") ? (
           <Link href="/jobs/new" class="button primary">
             {t("jobs.new")}
           </Link>
@@ -159,15 +144,19 @@ export function JobsPage() {
           <option value="completed">{t("state.completed")}</option>
         </select>
       </div>
-      {g && can("operator") ? (
+      {g && can("operator", g) ? (
         <div class="group-bar">
           <span>{t("jobs.groupBar", { group: g })}</span>
-          <button type="button" class="small" onClick={() => setGroupAction("pause")} data-action="pause-group">
-            {t("jobs.pauseGroup")}
-          </button>
-          <button type="button" class="small" onClick={() => setGroupAction("resume")} data-action="resume-group">
-            {t("jobs.resumeGroup")}
-          </button>
+          <GroupActions
+            group={g}
+            onDone={(message) => {
+              setNotice(message);
+              void load(false);
+            }}
+          />
+          <Link href={`/groups/${enc(g)}`} class="small">
+            {t("groups.title")} →
+          </Link>
         </div>
       ) : null}
       {notice ? (
@@ -244,21 +233,6 @@ export function JobsPage() {
         </table>
       )}
       {jobs !== null ? <LoadMore cursor={cursor} busy={busy} onMore={more} shown={jobs.length} /> : null}
-      {groupAction ? (
-        <Confirm
-          title={groupAction === "pause" ? t("jobs.pauseGroup") : t("jobs.resumeGroup")}
-          message={t(groupAction === "pause" ? "jobs.pauseGroupConfirm" : "jobs.resumeGroupConfirm", { group: g })}
-          confirmLabel={groupAction === "pause" ? t("jobs.pauseGroup") : t("jobs.resumeGroup")}
-          danger={groupAction === "pause"}
-          busy={busy}
-          error={groupError}
-          onConfirm={runGroupAction}
-          onCancel={() => {
-            setGroupAction(null);
-            setGroupError(null);
-          }}
-        />
-      ) : null}
     </div>
   );
 }

@@ -11,7 +11,7 @@ import { reasonLabel } from "../describe";
 import { duration } from "../format";
 import { useI18n } from "../i18n";
 import { useCan } from "../session";
-import type { RunDetail } from "../types";
+import type { Job, RunDetail } from "../types";
 
 const ACTIVE = new Set(["scheduled", "running"]);
 type LiveState = "connecting" | "live" | "ended" | "closed";
@@ -27,6 +27,7 @@ export function RunDetailPage(props: { runId: number }) {
   const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [group, setGroup] = useState<string | undefined>(undefined); // the job's: roles are per group
   const logBox = useRef<HTMLPreElement>(null);
   const follow = useRef(true);
 
@@ -38,6 +39,15 @@ export function RunDetailPage(props: { runId: number }) {
       setError(err);
     }
   };
+
+  useEffect(() => {
+    if (run?.job_id && group === undefined) {
+      api
+        .get<Job>(`/api/jobs/${enc(run.job_id)}`)
+        .then((job) => setGroup(job.group))
+        .catch(() => undefined); // a deleted job: the global role decides
+    }
+  }, [run?.job_id]);
 
   useEffect(() => {
     void refresh();
@@ -124,7 +134,7 @@ export function RunDetailPage(props: { runId: number }) {
           </h1>
         </div>
         <div class="actions">
-          {active && can("operator") ? (
+          {active && can("operator", group) ? (
             <button type="button" class="danger-outline" onClick={() => setCancelling(true)} disabled={run.cancel_requested} data-action="cancel">
               {run.cancel_requested ? t("runs.cancelRequested") : t("runs.cancel")}
             </button>

@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { Card, Confirm, ErrorBox, Field, Raw, Time, value } from "../components/ui";
 import { useI18n } from "../i18n";
-import { covers, useSession } from "../session";
+import { covers, highest, useSession } from "../session";
 import { ROLES } from "../types";
 import type { Role, Token, TokenCreated } from "../types";
 
@@ -15,7 +15,7 @@ export function TokensPage() {
   const [tokens, setTokens] = useState<Token[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [name, setName] = useState("");
-  const [role, setRole] = useState<Role>(me.role);
+  const [role, setRole] = useState<Role>(highest(me)); // a token may carry a group role
   const [days, setDays] = useState("90");
   const [created, setCreated] = useState<TokenCreated | null>(null);
   const [copied, setCopied] = useState(false);
@@ -65,7 +65,7 @@ export function TokensPage() {
     }
   };
 
-  const allowedRoles = ROLES.filter((r) => covers(me.role, r));
+  const allowedRoles = ROLES.filter((r) => covers(highest(me), r));
 
   return (
     <div class="page">

@@ -1,11 +1,12 @@
-// Users (admins): create, change role, disable, set a new password, delete.
+// Users (admins): create, change role, disable, set a new password, delete, and their roles
+// in single groups (grants).
 import { useEffect, useState } from "preact/hooks";
-import { api } from "../api";
+import { api, enc } from "../api";
 import { Card, Confirm, ErrorBox, Field, Modal, Raw, Time, value } from "../components/ui";
 import { useI18n } from "../i18n";
 import { useSession } from "../session";
 import { ROLES } from "../types";
-import type { Role, User } from "../types";
+import type { GrantRole, Grants, Role, User } from "../types";
 
 export function UsersPage() {
   const { t } = useI18n();
@@ -19,6 +20,7 @@ export function UsersPage() {
   const [busy, setBusy] = useState(false);
   const [deleting, setDeleting] = useState<User | null>(null);
   const [resetting, setResetting] = useState<User | null>(null);
+  const [granting, setGranting] = useState<User | null>(null);
   const [newPassword, setNewPassword] = useState("");
   const [dialogError, setDialogError] = useState<unknown>(null);
 
@@ -149,6 +151,9 @@ export function UsersPage() {
                       <button type="button" class="small" onClick={() => setResetting(u)}>
                         {t("users.setPassword")}
                       </button>
+                      <button type="button" class="small" disabled={self} onClick={() => setGranting(u)} data-action="grants">
+                        {t("groups.grants")}
+                      </button>
                       <button type="button" class="small danger-outline" disabled={self} onClick={() => setDeleting(u)}>
                         {t("jobs.delete")}
                       </button>
@@ -175,6 +180,7 @@ export function UsersPage() {
           }}
         />
       ) : null}
+      {granting ? <GrantsDialog user={granting} onClose={() => setGranting(null)} /> : null}
       {resetting ? (
         <Modal title={t("users.setPasswordFor", { name: resetting.username })} onClose={() => setResetting(null)}>
           <form
@@ -205,5 +211,95 @@ export function UsersPage() {
         </Modal>
       ) : null}
     </div>
+  );
+}
+
+const GRANT_ROLES: GrantRole[] = ["none", "viewer", "operator", "admin"];
+
+/** A user's roles in single groups: each replaces their global role in its group. */
+function GrantsDialog(props: { user: User; onClose: () => void }) {
+  const { t } = useI18n();
+  const [grants, setGrants] = useState<Grants | null>(null);
+  const [group, setGroup] = useState("");
+  const [role, setRole] = useState<GrantRole>("operator");
+  const [error, setError] = useState<unknown>(null);
+  const base = `/api/users/${props.user.id}/grants`;
+  const act = async (what: () => Promise<Grants | undefined>) => {
+    setError(null);
+    try {
+      const out = await what();
+      setGrants(out ?? (await api.get<Grants>(base)));
+    } catch (err) {
+      setError(err);
+    }
+  };
+  useEffect(() => void act(() => api.get<Grants>(base)), [props.user.id]);
+  const entries = Object.entries(grants?.grants ?? {});
+  return (
+    <Modal title={t("groups.grantsFor", { name: props.user.username })} onClose={props.onClose}>
+      <p class="muted">{t("groups.grantsIntro", { name: props.user.username, role: t(`role.${props.user.role}`) })}</p>
+      {entries.length === 0 ? (
+        <p class="muted">{t("groups.noGrants")}</p>
+      ) : (
+        <table class="table compact" data-testid="grants">
+          <tbody>
+            {entries.map(([g, r]) => (
+              <tr key={g} data-grant={g}>
+                <td>
+                  <Raw>{g}</Raw>
+                </td>
+                <td>
+                  <select
+                    value={r}
+                    aria-label={t("users.role")}
+                    onChange={(e) => void act(() => api.put<Grants>(`${base}/${enc(g)}`, { role: value(e) }))}
+                  >
+                    {GRANT_ROLES.map((x) => (
+                      <option value={x} key={x}>
+                        {t(`role.${x}`)}
+                      </option>
+                    ))}
+                  </select>
+                </td>
+                <td class="right">
+                  <button type="button" class="small danger-outline" onClick={() => void act(async () => (await api.del(`${base}/${enc(g)}`), undefined))}>
+                    {t("groups.grantRemove")}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form
+        class="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act(() => api.put<Grants>(`${base}/${enc(group.trim())}`, { role })).then(() => setGroup(""));
+        }}
+      >
+        <Field label={t("groups.group")} name="grant-group">
+          <input value={group} onInput={(e) => setGroup(value(e))} required autoComplete="off" />
+        </Field>
+        <Field label={t("users.role")} name="grant-role">
+          <select value={role} onChange={(e) => setRole(value(e) as GrantRole)}>
+            {GRANT_ROLES.map((x) => (
+              <option value={x} key={x}>
+                {t(`role.${x}`)}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <button type="submit" class="primary">
+          {t("groups.grantAdd")}
+        </button>
+      </form>
+      <ErrorBox error={error} />
+      <div class="modal-actions">
+        <button type="button" onClick={props.onClose}>
+          {t("common.close")}
+        </button>
+      </div>
+    </Modal>
   );
 }

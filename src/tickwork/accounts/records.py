@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from tickwork.accounts.roles import Role
@@ -60,7 +61,9 @@ class ApiToken:
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who a request acts as: a user through a console session or an API token. ``role``
-    is the effective role (a token's role, capped by its user's current role)."""
+    is the effective global role (a token's role, capped by its user's current role);
+    ``grants`` the user's roles in single groups (None: the group is hidden from them),
+    capped by the token's role the same way. ``tickwork.accounts.access`` reads both."""
 
     user_id: int
     username: str
@@ -68,6 +71,16 @@ class Principal:
     via: str  # "session" or "token"
     token_id: str | None = None
     session_digest: str | None = None
+    grants: Mapping[str, Role | None] = field(default_factory=dict)
+
+    @property
+    def highest(self) -> Role:
+        """The highest role this principal holds anywhere (the global one or a grant's)."""
+        best = self.role
+        for granted in self.grants.values():
+            if granted is not None and granted.level > best.level:
+                best = granted
+        return best
 
     @property
     def actor(self) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tickwork.accounts import keys, passwords
 from tickwork.accounts.errors import AuthenticationFailed
+from tickwork.accounts.grants import GrantsMixin, load_grants
 from tickwork.accounts.records import Principal, User
 from tickwork.accounts.roles import Role
 from tickwork.accounts.throttle import Throttle, ThrottlePolicy
@@ -29,6 +30,7 @@ from tickwork.errors import Conflict, InvalidInput, NotFound
 from tickwork.settings import Settings
 from tickwork.store.database import Database
 from tickwork.store.tables_auth import api_token, session, user
+from tickwork.store.tables_groups import group_grant
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,99}$")
 
@@ -49,7 +51,7 @@ class Login:
     expires_at: int
 
 
-class Accounts(TokensMixin):
+class Accounts(TokensMixin, GrantsMixin):
     def __init__(
         self,
         db: Database,
@@ -216,6 +218,7 @@ class Accounts(TokensMixin):
                 .values(revoked_at=now)
             )
             conn.execute(delete(user).where(user.c.id == user_id))
+            conn.execute(delete(group_grant).where(group_grant.c.user_id == user_id))
             self._keep_an_admin(conn)
             self.audit.record(
                 conn,
@@ -393,6 +396,7 @@ class Accounts(TokensMixin):
                 .mappings()
                 .first()
             )
+            grants = load_grants(conn, int(row["user_id"])) if row is not None else {}
         if row is None or row["disabled"]:
             return None
         if row["expires_at"] <= now or row["absolute_expires_at"] <= now:
@@ -415,6 +419,7 @@ class Accounts(TokensMixin):
             role=Role(row["role"]),
             via="session",
             session_digest=dig,
+            grants=grants,
         )
 
     def logout(self, principal: Principal) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select, update
 
 from tickwork.accounts import keys
 from tickwork.accounts.errors import PermissionDenied
+from tickwork.accounts.grants import load_grants
 from tickwork.accounts.records import ApiToken, Principal
 from tickwork.accounts.roles import Role
 from tickwork.audit import AuditLog
@@ -41,16 +42,18 @@ class TokensMixin:
         *,
         expires_at: int | None = None,
     ) -> tuple[str, ApiToken]:
-        """A new token for the principal's user, with a role no higher than the principal's.
+        """A new token for the principal's user, with a role no higher than the highest the
+        principal holds (its global role or a group grant's; by default that highest role).
+        At use the token's role caps the user's role everywhere: globally and in each group.
         Returns the token (shown once; only its digest is stored) and its record."""
         name = check_text("name", name, 100)
-        wanted = principal.role if role is None else parse_role(role)
-        if not principal.role.covers(wanted):
+        highest = principal.highest
+        wanted = highest if role is None else parse_role(role)
+        if not highest.covers(wanted):
             raise PermissionDenied(
-                f"a token's role cannot exceed yours ({principal.role.value}); "
-                f"asked for {wanted.value}",
+                f"a token's role cannot exceed yours ({highest.value}); asked for {wanted.value}",
                 code="token_role_too_high",
-                params={"role": principal.role.value, "wanted": wanted.value},
+                params={"role": highest.value, "wanted": wanted.value},
             )
         now = self.clock.now_us()
         if expires_at is not None and expires_at <= now:
@@ -139,6 +142,11 @@ class TokensMixin:
                 .mappings()
                 .first()
             )
+            grants = (
+                load_grants(conn, int(row["user_id"]), cap=Role(row["role"]))
+                if row is not None
+                else {}
+            )
         if row is None or row["disabled"] or row["revoked_at"] is not None:
             return None
         if row["expires_at"] is not None and row["expires_at"] <= now:
@@ -155,6 +163,7 @@ class TokensMixin:
             role=Role.lowest(Role(row["role"]), Role(row["user_role"])),
             via="token",
             token_id=row["id"],
+            grants=grants,
         )
 
     def _token(self, token_id: str) -> ApiToken:

@@ -20,6 +20,7 @@ from tickwork.api.routers import (
     audit,
     connections,
     forecast,
+    groups,
     health,
     jobs,
     kinds,
@@ -70,6 +71,7 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         workflows,
         forecast,
         templates,
+        groups,
         pages,
     ):
         app.include_router(module.router)

@@ -264,11 +264,6 @@ class RunQueued(BaseModel):
     status: RunStatusName
 
 
-class GroupResult(BaseModel):
-    group: str
-    jobs: int
-
-
 # -- runs --------------------------------------------------------------------------------------
 class RunOut(BaseModel):
     id: int
@@ -422,6 +417,8 @@ class MeOut(BaseModel):
     via: Literal["session", "token"]
     role: RoleName  # effective role (a token's may be lower than its user's)
     csrf_token: str | None  # for cookie sessions: send it as X-CSRF-Token on every write
+    # Roles in single groups ("none": hidden), replacing ``role`` there (token-capped).
+    groups: dict[str, str] = Field(default_factory=dict)
 
 
 class PasswordChangeIn(Strict):

@@ -73,29 +73,44 @@ def authenticate(request: Request) -> Principal:
 Me = Annotated[Principal, Depends(authenticate)]
 
 
-def require(role: Role) -> Callable[..., Any]:
+def require(role: Role, *, grouped: bool = False) -> Callable[..., Any]:
+    """The route's gate. A global route needs ``role`` as the caller's global role; a
+    grouped route (one acting on a group's jobs) lets in whoever holds ``role`` somewhere,
+    globally or by a group grant, and its handler checks the role in the object's own group
+    (``tickwork.accounts.access``)."""
+
     async def check(principal: Me) -> Principal:
-        if not principal.role.covers(role):
+        held = principal.highest if grouped else principal.role
+        if not held.covers(role):
             raise PermissionDenied(
-                f"this needs the {role.value} role; you act as {principal.role.value}",
+                f"this needs the {role.value} role; you act as {held.value}",
                 code="role_required",
-                params={"role": role.value, "actual": principal.role.value},
+                params={"role": role.value, "actual": held.value},
             )
         return principal
 
-    check.__name__ = f"require_{role.value}"
+    check.__name__ = f"require_{role.value}{'_in_a_group' if grouped else ''}"
     return check
 
 
 def route(
-    router: APIRouter, method: str, path: str, *, role: Role | None, **kwargs: Any
+    router: APIRouter,
+    method: str,
+    path: str,
+    *,
+    role: Role | None,
+    grouped: bool = False,
+    **kwargs: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a route with its minimum role (None: public) in one place."""
+    """Declare a route with its minimum role (None: public) in one place. ``grouped``: the
+    role is needed in the group of the job (or group) the call acts on; the OpenAPI document
+    says so with ``x-role-scope: group``."""
     dependencies = list(kwargs.pop("dependencies", []))
     if role is not None:
-        dependencies.insert(0, Depends(require(role)))
+        dependencies.insert(0, Depends(require(role, grouped=grouped)))
     extra = dict(kwargs.pop("openapi_extra", None) or {})
     extra["x-required-role"] = role.value if role is not None else PUBLIC
+    extra["x-role-scope"] = "group" if grouped else "global"
     return router.api_route(
         path, methods=[method], dependencies=dependencies, openapi_extra=extra, **kwargs
     )

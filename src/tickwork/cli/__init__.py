@@ -21,6 +21,7 @@ def _registrars() -> list[Registrar]:
         db,
         export,
         forecast,
+        groups,
         imports,
         jobs,
         runs,
@@ -49,6 +50,7 @@ def _registrars() -> list[Registrar]:
         workflows.register,
         forecast.register,
         templates.register,
+        groups.register,
     ]
 
 

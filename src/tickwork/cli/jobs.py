@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("--args", default="[]", help="JSON list of positional arguments")
     add.add_argument("--kwargs", default="{}", help="JSON object of keyword arguments")
     add.add_argument("--timeout", type=float, help="seconds")
-    add.add_argument("--retries", type=int, default=0)
+    add.add_argument("--retries", type=int, help="default: the group's, else 0")
     add.add_argument("--executor", choices=("thread", "process", "asyncio"))
     add.add_argument("--replace", action="store_true", help="replace a job with the same id")
     add.add_argument(
@@ -160,6 +160,10 @@ def _add(args: argparse.Namespace) -> int:
         target = targets.target_of(args, script_language)
         if not isinstance(target, str) and (job_args or job_kwargs):
             raise InvalidInput("--args", "only a Python job takes --args and --kwargs")
+        # What the command line leaves out comes from the group's defaults.
+        defaults = tw.group_defaults(args.group)
+        given = {"timezone", "executor", "timeout_s", "retries"}
+        policies = {k: v for k, v in defaults.items() if k not in given}
         job = tw.add_job(
             target,
             trigger,
@@ -167,14 +171,15 @@ def _add(args: argparse.Namespace) -> int:
             kwargs=job_kwargs,
             id=args.job_id,
             name=args.name,
-            executor=args.executor,
+            executor=args.executor or defaults.get("executor"),
             replace_existing=args.replace,
-            timezone=args.tz,
+            timezone=args.tz or defaults.get("timezone"),
             group=args.group,
             tags=args.tags,
-            timeout=args.timeout,
-            retries=args.retries,
+            timeout=args.timeout if args.timeout is not None else defaults.get("timeout_s"),
+            retries=args.retries if args.retries is not None else defaults.get("retries", 0),
             owner="cli",
+            **policies,
             **trigger_args,
         )
         nxt = when(job.record.next_fire_at, job.trigger.tz)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from tickwork.service.connections import ConnectionsMixin
 from tickwork.service.control import ControlMixin
 from tickwork.service.forecast import ForecastMixin
+from tickwork.service.groups import GroupsMixin
 from tickwork.service.jobs import JobsMixin
 from tickwork.service.pausing import PausingMixin
 from tickwork.service.queries import QueriesMixin
@@ -35,6 +36,7 @@ class Tickwork(
     ScriptsMixin,
     ForecastMixin,
     TemplatesMixin,
+    GroupsMixin,
 ):
     """Scheduler facade. Without ``start()`` it is a client of the shared database (what the
     CLI and the REST API use); ``start()`` also runs a scheduler node in background threads.

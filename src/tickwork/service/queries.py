@@ -30,6 +30,7 @@ class QueriesMixin(FacadeBase):
         since: int | None = None,
         until: int | None = None,
         slow_s: float = 60.0,
+        hidden_groups: frozenset[str] = frozenset(),
     ) -> Any:
         """Run statistics (count, success rate, duration min/avg/max/p95, last status, slow
         runs) over a window, for one job or all (``tickwork.stats``)."""
@@ -39,7 +40,14 @@ class QueriesMixin(FacadeBase):
             with self.store.db.read() as conn:
                 if self.store.jobs.get(conn, job_id) is None:
                     raise NotFound("job", job_id)
-        return run_stats(self.store.db, job_id=job_id, since=since, until=until, slow_s=slow_s)
+        return run_stats(
+            self.store.db,
+            job_id=job_id,
+            since=since,
+            until=until,
+            slow_s=slow_s,
+            hidden_groups=hidden_groups,
+        )
 
     def job_page(
         self,
@@ -52,13 +60,15 @@ class QueriesMixin(FacadeBase):
         limit: int = 100,
         sort: str = "id",
         after_key: tuple[Any, str] | None = None,
+        hidden_groups: frozenset[str] = frozenset(),
     ) -> tuple[list[JobRecord], dict[str, RunRecord]]:
         """A page of stored jobs and the newest run of each, read in one transaction (what
         the API's job list shows). Ordered by ``sort`` (see ``JobRepo.page``); the cursor is
-        ``after`` (an id) for the id order, ``after_key`` (sort value, id) for the others."""
+        ``after`` (an id) for the id order, ``after_key`` (sort value, id) for the others.
+        Jobs of ``hidden_groups`` are left out (groups the caller may not see)."""
         from tickwork.stats import last_runs_in
 
-        flt = JobFilter(group=group, tag=tag, state=state, text=text)
+        flt = JobFilter(group=group, tag=tag, state=state, text=text, hidden_groups=hidden_groups)
         with self.store.db.read() as conn:
             records = self.store.jobs.page(
                 conn, flt, after_id=after, limit=limit, sort=sort, after=after_key

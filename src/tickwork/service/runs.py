@@ -78,9 +78,13 @@ class RunsMixin(FacadeBase):
         until: int | None = None,
         before: int | None = None,
         limit: int = 100,
+        hidden_groups: frozenset[str] = frozenset(),
     ) -> list[RunRecord]:
+        """Runs newest first; those of jobs in ``hidden_groups`` are left out."""
         statuses = [status] if isinstance(status, str) else (list(status) if status else None)
-        flt = RunFilter(job_id=job_id, statuses=statuses, since=since, until=until)
+        flt = RunFilter(
+            job_id=job_id, statuses=statuses, since=since, until=until, hidden_groups=hidden_groups
+        )
         with self.store.db.read() as conn:
             return self.store.runs.page(conn, flt, before_id=before, limit=limit)
 
@@ -94,6 +98,7 @@ class RunsMixin(FacadeBase):
         until: int | None = None,
         before: int | None = None,
         limit: int = 100,
+        hidden_groups: frozenset[str] = frozenset(),
     ) -> tuple[list[RunRecord], int | None]:
         """Runs whose log, error or result contains ``text`` (case-insensitive), newest first,
         and the ``before`` to continue from (None: nothing older left). Each call searches a
@@ -104,7 +109,9 @@ class RunsMixin(FacadeBase):
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput("q", "must be non-empty text", code="empty_text")
         statuses = [status] if isinstance(status, str) else (list(status) if status else None)
-        flt = RunFilter(job_id=job_id, statuses=statuses, since=since, until=until)
+        flt = RunFilter(
+            job_id=job_id, statuses=statuses, since=since, until=until, hidden_groups=hidden_groups
+        )
         with self.store.db.read() as conn:
             return search_page(conn, flt, text.strip(), before_id=before, limit=limit)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tickwork.store.database import Database
+from tickwork.store.groups_repo import GroupRepo
 from tickwork.store.jobs import JobFilter, JobRepo
 from tickwork.store.kinds_repo import ConnectionRepo, ScriptRepo
 from tickwork.store.nodes import NodeRecord, NodeRepo
@@ -24,6 +25,7 @@ class Store:
         self.connections = ConnectionRepo()
         self.scripts = ScriptRepo()
         self.workflows = WorkflowRepo(self.db)
+        self.groups = GroupRepo()
 
     def upgrade(self) -> str:
         from tickwork.store.migrate import upgrade

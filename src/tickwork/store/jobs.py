@@ -24,6 +24,7 @@ class JobFilter:
     text: str | None = None  # substring of id or name, case-insensitive
     owner: str | None = None
     owner_ref: str | None = None
+    hidden_groups: frozenset[str] = frozenset()  # groups the caller may not see
 
 
 class JobRepo:
@@ -152,6 +153,14 @@ class JobRepo:
         rows = conn.execute(select(state, func.count()).group_by(state)).all()
         return {str(s): int(n) for s, n in rows}
 
+    def group_counts(self, conn: Connection) -> dict[str, tuple[int, int]]:
+        """group -> (jobs, paused jobs), for every group a job names."""
+        paused = func.sum(case((job.c.paused.is_(True), 1), else_=0))
+        rows = conn.execute(
+            select(job.c.group_name, func.count(), paused).group_by(job.c.group_name)
+        )
+        return {str(g): (int(n), int(p or 0)) for g, n, p in rows}
+
     def ids(self, conn: Connection, flt: JobFilter) -> list[str]:
         query = select(job.c.id).where(*self._conditions(flt)).order_by(job.c.id)
         return list(conn.execute(query).scalars())
@@ -168,10 +177,13 @@ class JobRepo:
     def next_due_at(self, conn: Connection) -> int | None:
         return conn.execute(select(func.min(job.c.next_fire_at))).scalar_one()  # type: ignore[no-any-return]
 
-    def upcoming(self, conn: Connection, limit: int) -> list[JobRecord]:
+    def upcoming(
+        self, conn: Connection, limit: int, hidden_groups: frozenset[str] = frozenset()
+    ) -> list[JobRecord]:
+        hidden = [job.c.group_name.not_in(sorted(hidden_groups))] if hidden_groups else []
         query = (
             select(job)
-            .where(job.c.next_fire_at.is_not(None))
+            .where(job.c.next_fire_at.is_not(None), *hidden)
             .order_by(job.c.next_fire_at, job.c.id)  # ties in a stable order: by id
             .limit(limit)
         )
@@ -198,6 +210,8 @@ class JobRepo:
             conds.append(job.c.owner == flt.owner)
         if flt.owner_ref is not None:
             conds.append(job.c.owner_ref == flt.owner_ref)
+        if flt.hidden_groups:
+            conds.append(job.c.group_name.not_in(sorted(flt.hidden_groups)))
         return conds
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from tickwork.models import ACTIVE_STATUSES, RunStatus
 from tickwork.store.database import Database
 from tickwork.store.records import RunRecord
-from tickwork.store.tables import run
+from tickwork.store.tables import job, run
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
 _FINISHABLE = [*_ACTIVE, RunStatus.LOST.value]  # lost: a fenced node's outcome still lands
@@ -57,6 +57,8 @@ class RunFilter:
     since: int | None = None  # scheduled_for >= since
     until: int | None = None  # scheduled_for < until
     node_id: str | None = None
+    # Leave out the runs of jobs in these groups (groups the caller may not see).
+    hidden_groups: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)  # not frozen: the claim builds one per fire (frozen __init__ is slower)
@@ -509,7 +511,14 @@ def _conditions(flt: RunFilter) -> list[Any]:
         conds.append(run.c.scheduled_for < flt.until)
     if flt.node_id is not None:
         conds.append(run.c.node_id == flt.node_id)
+    if flt.hidden_groups:
+        conds.append(outside_groups(flt.hidden_groups))
     return [and_(*conds)] if conds else []
+
+
+def outside_groups(hidden: Collection[str]) -> Any:
+    """Runs whose job is in none of ``hidden`` (the runs of deleted jobs included)."""
+    return run.c.job_id.not_in(select(job.c.id).where(job.c.group_name.in_(sorted(hidden))))
 
 
 def _insert_ignoring_duplicates(db: Database) -> Any:

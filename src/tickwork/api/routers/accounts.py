@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from tickwork.accounts.grants import grants_public
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
@@ -65,6 +66,7 @@ def me(tw: TW, me: Me, request: Request) -> s.MeOut:
         via=me.via,  # type: ignore[arg-type]
         role=me.role.value,
         csrf_token=tw.accounts.csrf_token(token) if me.via == "session" and token else None,
+        groups=grants_public(me.grants),
     )
 
 

@@ -10,6 +10,7 @@ from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from tickwork.accounts.roles import Role
 from tickwork.api import schemas_kinds as k
+from tickwork.api.access import visible_job_ids
 from tickwork.api.atomic import atomic
 from tickwork.api.convert import iso, iso_required
 from tickwork.api.routers.jobs import _expected_version
@@ -36,9 +37,13 @@ def connection_out(view: ConnectionView) -> k.ConnectionOut:
 
 
 @route(router, "GET", "/api/connections", role=Role.VIEWER, response_model=k.ConnectionList)
-def list_connections(tw: TW) -> k.ConnectionList:
-    """Every connection, secrets masked, with the jobs that name it."""
-    return k.ConnectionList(items=[connection_out(v) for v in tw.connections()])
+def list_connections(tw: TW, me: Me) -> k.ConnectionList:
+    """Every connection, secrets masked, with the jobs that name it (those the caller may
+    see)."""
+    items = [connection_out(v) for v in tw.connections()]
+    for item in items:
+        item.used_by = visible_job_ids(tw, me, item.used_by)
+    return k.ConnectionList(items=items)
 
 
 @route(
@@ -61,10 +66,12 @@ def create_connection(tw: TW, me: Me, body: k.ConnectionIn, response: Response) 
 
 
 @route(router, "GET", "/api/connections/{name}", role=Role.VIEWER, response_model=k.ConnectionOut)
-def get_connection(tw: TW, name: NamePath, response: Response) -> k.ConnectionOut:
+def get_connection(tw: TW, me: Me, name: NamePath, response: Response) -> k.ConnectionOut:
     view = tw.connection(name)
     response.headers["ETag"] = f'"{view.version}"'
-    return connection_out(view)
+    out = connection_out(view)
+    out.used_by = visible_job_ids(tw, me, out.used_by)
+    return out
 
 
 @route(router, "PATCH", "/api/connections/{name}", role=Role.ADMIN, response_model=k.ConnectionOut)

@@ -12,7 +12,8 @@ from tickwork import overview
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
-from tickwork.api.security import TW, route
+from tickwork.api.access import hidden
+from tickwork.api.security import TW, Me, route
 
 router = APIRouter(tags=["overview"])
 
@@ -38,9 +39,17 @@ class UpcomingOut(BaseModel):
     items: list[s.JobOut]
 
 
-@route(router, "GET", "/api/overview/timeline", role=Role.VIEWER, response_model=TimelineOut)
+@route(
+    router,
+    "GET",
+    "/api/overview/timeline",
+    role=Role.VIEWER,
+    grouped=True,
+    response_model=TimelineOut,
+)
 def get_timeline(
     tw: TW,
+    me: Me,
     hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24,
     bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 3600,
 ) -> TimelineOut:
@@ -48,7 +57,7 @@ def get_timeline(
     the current bucket), counted per ``bucket_s`` seconds, buckets aligned to the epoch: all,
     succeeded, failed (failed, timed out, lost), other. ``partial_first_bucket`` says the
     first bucket began before ``start`` and counts runs from ``start`` on only."""
-    line = overview.timeline(tw, hours=hours, bucket_s=bucket_s)
+    line = overview.timeline(tw, hours=hours, bucket_s=bucket_s, hidden_groups=hidden(me))
     return TimelineOut(
         start=convert.iso_required(line.start),
         end=convert.iso_required(line.end),
@@ -67,9 +76,17 @@ def get_timeline(
     )
 
 
-@route(router, "GET", "/api/overview/upcoming", role=Role.VIEWER, response_model=UpcomingOut)
-def get_upcoming(tw: TW, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> UpcomingOut:
-    """The jobs that fire next, soonest first (paused and finished jobs are left out)."""
-    records = overview.upcoming(tw, limit)
+@route(
+    router,
+    "GET",
+    "/api/overview/upcoming",
+    role=Role.VIEWER,
+    grouped=True,
+    response_model=UpcomingOut,
+)
+def get_upcoming(tw: TW, me: Me, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> UpcomingOut:
+    """The jobs that fire next, soonest first (paused and finished jobs, and jobs of groups
+    hidden from the caller, are left out)."""
+    records = overview.upcoming(tw, limit, hidden(me))
     last = tw.last_runs([r.id for r in records])
     return UpcomingOut(items=[convert.job_out(r, last.get(r.id)) for r in records])

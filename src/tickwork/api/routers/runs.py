@@ -1,4 +1,6 @@
-"""/api/runs: list with filters, one run, its log (whole, or streamed while it runs), cancel."""
+"""/api/runs: list with filters, one run, its log (whole, or streamed while it runs), cancel.
+A run is read by those who may view its job's group and cancelled by its operators; the list
+leaves out the runs of groups hidden from the caller."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
+from tickwork.accounts.access import Action
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
+from tickwork.api.access import hidden, run_for
 from tickwork.api.atomic import atomic
 from tickwork.api.security import TW, Me, route
 from tickwork.errors import NotFound
@@ -39,9 +43,10 @@ def _secrets(tw: Tickwork, runs: list[RunRecord]) -> dict[str, list[str]]:
     return out
 
 
-@route(router, "GET", "/api/runs", role=Role.VIEWER, response_model=s.RunPage)
+@route(router, "GET", "/api/runs", role=Role.VIEWER, grouped=True, response_model=s.RunPage)
 def list_runs(
     tw: TW,
+    me: Me,
     job_id: Annotated[str | None, Query(max_length=191)] = None,
     status: Annotated[list[s.RunStatusName] | None, Query()] = None,
     since: Annotated[AwareDatetime | None, Query(description="scheduled_for >= since")] = None,
@@ -67,11 +72,24 @@ def list_runs(
     next_before: int | None
     if q is not None and q.strip():
         runs, next_before = tw.search_runs(
-            q, job_id, status=statuses, since=start, until=end, before=before, limit=limit
+            q,
+            job_id,
+            status=statuses,
+            since=start,
+            until=end,
+            before=before,
+            limit=limit,
+            hidden_groups=hidden(me),
         )
     else:
         runs = tw.get_runs(
-            job_id, status=statuses, since=start, until=end, before=before, limit=limit + 1
+            job_id,
+            status=statuses,
+            since=start,
+            until=end,
+            before=before,
+            limit=limit + 1,
+            hidden_groups=hidden(me),
         )
         next_before = runs[limit - 1].id if len(runs) > limit else None
         runs = runs[:limit]
@@ -83,10 +101,12 @@ def list_runs(
     return convert.json_response(page)
 
 
-@route(router, "GET", "/api/runs/{run_id}", role=Role.VIEWER, response_model=s.RunDetail)
-def get_run(tw: TW, run_id: s.RowId) -> s.RunDetail:
+@route(
+    router, "GET", "/api/runs/{run_id}", role=Role.VIEWER, grouped=True, response_model=s.RunDetail
+)
+def get_run(tw: TW, me: Me, run_id: s.RowId) -> s.RunDetail:
     """One run with its error and traceback (the log is at .../log)."""
-    record = tw.get_run(run_id)
+    record = run_for(tw, me, run_id, Action.VIEW)
     return convert.run_detail(record, _secrets(tw, [record]).get(record.job_id))
 
 
@@ -95,12 +115,13 @@ def get_run(tw: TW, run_id: s.RowId) -> s.RunDetail:
     "GET",
     "/api/runs/{run_id}/log",
     role=Role.VIEWER,
+    grouped=True,
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-def get_run_log(tw: TW, run_id: s.RowId) -> PlainTextResponse:
+def get_run_log(tw: TW, me: Me, run_id: s.RowId) -> PlainTextResponse:
     """The run's captured log as text (secrets masked by the executor)."""
-    record = tw.get_run(run_id)
+    record = run_for(tw, me, run_id, Action.VIEW)
     return PlainTextResponse(record.log or "")
 
 
@@ -109,15 +130,16 @@ def get_run_log(tw: TW, run_id: s.RowId) -> PlainTextResponse:
     "GET",
     "/api/runs/{run_id}/log/stream",
     role=Role.VIEWER,
+    grouped=True,
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
 )
-async def stream_run_log(tw: TW, run_id: s.RowId, request: Request) -> StreamingResponse:
+async def stream_run_log(tw: TW, me: Me, run_id: s.RowId, request: Request) -> StreamingResponse:
     """Server-Sent Events while the run runs: ``log`` events carry new log text
     (``{"text": ...}``), ``reset`` the whole log when the kept tail moved, ``status`` each
     change of status, and ``end`` (``{"status": ...}``) the finished run, then the stream
     closes. A finished run gives its whole log and ``end`` at once."""
-    first = await run_in_threadpool(tw.get_run, run_id)
+    first = await run_in_threadpool(run_for, tw, me, run_id, Action.VIEW)
     return StreamingResponse(
         _events(tw, first, request),
         media_type="text/event-stream",
@@ -175,10 +197,16 @@ def _sse(event: str, data: object, event_id: int) -> str:
 
 
 @route(
-    router, "POST", "/api/runs/{run_id}/cancel", role=Role.OPERATOR, response_model=s.CancelResult
+    router,
+    "POST",
+    "/api/runs/{run_id}/cancel",
+    role=Role.OPERATOR,
+    grouped=True,
+    response_model=s.CancelResult,
 )
 @atomic
 def cancel_run(tw: TW, me: Me, run_id: s.RowId) -> s.CancelResult:
     """Cancel a queued run at once, or ask the node running it to stop it (409 if it ended)."""
+    run_for(tw, me, run_id, Action.OPERATE)
     status = tw.cancel_run(run_id, by=me.actor)
     return s.CancelResult(run_id=run_id, status=status)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
+from tickwork.api.access import hidden
 from tickwork.api.atomic import atomic
 from tickwork.api.security import TW, Me, route
 from tickwork.service import Tickwork
@@ -90,17 +91,29 @@ def resume_scheduler(tw: TW, me: Me) -> s.SchedulerOut:
     return scheduler_status(tw)
 
 
-@route(router, "GET", "/api/stats", role=Role.VIEWER, response_model=s.StatsOut, tags=["stats"])
+@route(
+    router,
+    "GET",
+    "/api/stats",
+    role=Role.VIEWER,
+    grouped=True,
+    response_model=s.StatsOut,
+    tags=["stats"],
+)
 def all_stats(
     tw: TW,
+    me: Me,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     slow_s: Annotated[float, Query(ge=0, le=10**9)] = 60.0,
 ) -> s.StatsOut:
     """Runs scheduled in [since, until) (default: all): totals and one entry per job with
-    runs, most runs first."""
+    runs, most runs first (runs of jobs in groups hidden from the caller left out)."""
     report = tw.stats(
-        since=convert.micros(since, "since"), until=convert.micros(until, "until"), slow_s=slow_s
+        since=convert.micros(since, "since"),
+        until=convert.micros(until, "until"),
+        slow_s=slow_s,
+        hidden_groups=hidden(me),
     )
     ids = {r.job_id for r in report.total.slowest}
     secrets = {}

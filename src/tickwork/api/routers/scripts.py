@@ -10,6 +10,7 @@ from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from tickwork.accounts.roles import Role
 from tickwork.api import schemas_kinds as k
+from tickwork.api.access import visible_job_ids
 from tickwork.api.atomic import atomic
 from tickwork.api.convert import iso_required
 from tickwork.api.security import TW, Me, route
@@ -54,9 +55,11 @@ def _one(tw: TW, name: str) -> k.ScriptOut:
 
 
 @route(router, "GET", "/api/scripts", role=Role.VIEWER, response_model=k.ScriptList)
-def list_scripts(tw: TW) -> k.ScriptList:
-    """Every script (without code), with the jobs that run it."""
-    return k.ScriptList(items=[script_out(r, users, None) for r, users in tw.scripts()])
+def list_scripts(tw: TW, me: Me) -> k.ScriptList:
+    """Every script (without code), with the jobs that run it (those the caller may see)."""
+    return k.ScriptList(
+        items=[script_out(r, visible_job_ids(tw, me, users), None) for r, users in tw.scripts()]
+    )
 
 
 @route(
@@ -84,9 +87,11 @@ def create_script(tw: TW, me: Me, body: k.ScriptIn, response: Response) -> k.Scr
 
 
 @route(router, "GET", "/api/scripts/{name}", role=Role.VIEWER, response_model=k.ScriptOut)
-def get_script(tw: TW, name: NamePath) -> k.ScriptOut:
+def get_script(tw: TW, me: Me, name: NamePath) -> k.ScriptOut:
     """A script with its latest version's code."""
-    return _one(tw, name)
+    out = _one(tw, name)
+    out.used_by = visible_job_ids(tw, me, out.used_by)
+    return out
 
 
 @route(

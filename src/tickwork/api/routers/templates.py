@@ -13,6 +13,8 @@ from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
+from tickwork.accounts.access import check
+from tickwork.api.access import job_for
 from tickwork.api.atomic import atomic
 from tickwork.api.routers.jobs import _check_kind_role
 from tickwork.api.security import TW, Me, route
@@ -213,6 +215,7 @@ def create_from_template(
         checked = template.check(dict(checked))
     spec = tw.template_spec(template, body.id, checked, owner="api")
     _check_kind_role(me, {"target": spec.target})
+    check(me, "edit", spec.group, kind="group", key=spec.group)  # a grant may lower an admin
     job = tw.add_job_from_template(
         body.id, name, values, by=me.actor, owner="api", paused=body.paused
     )
@@ -260,10 +263,12 @@ def apply_rollout(
     "GET",
     "/api/jobs/{job_id}/template",
     role=Role.VIEWER,
+    grouped=True,
     response_model=TemplateJobOut,
 )
-def get_job_template(tw: TW, job_id: s.JobIdPath) -> TemplateJobOut:
+def get_job_template(tw: TW, me: Me, job_id: s.JobIdPath) -> TemplateJobOut:
     """The template a job was made from (404 when it was not made from one)."""
+    job_for(tw, me, job_id, "view")
     link = tw.job_template(job_id)
     if link is None:
         raise NotFound("job template", job_id)
