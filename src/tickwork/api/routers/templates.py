@@ -10,10 +10,10 @@ from fastapi import APIRouter, Body, Path, Response
 from pydantic import BaseModel, Field
 from starlette.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from tickwork.accounts.access import check
 from tickwork.accounts.roles import Role
 from tickwork.api import convert
 from tickwork.api import schemas as s
-from tickwork.accounts.access import check
 from tickwork.api.access import job_for
 from tickwork.api.atomic import atomic
 from tickwork.api.routers.jobs import _check_kind_role
