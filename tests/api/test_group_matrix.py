@@ -445,7 +445,8 @@ def test_a_workflow_needs_the_role_in_every_step_jobs_group(world: World) -> Non
     assert workflow_of(root, "wf-ab", "A", "B") == 201
     assert oscar.post("/api/workflows/wf-ah/run").status_code == 202
     refused = oscar.post("/api/workflows/wf-ab/run")
-    assert refused.status_code == 403 and refused.json()["code"] == "group_role_required"
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "group_role_required"
     assert oscar.post("/api/workflows/wf-ab/pause").status_code == 403
     assert oscar.get("/api/workflows/wf-ab").status_code == 200  # viewer in B still reads
     listed = {w["id"] for w in alice.get("/api/workflows").json()["items"]}
