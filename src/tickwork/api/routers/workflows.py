@@ -121,7 +121,7 @@ def _step_groups(tw: TW, jobs: list[str]) -> dict[str, str]:
 
 def _jobs_of(steps: Any) -> list[str]:
     return [
-        (st.get("job") or st.get("id")) if isinstance(st, dict) else (st.job or st.id)
+        str((st.get("job") or st.get("id")) if isinstance(st, dict) else (st.job or st.id))
         for st in steps
     ]
 
