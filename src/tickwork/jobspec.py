@@ -78,6 +78,7 @@ class JobSpec:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     timezone: str | None = None
     executor: str | None = None
+    queue: str | None = None  # a Celery queue name: the runs go to Celery workers
     misfire_policy: str = MisfirePolicy.RUN_ONCE.value
     misfire_grace_s: float | None = None
     max_catchup: int = 100
@@ -219,7 +220,26 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
         created_by=by,
         updated_at=now_us,
         updated_by=by,
+        queue=_queue(spec.queue),
     )
+
+
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_.:@-]{1,100}")
+
+
+def _queue(value: Any) -> str | None:
+    """A Celery queue name, or None (empty text too: the node's own executors)."""
+    if value is None or value == "":
+        return None
+    text = _text("queue", value, 100)
+    if not _QUEUE_NAME.fullmatch(text):
+        raise InvalidInput(
+            "queue",
+            "may hold only letters, digits and . _ - : @ (a Celery queue name)",
+            code="bad_queue_name",
+            params={"value": text},
+        )
+    return text
 
 
 def make_trigger(

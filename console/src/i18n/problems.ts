@@ -260,6 +260,8 @@ const ZH_REASONS: Record<string, string> = {
   unknown_script_version: "脚本“{name}”没有版本 {version}（最新：{latest}）",
   url_credentials: "地址中不能带凭据，请使用命名的 HTTP 连接进行认证",
   wrong_connection_kind: "连接“{name}”是 {kind} 连接，这里需要 {wanted} 连接",
+  // Celery: queues, the celery kind, the beat importer (issue 14)
+  bad_queue_name: "只能包含字母、数字和 . _ - : @（Celery 队列名）",
 };
 // END ZH_REASONS
 
