@@ -20,6 +20,7 @@ Delivery settings (docs/celery.md explains each):
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -101,16 +102,26 @@ def make_app(broker: str, *, visibility_timeout_s: float | None = None) -> Celer
 
 
 class Publisher:
-    """Publishes runs to Tickwork's Celery app: task ``tickwork.run``, task id = the run id."""
+    """Publishes runs to Tickwork's Celery app: task ``tickwork.run``, task id = the run id.
+
+    One connection of its own, kept open (kombu's producer pools are shared process-wide by
+    broker URL, so closing them would close other publishers' too); used from one thread."""
 
     def __init__(self, app: Celery) -> None:
         self.app = app
+        self._conn: Any = None
+        self._producer: Any = None
 
     def publish(self, items: Sequence[tuple[int, str]]) -> None:
-        """(run id, queue) pairs, on one pooled producer; raises when the broker refuses."""
+        """(run id, queue) pairs; raises when the broker refuses (the connection is then
+        opened again next time)."""
         if not items:
             return
-        with self.app.producer_or_acquire() as producer:
+        if self._producer is None:
+            self._conn = self.app.connection_for_write()
+            self._conn.ensure_connection(max_retries=1)
+            self._producer = self.app.amqp.Producer(self._conn)
+        try:
             for run_id, queue in items:
                 self.app.send_task(
                     TASK_NAME,
@@ -118,15 +129,33 @@ class Publisher:
                     task_id=str(run_id),
                     queue=queue,
                     routing_key=queue,
-                    producer=producer,
+                    producer=self._producer,
                 )
+        except Exception:
+            self._drop()
+            raise
 
     def revoke(self, run_id: int) -> None:
         """Tell every worker to drop or cancel run ``run_id`` (Celery's revoke, terminate)."""
-        self.app.control.revoke(str(run_id), terminate=True)
+        with self.app.connection_for_write() as conn:
+            self.app.control.revoke(str(run_id), terminate=True, connection=conn)
+
+    def _drop(self) -> None:
+        conn, self._conn, self._producer = self._conn, None, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # already gone with the broker
+                conn.close()
 
     def close(self) -> None:
-        self.app.close()
+        self._drop()
+        close_app(self.app)
+
+
+def close_app(app: Celery) -> None:
+    """Close the app's own connection pool (``Celery.close`` only forgets it)."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app.close()
 
 
 def publisher_from_env(**options: Any) -> Publisher | None:
