@@ -33,7 +33,7 @@ def test_a_worker_killed_mid_run_is_noticed_its_run_ends_lost_and_is_retried_els
         tw.add_job("tests.celery.tasks:hang_first_time", "date", id="hang", queue=queue,
                    retries=1, retry_backoff_s=0.1, retry_backoff_max_s=0.1,
                    kwargs={"marker": str(marker), "log": str(book), "key": "hang"})  # fmt: skip
-        wait_for(lambda: marker.exists(), 30, "the first attempt's body")
+        wait_for(marker.exists, 30, "the first attempt's body")
         (first,) = tw.get_runs(limit=10)
         assert first.status == "running"
         victim = first.node_id
