@@ -19,6 +19,7 @@ from typing import Any
 from tickwork.errors import InvalidInput, TriggerError
 from tickwork.models import ConcurrencyPolicy, MisfirePolicy
 from tickwork.parameters import SURROGATE, check_declarations, check_json
+from tickwork.queue_names import queue_name
 from tickwork.store.records import JobRecord
 from tickwork.targets import is_coroutine_target, kinds, ref_of, resolve
 from tickwork.targets.kinds import split_target
@@ -220,26 +221,8 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
         created_by=by,
         updated_at=now_us,
         updated_by=by,
-        queue=_queue(spec.queue),
+        queue=queue_name(spec.queue),
     )
-
-
-_QUEUE_NAME = re.compile(r"[A-Za-z0-9_.:@-]{1,100}")
-
-
-def _queue(value: Any) -> str | None:
-    """A Celery queue name, or None (empty text too: the node's own executors)."""
-    if value is None or value == "":
-        return None
-    text = _text("queue", value, 100)
-    if not _QUEUE_NAME.fullmatch(text):
-        raise InvalidInput(
-            "queue",
-            "may hold only letters, digits and . _ - : @ (a Celery queue name)",
-            code="bad_queue_name",
-            params={"value": text},
-        )
-    return text
 
 
 def make_trigger(

@@ -20,6 +20,7 @@ MODULES: dict[str, str] = {
     "http": "tickwork.targets.http",
     "sql": "tickwork.targets.sql",
     "script": "tickwork.targets.script",
+    "celery": "tickwork.targets.celery_task",  # issue 14
 }
 NAMES = tuple(MODULES)
 _loaded: dict[str, Kind] = {}
