@@ -261,7 +261,8 @@ const ZH_REASONS: Record<string, string> = {
   url_credentials: "地址中不能带凭据，请使用命名的 HTTP 连接进行认证",
   wrong_connection_kind: "连接“{name}”是 {kind} 连接，这里需要 {wanted} 连接",
   // Celery: queues, the celery kind, the beat importer (issue 14)
-  bad_queue_name: "只能包含字母、数字和 . _ - : @（Celery 队列名）",
+  bad_queue_name: "必须是 1-100 个字母、数字或 . _ - : @（Celery 队列名）",
+  bad_broker_url: "“{value}”不是 Tickwork 支持的消息代理（amqp:// 或 redis://）",
 };
 // END ZH_REASONS
 
