@@ -18,6 +18,7 @@ def _registrars() -> list[Registrar]:
         connections,
         cron,
         db,
+        importers,
         jobs,
         runs,
         scripts,
@@ -38,6 +39,7 @@ def _registrars() -> list[Registrar]:
         connections.register,
         scripts.register,
         worker.register,
+        importers.register,
     ]
 
 

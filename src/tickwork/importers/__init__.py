@@ -1,0 +1,1 @@
+"""Importers: other schedulers' definitions -> Tickwork jobs."""
