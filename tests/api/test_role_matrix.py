@@ -84,6 +84,8 @@ POST    /api/scripts/{name}/rollback              admin
 GET     /api/kinds                                viewer
 GET     /api/settings                             admin
 POST    /api/targets/http/test                    admin
+
+GET     /api/queues                               viewer
 """
 
 # Routes left out of the OpenAPI document on purpose, all public: the document itself and its

@@ -24,6 +24,7 @@ from tickwork.api.routers import (
     kinds,
     overview,
     pages,
+    queues,
     runs,
     scheduler,
     scripts,
@@ -62,6 +63,7 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         connections,
         scripts,
         kinds,
+        queues,  # issue 14: Celery queues and workers
         pages,
     ):
         app.include_router(module.router)
