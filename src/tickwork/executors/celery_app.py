@@ -12,10 +12,12 @@ Delivery settings (docs/celery.md explains each):
 - ``task_reject_on_worker_lost``: the same for a worker process that dies inside the task.
 - ``worker_prefetch_multiplier = 1``: a worker holds no more messages than it has threads,
   so nothing waits behind a busy worker while another is idle.
-- Redis ``visibility_timeout``: a long run is never redelivered, because its message is
-  acknowledged when it starts, not when it ends; a message that waits for a free slot
-  longer than the timeout may be delivered again, and the worker's guarded start (a run
-  that is ``running`` or ended is never started again) drops the second copy.
+- Redis ``visibility_timeout`` (300 s; TICKWORK_CELERY_VISIBILITY_TIMEOUT): a long run is
+  never redelivered, because its message is acknowledged when it starts, not when it ends;
+  a message that waits for a free slot longer than the timeout may be delivered again, and
+  the worker's guarded start (a run that is ``running`` or ended is never started again)
+  drops the second copy. The timeout bounds how soon a dead worker's received-but-unstarted
+  messages reach another worker (swept every 5 s).
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ BROKER_ENV = "TICKWORK_CELERY_BROKER_URL"
 VISIBILITY_ENV = "TICKWORK_CELERY_VISIBILITY_TIMEOUT"
 LOCAL_QUEUES_ENV = "TICKWORK_LOCAL_QUEUES"
 TASK_NAME = "tickwork.run"
-DEFAULT_VISIBILITY_TIMEOUT_S = 3600.0  # kombu's own default, kept: see the module's note
+# Redis: how long a received, unacknowledged message stays with its worker. A message is
+# acknowledged when its run starts, so this bounds only how soon the messages a dead worker
+# had received but not started go to another worker (kombu's default is an hour); a copy that
+# comes back needlessly is dropped by the guarded start.
+DEFAULT_VISIBILITY_TIMEOUT_S = 300.0
+# and how often a worker looks for such messages (kombu: every 10 s x 10 polls, 100 s)
+RESTORE_INTERVAL_S = 5
 
 
 def broker_from_env(env: Mapping[str, str] | None = None) -> str | None:
@@ -93,7 +101,11 @@ def make_app(broker: str, *, visibility_timeout_s: float | None = None) -> Celer
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": visibility_timeout_s},
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout_s,
+            "unacked_restore_interval": RESTORE_INTERVAL_S,
+            "unacked_restore_throttle": 1,
+        },
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         task_send_sent_event=False,
