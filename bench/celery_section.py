@@ -155,8 +155,8 @@ def tickwork(broker: str, n: int, workdir: Path) -> dict[str, Any]:
             node_options=NodeOptions(celery_broker=broker, local_queues=frozenset()),
         )
         main = "import sys; from tickwork.cli import main; sys.exit(main())"
-        worker = [sys.executable, "-c", main, "worker", "-Q", queue, "--concurrency", str(THREADS), "--database-url", url,
-                  "--loglevel", "WARNING"]  # fmt: skip
+        worker = [sys.executable, "-c", main, "worker", "-Q", queue, "--concurrency",
+                  str(THREADS), "--database-url", url, "--loglevel", "WARNING"]  # fmt: skip
         env = {"TICKWORK_CELERY_BROKER_URL": broker, "TICKWORK_LOG_LEVEL": "WARNING"}
         with process(worker, env, workdir / f"tickwork-{queue}.log"):
             tw.start()
