@@ -7,6 +7,7 @@ import { I18nContext, initialLang, LANGS, rememberLang, translate, useI18n as us
 import type { I18n, Lang } from "./i18n";
 import { AccountPage } from "./pages/Account";
 import { AuditPage } from "./pages/Audit";
+import { QueuesPage } from "./pages/Queues";
 import { DashboardPage } from "./pages/Dashboard";
 import { JobDetailPage } from "./pages/JobDetail";
 import { JobEditorPage } from "./pages/JobEditor";
@@ -133,6 +134,7 @@ function route(path: string, role: Role) {
   if (first === "users" && parts.length === 1) return covers(role, "admin") ? <UsersPage /> : <Forbidden />;
   if (first === "tokens" && parts.length === 1) return <TokensPage />;
   if (first === "account" && parts.length === 1) return <AccountPage />;
+  if (first === "queues" && parts.length === 1) return <QueuesPage />;
   return <NotFound />;
 }
 
@@ -165,6 +167,7 @@ function Shell(props: { path: string; children: ComponentChildren }) {
     ["/", t("nav.dashboard"), true],
     ["/jobs", t("nav.jobs"), true],
     ["/runs", t("nav.runs"), true],
+    ["/queues", t("nav.queues"), true],
     ["/audit", t("nav.audit"), admin],
     ["/users", t("nav.users"), admin],
     ["/tokens", t("nav.tokens"), true],
