@@ -129,10 +129,10 @@ def celery_beat(broker: str, n: int, workdir: Path) -> dict[str, Any]:
         for entry in sched.schedule.values():
             entry.last_run_at = due  # every entry is due at the first tick
         t0 = time.time()
-        sent = 0
-        while sent < n:
-            sched.tick()
-            sent = sum(1 for e in sched.schedule.values() if e.total_run_count)
+        # beat's tick publishes one due entry and returns 0, or returns the wait until the
+        # next one: tick until nothing is due (every entry then ran once)
+        while sched.tick() == 0 or not all(e.total_run_count for e in sched.schedule.values()):
+            pass
         latencies = [app.AsyncResult(i).get(timeout=600) for i in ids]
         elapsed = time.time() - t0
         app.conf.beat_schedule = {}
