@@ -18,6 +18,7 @@ def mark_and_print(log: str, key: str) -> dict[str, object]:
 def sleep_marked(log: str, key: str, seconds: float) -> str:
     """A long run: one ledger line when it starts, one when it ends."""
     mark(log, f"{key}:start")
+    print(f"{key} is under way", flush=True)
     time.sleep(seconds)
     mark(log, f"{key}:end")
     return key

@@ -73,6 +73,13 @@ def test_cancel_timeout_and_revoke_reach_the_worker(
         runs = {r.job_id: r.id for r in tw.get_runs(limit=10)}
         wait_for(lambda: ledger(book)["cancel:start"] == 1, 60, "the first body")
         wait_for(lambda: ledger(book)["revoke:start"] == 1, 60, "the third body")
+        # the run page's live log: the worker stores a running run's log as it goes
+        wait_for(
+            lambda: "cancel is under way" in (tw.get_run(runs["cancel"]).log or ""),
+            30,
+            "the live log of a run on a worker",
+        )
+        assert tw.get_run(runs["cancel"]).status == "running"
         tw.cancel_run(runs["cancel"], by="tester")
         publisher.revoke(runs["revoke"])
         for rid in runs.values():
