@@ -22,6 +22,7 @@ SECTIONS: dict[str, str] = {
     "console": "bench.console",
     "kinds": "bench.kinds",
     "celery": "bench.celery_section",  # issue 14
+    "scaleout": "bench.scaleout",  # issue 14: 1 vs 3 scheduler nodes
 }
 
 
