@@ -58,6 +58,18 @@ def user_worker(
         stderr=subprocess.STDOUT,
     )
     yield queue
+    # the user's apps publish through kombu's process-wide pools: close them here
+    from kombu import pools
+
+    from tests.celery import user_app
+    from tickwork.executors.celery_app import close_app
+
+    pools.reset()
+    for app in (user_app.tracked_app, user_app.plain_app):
+        client = getattr(app.backend, "client", None)  # the Redis result backend's
+        if client is not None:
+            client.close()
+        close_app(app)
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(20)
