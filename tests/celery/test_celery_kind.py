@@ -20,18 +20,19 @@ from tickwork.settings import Settings
 
 
 @pytest.fixture
-def user_worker(
-    rabbitmq_broker: Broker, redis_broker: Broker, queue: str, tmp_path: Path
-) -> Iterator[str]:
-    """The user's own Celery worker (not Tickwork's) consuming ``queue``."""
+def user_worker(broker: Broker, redis_broker: Broker, queue: str, tmp_path: Path) -> Iterator[str]:
+    """The user's own Celery worker (not Tickwork's) consuming ``queue`` on ``broker``, with
+    results in Redis; the user's apps in this process publish to the same broker."""
+    from tests.celery import user_app
+
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "CELERYTEST_BROKER": rabbitmq_broker.url,
+        "CELERYTEST_BROKER": broker.url,
         "CELERYTEST_BACKEND": redis_broker.url,
     }
-    os.environ["CELERYTEST_BROKER"] = rabbitmq_broker.url
-    os.environ["CELERYTEST_BACKEND"] = redis_broker.url
+    for app in (user_app.tracked_app, user_app.plain_app):
+        app.conf.broker_url = broker.url
     log = open(tmp_path / "user-worker.log", "wb")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [
@@ -69,6 +70,7 @@ def user_worker(
         client = getattr(app.backend, "client", None)  # the Redis result backend's
         if client is not None:
             client.close()
+        app.amqp._producer_pool = None  # it held one of the pools just closed
         close_app(app)
     proc.send_signal(signal.SIGTERM)
     try:
@@ -80,7 +82,6 @@ def user_worker(
 
 
 @pytest.mark.redis
-@pytest.mark.rabbitmq
 def test_a_celery_task_by_name_is_published_and_followed_to_its_end(
     user_worker: str, tmp_path: Path
 ) -> None:
