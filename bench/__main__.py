@@ -25,6 +25,8 @@ SECTIONS: dict[str, str] = {
     "bulk": "bench.bulk",
     "workflows": "bench.workflows",
     "forecast": "bench.forecast",
+    "celery": "bench.celery_section",  # issue 14
+    "scaleout": "bench.scaleout",  # issue 14: 1 vs 3 scheduler nodes
 }
 
 

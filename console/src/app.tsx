@@ -7,6 +7,7 @@ import { I18nContext, initialLang, LANGS, rememberLang, translate, useI18n as us
 import type { I18n, Lang } from "./i18n";
 import { AccountPage } from "./pages/Account";
 import { AuditPage } from "./pages/Audit";
+import { QueuesPage } from "./pages/Queues";
 import { DashboardPage } from "./pages/Dashboard";
 import { JobDetailPage } from "./pages/JobDetail";
 import { JobEditorPage } from "./pages/JobEditor";
@@ -167,6 +168,7 @@ function route(path: string, role: Role) {
   if (first === "forecast" && parts.length === 1) return <ForecastPage />;
   if (first === "templates" && parts.length === 1) return <TemplatesPage />;
   if (first === "templates" && second && parts.length === 2) return <TemplateDetailPage name={second} key={second} />;
+  if (first === "queues" && parts.length === 1) return <QueuesPage />;
   return <NotFound />;
 }
 
@@ -203,6 +205,7 @@ function Shell(props: { path: string; children: ComponentChildren }) {
     ["/templates", t("nav.templates"), true],
     ["/forecast", t("nav.forecast"), true],
     ["/groups", t("nav.groups"), true],
+    ["/queues", t("nav.queues"), true],
     ["/audit", t("nav.audit"), admin],
     ["/users", t("nav.users"), admin],
     ["/tokens", t("nav.tokens"), true],

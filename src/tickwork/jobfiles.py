@@ -43,6 +43,7 @@ _NATIVE_OPTIONS = {
     "kwargs": "kwargs",
     "timezone": "timezone",
     "executor": "executor",
+    "queue": "queue",
     "misfire_policy": "misfire_policy",
     "misfire_grace_s": "misfire_grace_s",
     "max_catchup": "max_catchup",

@@ -19,6 +19,7 @@ from typing import Any
 from tickwork.errors import InvalidInput, TriggerError
 from tickwork.models import ConcurrencyPolicy, MisfirePolicy
 from tickwork.parameters import SURROGATE, check_declarations, check_json
+from tickwork.queue_names import queue_name
 from tickwork.store.records import JobRecord
 from tickwork.targets import is_coroutine_target, kinds, ref_of, resolve
 from tickwork.targets.kinds import split_target
@@ -78,6 +79,7 @@ class JobSpec:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     timezone: str | None = None
     executor: str | None = None
+    queue: str | None = None  # a Celery queue name: the runs go to Celery workers
     misfire_policy: str = MisfirePolicy.RUN_ONCE.value
     misfire_grace_s: float | None = None
     max_catchup: int = 100
@@ -219,6 +221,7 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
         created_by=by,
         updated_at=now_us,
         updated_by=by,
+        queue=queue_name(spec.queue),
     )
 
 

@@ -121,6 +121,7 @@ POST    /api/templates/{name}/jobs                admin
 GET     /api/templates/{name}/rollout             viewer
 POST    /api/templates/{name}/rollout             admin
 GET     /api/jobs/{job_id}/template               viewer
+GET     /api/queues                               viewer
 """
 
 # Routes left out of the OpenAPI document on purpose, all public: the document itself and its

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.executors.helpers import KINDS, Recorder
-from tickwork.engine.dispatcher import KIND_RESULT_LIMIT
+from tickwork.engine.requests import KIND_RESULT_LIMIT
 from tickwork.executors.base import Executor, RunRequest
 from tickwork.models import RunStatus
 from tickwork.targets.shell import KIND

@@ -311,6 +311,9 @@ const ZH_REASONS: Record<string, string> = {
   group_role_required: "需要在分组“{group}”中具有{role}角色；你在该分组是{actual}",
   own_grants: "不能修改自己的分组角色",
   unknown_user: "没有名为“{name}”的用户",
+  // Celery: queues, the celery kind, the beat importer (issue 14)
+  bad_queue_name: "必须是 1-100 个字母、数字或 . _ - : @（Celery 队列名）",
+  bad_broker_url: "“{value}”不是 Tickwork 支持的消息代理（amqp:// 或 redis://）",
 };
 // END ZH_REASONS
 

@@ -27,6 +27,7 @@ from tickwork.api.routers import (
     maintenance,
     overview,
     pages,
+    queues,
     runs,
     scheduler,
     scripts,
@@ -72,6 +73,7 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         forecast,
         templates,
         groups,
+        queues,  # issue 14: Celery queues and workers
         pages,
     ):
         app.include_router(module.router)

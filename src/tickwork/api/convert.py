@@ -173,6 +173,7 @@ def job_out(record: JobRecord, last: RunRecord | None) -> s.JobOut:
         ),
         timezone=record.timezone,
         executor=record.executor,
+        queue=record.queue,
         policies=build(s.Policies, **{f: getattr(record, f) for f in _POLICY_FIELDS}),
         secret_keys=list(record.secret_keys),
         parameters=[build(s.ParameterOut, **p) for p in declared_of(record.target)],
@@ -258,6 +259,7 @@ def spec_fields(body: s.JobIn, old: JobRecord | None) -> dict[str, Any]:
         **target_fields(body.target, old, body.secret_keys),
         "timezone": body.timezone,
         "executor": body.executor,
+        "queue": body.queue,
         "secret_keys": body.secret_keys,
         "parameters": [p.model_dump(exclude_none=True) for p in body.parameters],
         "paused": body.paused,
@@ -270,7 +272,8 @@ def spec_fields(body: s.JobIn, old: JobRecord | None) -> dict[str, Any]:
 def patch_fields(body: s.JobPatch, old: JobRecord) -> dict[str, Any]:
     given = body.model_fields_set
     fields: dict[str, Any] = {}
-    for name in ("name", "description", "group", "tags", "executor", "secret_keys", "paused"):
+    simple = ("name", "description", "group", "tags", "executor", "queue", "secret_keys", "paused")
+    for name in simple:
         if name in given and getattr(body, name) is not None:
             fields[name] = getattr(body, name)
     if "timezone" in given and body.timezone is not None:

@@ -151,6 +151,7 @@ class RunMetrics:
         if here["scheduler"]:
             out.append(f"tickwork_scheduler_loop_alive {int(bool(here['loop_alive']))}")
         _builtin_metrics(out, tw)
+        _queue_gauges(out, tw)
         return "\n".join(out) + "\n"
 
 
@@ -181,6 +182,38 @@ def _builtin_metrics(out: list[str], tw: Tickwork) -> None:
                 counts[finding["severity"]] += 1
         for severity, n in counts.items():
             out.append(f"tickwork_builtin_findings{_labels(job=record.id, severity=severity)} {n}")
+
+
+def _queue_gauges(out: list[str], tw: Tickwork) -> None:
+    """Celery queues and workers (issue 14): the figures of GET /api/queues."""
+    from tickwork.api.routers.queues import queue_status
+
+    figures, workers, now = queue_status(tw)
+    for name, help_text, value in (
+        ("tickwork_queue_backlog", "Runs handed to Celery, not started by a worker", "backlog"),
+        ("tickwork_queue_running", "Runs of the queue running on workers", "running"),
+        ("tickwork_queue_workers", "Live workers consuming the queue", "workers"),
+        ("tickwork_queue_runs_per_minute", "Runs of the queue ended in the last minute",
+         "runs_per_min"),
+        ("tickwork_queue_oldest_waiting_seconds", "Wait of the queue's oldest backlog run",
+         "oldest_waiting_s"),
+    ):  # fmt: skip
+        _family(out, name, "gauge", help_text)
+        for f in figures:
+            number = getattr(f, value)
+            out.append(f"{name}{_labels(queue=f.queue)} {0 if number is None else number:g}")
+    _family(out, "tickwork_worker_concurrency", "gauge", "Runs at once each live worker takes")
+    for w in workers:
+        out.append(f"tickwork_worker_concurrency{_labels(worker=w.node_id)} {w.concurrency}")
+    _family(out, "tickwork_worker_running_runs", "gauge", "Runs running on each live worker")
+    for w in workers:
+        out.append(f"tickwork_worker_running_runs{_labels(worker=w.node_id)} {len(w.running)}")
+    _family(
+        out, "tickwork_worker_heartbeat_age_seconds", "gauge", "Seconds since a worker's heartbeat"
+    )
+    for w in workers:
+        age = max(0.0, (now - w.heartbeat_at) / 1e6)
+        out.append(f"tickwork_worker_heartbeat_age_seconds{_labels(worker=w.node_id)} {age:.3f}")
 
 
 def _family(out: list[str], name: str, kind: str, help_text: str) -> None:

@@ -145,6 +145,9 @@ class JobIn(Strict):
     trigger: TriggerIn
     timezone: str | None = Field(default=None, max_length=64)
     executor: Literal["thread", "process", "asyncio"] | None = None
+    queue: str | None = Field(
+        default=None, max_length=100, description="a Celery queue: runs go to Celery workers"
+    )
     policies: PoliciesIn = Field(default_factory=PoliciesIn)
     secret_keys: list[str] = Field(default_factory=list, max_length=100)
     parameters: list[ParameterIn] = Field(default_factory=list, max_length=50)
@@ -166,6 +169,9 @@ class JobPatch(Strict):
     trigger: TriggerIn | None = None
     timezone: str | None = Field(default=None, max_length=64)
     executor: Literal["thread", "process", "asyncio"] | None = None
+    queue: str | None = Field(
+        default=None, max_length=100, description="a Celery queue: runs go to Celery workers"
+    )
     policies: PoliciesIn | None = None
     secret_keys: list[str] | None = Field(default=None, max_length=100)
     parameters: list[ParameterIn] | None = Field(default=None, max_length=50)
@@ -225,6 +231,7 @@ class JobOut(BaseModel):
     trigger: TriggerOut
     timezone: str
     executor: str
+    queue: str | None = None
     policies: Policies
     secret_keys: list[str]
     parameters: list[ParameterOut]  # what POST .../run may set in params.kwargs

@@ -30,6 +30,7 @@ def _registrars() -> list[Registrar]:
         serve,
         templates,
         users,
+        worker,  # issue 14: Celery
         workflows,
     )
 
@@ -51,6 +52,7 @@ def _registrars() -> list[Registrar]:
         forecast.register,
         templates.register,
         groups.register,
+        worker.register,
     ]
 
 

@@ -59,6 +59,21 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
     return out
 
 
+@importer("celery-beat")
+def _celery_beat(cmds: Any, common: argparse.ArgumentParser) -> None:
+    # Its own handler (docs/celery.md): it prints beat's schedule as it moves, imports what
+    # converts and names what it refuses (solar, both day fields), replacing jobs of the same id.
+    p = cmds.add_parser(
+        "celery-beat",
+        parents=[common],
+        help="a Celery app's beat_schedule -> jobs publishing the same tasks",
+    )
+    p.add_argument("app", help="the Celery app, as pkg.module:celery_app")
+    from tickwork.cli.importers import celery_beat
+
+    p.set_defaults(handler=celery_beat)
+
+
 @importer("crontab")
 def _crontab(cmds: Any, common: argparse.ArgumentParser) -> None:
     p = cmds.add_parser("crontab", parents=[common], help="a user crontab file (crontab -l)")

@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("--timeout", type=float, help="seconds")
     add.add_argument("--retries", type=int, help="default: the group's, else 0")
     add.add_argument("--executor", choices=("thread", "process", "asyncio"))
+    add.add_argument("--queue", help="a Celery queue: the runs go to `tickwork worker`s")
     add.add_argument("--replace", action="store_true", help="replace a job with the same id")
     add.add_argument(
         "--template", metavar="NAME", help="make the job from a template (tickwork templates list)"
@@ -172,6 +173,7 @@ def _add(args: argparse.Namespace) -> int:
             id=args.job_id,
             name=args.name,
             executor=args.executor or defaults.get("executor"),
+            queue=args.queue,
             replace_existing=args.replace,
             timezone=args.tz or defaults.get("timezone"),
             group=args.group,

@@ -29,21 +29,18 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tickwork.clock import Clock, us_to_datetime
-from tickwork.connections.job_secrets import VaultError, open_kwargs
+from tickwork.engine.celery_handoff import CeleryHandoff
 from tickwork.engine.events import EVENT_JOB_SUBMITTED, JobExecutionEvent
 from tickwork.engine.policies import Admission, admit
+from tickwork.engine.requests import CannotRun, build_request
 from tickwork.engine.writer import Ended, OutcomeWriter
-from tickwork.errors import TickworkError
-from tickwork.executors.base import Executor, RunOutcome, RunRequest
+from tickwork.executors.base import Executor, RunOutcome
 from tickwork.models import RunStatus
 from tickwork.store import Store
 from tickwork.store.records import JobRecord
-from tickwork.targets.prepare import NotRunnable, Preparer, RunSettings
+from tickwork.targets.prepare import Preparer, RunSettings
 
 log = logging.getLogger("tickwork.dispatcher")
-# Characters of result kept for other kinds than python: their results are structured (exit
-# code and output tails, HTTP status and body, rows) and bounded by each kind below this.
-KIND_RESULT_LIMIT = 32 * 1024
 
 
 @dataclass(slots=True)
@@ -75,8 +72,11 @@ class Dispatcher:
         executor_for: Callable[[str], Executor],
         writer: OutcomeWriter,
         preparer: Preparer | None = None,
+        celery: CeleryHandoff | None = None,
     ) -> None:
         self.store = store
+        # Runs of jobs with a Celery queue go there at their instant (docs/celery.md).
+        self.celery = celery
         # Fills in what runs of other kinds than python need (connections, scripts).
         self.preparer = preparer or Preparer(store, RunSettings())
         self.node_id = node_id
@@ -174,6 +174,28 @@ class Dispatcher:
             except Exception as exc:  # the database dropped it (an outage): nothing to close
                 log.debug("closing the start-record connection: %s", exc)
 
+    # -- for the Celery hand-over (engine.celery_handoff) ---------------------------------------
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def local_instances(self, job_id: str) -> int:
+        with self._lock:
+            return len(self._active.get(job_id, ()))
+
+    def cancel_local_instances(self, job_id: str, reason: str) -> None:
+        with self._lock:
+            local = [self._running[r] for r in self._active[job_id] if r in self._running]
+        for pending, executor in local:
+            executor.cancel(pending.run_id, reason)
+
+    def forget(self, p: Pending) -> None:
+        with self._lock:
+            self._forget(p)
+
+    def end_unstarted(self, p: Pending, status: RunStatus, error: str) -> None:
+        self._end_unstarted(p, status, error)
+
     # -- the dispatch thread ------------------------------------------------------------------
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -190,6 +212,8 @@ class Dispatcher:
                     self._slot_freed or time.monotonic() - self._slot_tried > 0.05
                 )
                 self._slot_freed = False
+            if self.celery is not None:
+                self.celery.retry_publishing()
             if due or retry_slots:
                 try:
                     self._dispatch(due)
@@ -212,6 +236,12 @@ class Dispatcher:
     def _dispatch(self, due: list[Pending]) -> None:
         """Admit what is due, record the starts of those with a free slot, start them."""
         self._slot_tried = time.monotonic()
+        if self.celery is not None and due:
+            remote = [p for p in due if p.job.queue is not None and self.celery.remote(p.job)]
+            if remote:
+                handed = {p.run_id for p in remote}
+                due = [p for p in due if p.run_id not in handed]
+                self.celery.dispatch(remote, self)
         admitted = [p for p in due if self._admit(p)]
         with self._lock:
             # Admitted runs queue per executor behind those already waiting for a slot.
@@ -336,38 +366,15 @@ class Dispatcher:
 
     def _submit(self, p: Pending, executor: Executor) -> None:
         job = p.job
-        if job.target_kind != "python":
-            kind_request = self._kind_request(p)
-            if kind_request is None:
-                return
-            request = kind_request
-        else:
-            target = job.target
-            args = target.get("args") or []
-            kwargs = target.get("kwargs") or {}
-            if p.params:
-                args = p.params.get("args", args)
-                kwargs = {**kwargs, **(p.params.get("kwargs") or {})}
-            secrets: tuple[str, ...] = ()
-            if job.secret_keys:  # sealed at rest; opened here, for this run only
-                try:
-                    kwargs, secrets = open_kwargs(job.id, job.secret_keys, kwargs)
-                except VaultError as exc:
-                    with self._lock:
-                        self._forget(p)
-                    self._end_unstarted(p, RunStatus.FAILED, f"secrets: {exc}")
-                    return
-            request = RunRequest(
-                run_id=p.run_id,
-                job_id=job.id,
-                target=target["ref"],
-                args=args,
-                kwargs=kwargs,
-                scheduled_for_us=p.scheduled_for,
-                attempt=p.attempt,
-                timeout_s=job.timeout_s,
-                secrets=secrets,
+        try:
+            request = build_request(
+                p.run_id, job, p.scheduled_for, p.attempt, p.params, self.preparer
             )
+        except CannotRun as exc:
+            with self._lock:
+                self._forget(p)
+            self._end_unstarted(p, RunStatus.FAILED, str(exc))
+            return
         with self._lock:
             self._running[p.run_id] = (p, executor)
 
@@ -394,33 +401,6 @@ class Dispatcher:
                     attempt=p.attempt,
                 )
             )
-
-    def _kind_request(self, p: Pending) -> RunRequest | None:
-        """The request of a shell, http, sql or script run: its spec prepared (connections
-        opened, the script's code fetched); None when it cannot run (recorded failed)."""
-        job = p.job
-        try:
-            prepared = self.preparer.prepare(job.target_kind, job.target, p.params)
-        except Exception as exc:
-            why = str(exc) if isinstance(exc, NotRunnable | TickworkError) else None
-            if why is None:
-                log.exception("could not prepare run %d of job %r", p.run_id, job.id)
-            with self._lock:
-                self._forget(p)
-            self._end_unstarted(p, RunStatus.FAILED, why or f"could not prepare the run: {exc}")
-            return None
-        return RunRequest(
-            run_id=p.run_id,
-            job_id=job.id,
-            target=job.target_kind,
-            scheduled_for_us=p.scheduled_for,
-            attempt=p.attempt,
-            timeout_s=job.timeout_s,
-            secrets=tuple(prepared.secrets),
-            result_limit=KIND_RESULT_LIMIT,
-            kind=job.target_kind,
-            spec=prepared.spec,
-        )
 
     def _finished(self, p: Pending, outcome: RunOutcome) -> None:
         self.writer.ended(self._ended(p, outcome))

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tickwork.clock import Clock
+from tickwork.engine.celery_handoff import CeleryHandoff
 from tickwork.engine.dispatcher import Dispatcher
 from tickwork.engine.events import EventBus
 from tickwork.engine.hooks import RunHooks
@@ -20,6 +21,12 @@ from tickwork.engine.watchman import Watchman
 from tickwork.engine.writer import OutcomeWriter
 from tickwork.executors import create_executor
 from tickwork.executors.base import Executor
+from tickwork.executors.celery_app import (
+    Publisher,
+    broker_from_env,
+    local_queues_from_env,
+    make_app,
+)
 from tickwork.store import Store
 from tickwork.store.nodes import new_node_id
 from tickwork.targets.prepare import Preparer
@@ -56,6 +63,11 @@ class NodeOptions:
     # late fire. Process-wide, so off for embedded use; `tickwork serve` turns it on.
     gc_freeze: bool = False
     roles: str = "scheduler"  # what the node table says this process is ("scheduler,api")
+    # Celery (docs/celery.md): the broker runs of jobs with a queue are published to
+    # (TICKWORK_CELERY_BROKER_URL), and the queues this node runs itself instead
+    # (TICKWORK_LOCAL_QUEUES, comma-separated).
+    celery_broker: str | None = field(default_factory=broker_from_env)
+    local_queues: frozenset[str] = field(default_factory=local_queues_from_env)
 
 
 class SchedulerNode:
@@ -87,8 +99,12 @@ class SchedulerNode:
             # On SQLite an outcome batch holds the write lock that due starts wait for.
             batch=250 if store.db.is_sqlite else 1000,
         )
+        broker = options.celery_broker
+        self.celery = CeleryHandoff(
+            store, Publisher(make_app(broker)) if broker else None, options.local_queues
+        )
         self.dispatcher = Dispatcher(
-            store, self.node_id, clock, self.executor, self.writer, preparer
+            store, self.node_id, clock, self.executor, self.writer, preparer, self.celery
         )
         self.writer.live_logs = self.dispatcher.live_logs
         self._fence_lock = threading.Lock()
@@ -200,6 +216,7 @@ class SchedulerNode:
         for executor in executors:
             executor.shutdown(bound if wait else 0.0)
         self.dispatcher.stop()
+        self.celery.close()
         self.writer.close()
         self.watchman.stop()
         try:

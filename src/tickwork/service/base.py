@@ -178,6 +178,12 @@ class FacadeBase:
         """A job written through the API, console or CLI: its target must not be denied and,
         when it is new or changed, must be allowed. Refused with InvalidInput("target").
         (Other kinds than python are checked by ``_check_kind``, for every owner.)"""
+        if record.target_kind == "celery":  # its app's module is imported like a target's
+            ref = str(record.target.get("app"))
+            if old is not None and str(old.target.get("app")) == ref:
+                return
+            check_target(ref, self.allowed_targets())
+            return
         if record.target_kind != "python":
             return
         ref = str(record.target.get("ref"))

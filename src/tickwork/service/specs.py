@@ -21,7 +21,7 @@ JOB_KEYS = frozenset(
         "description", "group", "tags", "timezone", "misfire_policy", "max_catchup",
         "concurrency", "concurrency_policy", "timeout", "timeout_s", "retries",
         "retry_backoff", "retry_backoff_s", "retry_backoff_max", "retry_backoff_max_s",
-        "secret_keys", "parameters", "paused", "owner", "owner_ref",
+        "secret_keys", "parameters", "paused", "owner", "owner_ref", "queue",
     }
 )  # fmt: skip
 # Keywords that modify_job accepts, mapped to JobSpec fields.
@@ -35,7 +35,7 @@ MODIFIABLE = {
     "retries": "retries", "retry_backoff": "retry_backoff_s", "retry_backoff_s": "retry_backoff_s",
     "retry_backoff_max": "retry_backoff_max_s", "retry_backoff_max_s": "retry_backoff_max_s",
     "secret_keys": "secret_keys", "parameters": "parameters", "func": "target",
-    "target": "target",
+    "target": "target", "queue": "queue",
 }  # fmt: skip
 
 
@@ -86,6 +86,7 @@ def spec_from_call(
         kwargs={} if kwargs is None else kwargs,
         timezone=options.get("timezone"),
         executor=executor,
+        queue=options.get("queue"),
         misfire_policy=policy.get("misfire_policy", "run_once"),
         misfire_grace_s=policy.get("misfire_grace_s"),
         max_catchup=options.get("max_catchup", 100),
@@ -121,6 +122,7 @@ def spec_of(record: JobRecord, *, check_target: bool) -> JobSpec:
         kwargs=dict(record.target.get("kwargs") or {}),
         timezone=record.timezone,
         executor=record.executor,
+        queue=record.queue,
         misfire_policy=record.misfire_policy,
         misfire_grace_s=record.misfire_grace_s,
         max_catchup=record.max_catchup,

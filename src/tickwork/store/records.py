@@ -45,6 +45,7 @@ class JobRecord:
     created_by: str | None = None
     updated_at: int = 0
     updated_by: str | None = None
+    queue: str | None = None  # a Celery queue: runs go to Celery workers (docs/celery.md)
 
     def to_row(self) -> dict[str, Any]:
         """The row to store. Its JSON values are copies one level deep (the record's own
@@ -89,6 +90,8 @@ class RunRecord:
     triggered_by: str | None = None
     fires: int = 1  # due fires this record accounts for (many for a counted missed record)
     last_scheduled_for: int | None = None  # the last of them, when more than one
+    queue: str | None = None  # handed to Celery on this queue (its message published)
+    published_at: int | None = None
 
     @classmethod
     def from_row(cls, row: RowMapping | dict[str, Any]) -> RunRecord:

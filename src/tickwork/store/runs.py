@@ -394,17 +394,24 @@ class RunRepo:
     def request_cancel(self, conn: Connection, run_id: int, now: int, reason: str) -> str | None:
         """Cancel a queued run at once, or flag a claimed one for its node. Returns the
         run's status afterwards (None if there is no such run)."""
-        row = conn.execute(select(run.c.status, run.c.node_id).where(run.c.id == run_id)).first()
+        row = conn.execute(
+            select(run.c.status, run.c.node_id, run.c.published_at).where(run.c.id == run_id)
+        ).first()
         if row is None:
             return None
-        status, node_id = row
-        if status == RunStatus.SCHEDULED.value and node_id is None:
-            conn.execute(
+        status, node_id, published_at = row
+        if status == RunStatus.SCHEDULED.value and (node_id is None or published_at is not None):
+            # Queued, or handed to Celery and not started: a worker's guarded start that
+            # comes later finds it cancelled and drops the message.
+            waiting = run.c.node_id.is_(None) | run.c.published_at.is_not(None)
+            result = conn.execute(
                 update(run)
-                .where(run.c.id == run_id, run.c.status == status, run.c.node_id.is_(None))
+                .where(run.c.id == run_id, run.c.status == status, waiting)
                 .values(status=RunStatus.CANCELLED.value, finished_at=now, error=reason)
             )
-            return RunStatus.CANCELLED.value
+            if result.rowcount == 1:
+                return RunStatus.CANCELLED.value
+            return self.request_cancel(conn, run_id, now, reason)  # it started meanwhile
         if status in _ACTIVE:
             # The reason travels in the error column to the run's node (its outcome then
             # writes the final error).

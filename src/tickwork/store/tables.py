@@ -158,6 +158,7 @@ setting = Table(
 from tickwork.store import (  # noqa: E402, F401
     tables_audit,
     tables_auth,
+    tables_celery,
     tables_groups,
     tables_kinds,
     tables_templates,

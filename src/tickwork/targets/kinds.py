@@ -22,6 +22,7 @@ MODULES: dict[str, str] = {
     "script": "tickwork.targets.script",
     # maintenance jobs (issue 13); the kind lives with them, above the targets layer
     "builtin": "tickwork.builtins.kind",
+    "celery": "tickwork.targets.celery_task",  # issue 14
 }
 NAMES = tuple(MODULES)
 _loaded: dict[str, Kind] = {}
