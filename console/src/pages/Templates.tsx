@@ -93,7 +93,7 @@ export function TemplatesPage() {
             <Card key={tpl.name} class="template-card" title={text(tpl.title, lang)}>
               <p class="muted small">
                 <span class="badge">{tpl.builtin ? t("templates.builtin") : t("templates.custom")}</span>{" "}
-                <span class="mono">{tpl.name}</span> · {t("templates.version", { v: tpl.version })} · {t("templates.jobs", { n: tpl.jobs })}
+                <span class="mono" translate={false}>{tpl.name}</span> · {t("templates.version", { v: tpl.version })} · {t("templates.jobs", { n: tpl.jobs })}
               </p>
               <p>{text(tpl.description, lang)}</p>
               <Link href={`/templates/${enc(tpl.name)}`} class="button primary">

@@ -51,6 +51,7 @@ def _load() -> None:
         if _state["loaded"]:
             return
         _state["loaded"] = True
+    from tickwork.builtins import templates  # noqa: F401  (one per maintenance built-in)
     from tickwork.templates import builtin  # noqa: F401  (registers the shipped ones)
 
 
