@@ -22,6 +22,7 @@ SECTIONS: dict[str, str] = {
     "console": "bench.console",
     "kinds": "bench.kinds",
     "maintenance": "bench.maintenance",
+    "bulk": "bench.bulk",
 }
 
 

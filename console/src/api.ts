@@ -1,5 +1,6 @@
 // The API client: JSON over fetch with the session cookie; the CSRF token on every write;
 // errors as ApiError from the API's application/problem+json.
+import { withBase } from "./base";
 import type { Json, Problem } from "./types";
 
 export const CSRF_HEADER = "X-CSRF-Token";
@@ -63,7 +64,7 @@ async function request<T>(method: string, path: string, body?: unknown, headers:
   if (method !== "GET" && csrfToken) sent[CSRF_HEADER] = csrfToken;
   let response: Response;
   try {
-    response = await fetch(path, {
+    response = await fetch(withBase(path), {
       method,
       headers: sent,
       credentials: "same-origin",

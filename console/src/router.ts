@@ -1,5 +1,6 @@
 // Client-side routing on the History API: links push a path, views re-render; no reloads.
 import { useEffect, useState } from "preact/hooks";
+import { withBase, withoutBase } from "./base";
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -11,10 +12,10 @@ function notify(): void {
 window.addEventListener("popstate", notify);
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
-  const current = location.pathname + location.search;
+  const current = withoutBase(location.pathname) + location.search;
   if (to === current) return notify();
-  if (options.replace) history.replaceState(null, "", to);
-  else history.pushState(null, "", to);
+  if (options.replace) history.replaceState(null, "", withBase(to));
+  else history.pushState(null, "", withBase(to));
   notify();
   if (!options.replace) window.scrollTo(0, 0);
 }
@@ -39,7 +40,7 @@ export function useLocation(): Location {
     listeners.add(listener);
     return () => void listeners.delete(listener);
   }, []);
-  return { path: location.pathname, query: new URLSearchParams(location.search) };
+  return { path: withoutBase(location.pathname), query: new URLSearchParams(location.search) };
 }
 
 /** A navigation handler for <a href> so plain clicks stay in the page (new-tab clicks do not). */
@@ -48,5 +49,5 @@ export function linkClick(event: MouseEvent): void {
   const anchor = (event.currentTarget as HTMLAnchorElement | null) ?? null;
   if (!anchor || anchor.target || anchor.origin !== location.origin) return;
   event.preventDefault();
-  navigate(anchor.pathname + anchor.search);
+  navigate(withoutBase(anchor.pathname) + anchor.search);
 }

@@ -40,6 +40,17 @@ TERMINAL_ONLY = {
     "store/claims.py",
     "executors/__init__.py",
     "jobfiles.py",
+    # issue 15: importers and export (the CLI), the integrations' start-up configuration
+    "exporting.py",
+    "importers/apscheduler.py",
+    "importers/quartz.py",
+    "importers/ruoyi.py",
+    "importers/sqldump.py",
+    "importers/xxljob.py",
+    "integrations/django/conf.py",
+    "integrations/election.py",
+    "integrations/fastapi.py",
+    "integrations/flask.py",
 }
 # Codes whose params are added outside the raise (problems.py) or come from a return value.
 EXTRA_PARAMS = {"rate_limited": {"seconds"}}

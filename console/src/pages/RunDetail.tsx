@@ -1,5 +1,6 @@
 // One run: metadata, result, error and traceback, the log (streamed over Server-Sent Events
 // while the run is queued or running), cancel.
+import { withBase } from "../base";
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc } from "../api";
@@ -41,7 +42,7 @@ export function RunDetailPage(props: { runId: number }) {
   useEffect(() => {
     void refresh();
     // The stream sends the log so far, then what is added, each status change, and `end`.
-    const source = new EventSource(`/api/runs/${id}/log/stream`);
+    const source = new EventSource(withBase(`/api/runs/${id}/log/stream`));
     let text = "";
     const parse = (e: MessageEvent<string>): Record<string, string | null> => {
       try {

@@ -15,7 +15,19 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 def _registrars() -> list[Registrar]:
     from tickwork.cli import builtins as builtins_cli
-    from tickwork.cli import connections, cron, db, jobs, runs, scripts, secrets, serve, users
+    from tickwork.cli import (
+        connections,
+        cron,
+        db,
+        export,
+        imports,
+        jobs,
+        runs,
+        scripts,
+        secrets,
+        serve,
+        users,
+    )
 
     return [
         serve.register,
@@ -29,6 +41,8 @@ def _registrars() -> list[Registrar]:
         scripts.register,
         # built-in maintenance jobs (issue 13)
         builtins_cli.register,
+        imports.register,
+        export.register,
     ]
 
 

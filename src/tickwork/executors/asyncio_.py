@@ -34,7 +34,7 @@ from tickwork.executors.outcome import (
 )
 from tickwork.models import RunStatus
 from tickwork.targets.base import Execution
-from tickwork.targets.python import is_coroutine_function, resolve
+from tickwork.targets.python import call_context, is_coroutine_function, resolve
 
 _NEW, _STARTED, _CLOSING, _CLOSED = range(4)
 
@@ -247,11 +247,13 @@ class AsyncioExecutor(TracksRuns, Executor):
             else:
                 func = resolve(request.target)
                 if is_coroutine_function(func):
-                    value = await func(*request.args, **request.kwargs)
+                    with call_context():  # an integration's (Flask app context, ...)
+                        value = await func(*request.args, **request.kwargs)
                 else:
-                    value = await asyncio.to_thread(func, *request.args, **request.kwargs)
+                    value = await asyncio.to_thread(invoke_plain, func, request)
                     if asyncio.iscoroutine(value):
-                        value = await value
+                        with call_context():
+                            value = await value
         except BaseException as raised:  # includes the CancelledError of our own cancel
             exc = raised
         finally:
@@ -314,3 +316,9 @@ class AsyncioExecutor(TracksRuns, Executor):
 
 
 _PLAIN = contextvars.Context()  # loop callbacks run in it: never in a run's output context
+
+
+def invoke_plain(func: Any, request: RunRequest) -> Any:
+    """A plain function of an async run, in a worker thread, inside the integration's context."""
+    with call_context():
+        return func(*request.args, **request.kwargs)

@@ -106,9 +106,15 @@ class JobsMixin(FacadeBase):
         """Bulk-add new jobs (ids must not exist yet) in large transactions."""
         now = self.clock.now_us()
         records = [
-            self._seal(build_record(s, now_us=now, default_tz=self.settings.timezone, by=by))
-            for s in specs
+            build_record(s, now_us=now, default_tz=self.settings.timezone, by=by) for s in specs
         ]
+        return self.add_records(records, by=by)
+
+    def add_records(self, records: Sequence[JobRecord], *, by: str | None = None) -> int:
+        """Bulk-add jobs already built by ``build_record`` (an importer validated each one
+        and keeps them: building them again would double the work)."""
+        now = self.clock.now_us()
+        records = [self._seal(r) for r in records]
         if any(r.owner in RESTRICTED_OWNERS for r in records):
             allowed = self.allowed_targets()
             for r in records:

@@ -7,6 +7,7 @@ import importlib
 import inspect
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from tickwork.errors import InvalidInput
@@ -16,6 +17,24 @@ _FORMAT_HINT = "must look like 'package.module:function' (or 'package.module:Cla
 
 _cache: dict[str, Callable[..., Any]] = {}
 _cache_lock = threading.Lock()
+# What a framework integration wraps every Python job of this process in (Flask's app
+# context, Django's connection handling): a factory of context managers, or None.
+_call_context: list[Callable[[], AbstractContextManager[object]]] = []
+
+
+def set_call_context(factory: Callable[[], AbstractContextManager[object]] | None) -> None:
+    """Run every Python job of this process inside ``factory()`` (None: no wrapper)."""
+    _call_context[:] = [] if factory is None else [factory]
+
+
+def current_call_context() -> Callable[[], AbstractContextManager[object]] | None:
+    return _call_context[0] if _call_context else None
+
+
+def call_context() -> AbstractContextManager[object]:
+    """The context a Python job runs in (a no-op one unless an integration set one)."""
+    factories = _call_context
+    return factories[0]() if factories else nullcontext()
 
 
 def resolve(ref: str) -> Callable[..., Any]:
@@ -173,9 +192,10 @@ def invoke(
     awaits coroutines on its own loop instead. (asyncio is imported up front: an import
     cut short by a thread executor's interrupt would leave it half-initialised.)
     """
-    value = func(*args, **(kwargs or {}))
-    if inspect.iscoroutine(value):
-        value = asyncio.run(value)
+    with call_context():
+        value = func(*args, **(kwargs or {}))
+        if inspect.iscoroutine(value):
+            value = asyncio.run(value)
     return value
 
 

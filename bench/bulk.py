@@ -1,0 +1,131 @@
+"""Bulk speed (issue 15, item 7): adding 1,000,000 jobs with ``add_jobs`` and through the
+importers (``tickwork import crontab`` of a 1,000,000-line crontab, ``tickwork jobs import`` of
+a 1,000,000-entry job file written by ``tickwork export``), on SQLite and PostgreSQL, against
+the issue's targets (20 s on SQLite, 60 s on PostgreSQL). ``--quick``: 20,000 jobs.
+
+Each measurement runs in a fresh database; the PostgreSQL one is created and dropped here
+(TICKWORK_BENCH_PG, default the local server). Rates are jobs per second of wall time; the
+ratio column is the measured rate over the target's rate (1,000,000 jobs in the target's
+seconds): >= 1 meets it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench.peers.common import cron_mix
+
+PG_ADMIN = os.environ.get("TICKWORK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TARGET_S = {"sqlite": 20.0, "postgres": 60.0}
+
+
+@contextlib.contextmanager
+def _database(kind: str, folder: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        path = folder / f"bulk-{uuid.uuid4().hex[:8]}.db"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for leftover in folder.glob(path.name + "*"):
+                leftover.unlink()
+        return
+    name = f"tw_bench_bulk_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _add_jobs(url: str, n: int) -> float:
+    from tickwork import JobSpec, Tickwork
+
+    exprs = cron_mix(n, 0)
+    tw = Tickwork(url, timezone="UTC")
+    try:
+        t0 = time.perf_counter()
+        for start in range(0, n, 50_000):
+            tw.add_jobs(
+                [
+                    JobSpec(target="bench.engine_tasks:noop", trigger=exprs[i],
+                            id=f"cron-{i:07d}", owner="python", check_target=False)
+                    for i in range(start, min(n, start + 50_000))
+                ]
+            )  # fmt: skip
+        return time.perf_counter() - t0
+    finally:
+        tw.close()
+
+
+def _cli(*argv: str) -> float:
+    from tickwork.cli import main
+
+    t0 = time.perf_counter()
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        status = main(list(argv))
+    elapsed = time.perf_counter() - t0
+    if status != 0:
+        raise RuntimeError(f"tickwork {' '.join(argv)} failed: {sink.getvalue()[-500:]}")
+    return elapsed
+
+
+def _measure(kind: str, n: int, folder: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with _database(kind, folder) as url:
+        out["add_jobs"] = _add_jobs(url, n)
+        export = folder / f"jobs-{kind}.json"
+        out["export"] = _cli("export", "--format", "json", "-o", str(export), "--database-url", url)
+    crontab = folder / "bulk.crontab"
+    if not crontab.exists():
+        crontab.write_text("".join(f"{e} /bin/true\n" for e in cron_mix(n, 0)))
+    with _database(kind, folder) as url:
+        out["import_crontab"] = _cli("import", "crontab", str(crontab), "--database-url", url)
+    with _database(kind, folder) as url:
+        out["import_job_file"] = _cli("jobs", "import", str(export), "--database-url", url)
+    return out
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    n = 20_000 if quick else int(os.environ.get("TICKWORK_BENCH_BULK_N", "1000000"))
+    os.environ["TICKWORK_ALLOWED_TARGETS"] = "bench"
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="tw-bulk-") as tmp:
+        for kind in ("sqlite", "postgres"):
+            try:
+                results[kind] = _measure(kind, n, Path(tmp))
+            except Exception as exc:  # a missing server: say so, measure the rest
+                results[kind] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"bulk: {n:,} jobs per measurement; ratio = rate / target rate (>= 1: met)")
+    print(f"load average at the end: {load} (other work on the machine slows every figure)")
+    print(
+        f"{'store':<10} {'operation':<18} {'seconds':>9} {'jobs/s':>9} {'target/s':>9} {'ratio':>6}"
+    )
+    flat: dict[str, Any] = {}
+    for kind, ops in results.items():
+        if "error" in ops:
+            print(f"{kind:<10} {ops['error']}")
+            continue
+        for op, seconds in ops.items():
+            rate = n / seconds
+            target = 1_000_000 / TARGET_S[kind] if op != "export" else None
+            ratio = f"{rate / target:.2f}" if target else "-"
+            shown = f"{target:,.0f}" if target else "-"
+            print(f"{kind:<10} {op:<18} {seconds:>9.1f} {rate:>9,.0f} {shown:>9} {ratio:>6}")
+            flat[f"bulk_{kind}_{op}_s"] = round(seconds, 2)
+    flat["bulk_jobs"] = n
+    return flat
