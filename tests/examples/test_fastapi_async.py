@@ -47,7 +47,7 @@ def test_fastapi_async(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config.write_text((Path(mod.HERE) / "config" / "tasks.json").read_text("utf-8"), "utf-8")
     tw = Tickwork(f"sqlite:///{tmp_path / 'tw.db'}", timezone="Asia/Shanghai", clock=clock,
                   job_defaults=mod.JOB_DEFAULTS)  # fmt: skip
-    app = mod.create_app(tw, config)
+    app = mod.create_app(tw, config, (*mod.ALLOWED_FUNCS, f"{__name__}:slow_job"))
     with TestClient(app) as client:
         tasks = {t["id"]: t for t in client.get("/tasks").json()}
         # the JSON configuration and the 6-field cron string, read as the seed meant them
