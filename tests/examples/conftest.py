@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from tests import dbs
 from tests.conftest import service_missing
 
+# the examples' modules that import each other by short name
+SIBLINGS = ("tasks", "app", "main", "services", "scheduling", "tracker")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -24,7 +26,7 @@ def load(example: str, module: str) -> ModuleType:
     """``examples/<example>/<module>.py`` imported as its folder's ``python <module>.py`` does
     (the folder first on sys.path, so its sibling modules import by their short names)."""
     folder = EXAMPLES / example
-    for cached in [name for name in sys.modules if name in ("tasks", "jobs", "app", "main")]:
+    for cached in [name for name in sys.modules if name in SIBLINGS]:
         del sys.modules[cached]  # another example's sibling of the same name
     sys.path.insert(0, str(folder))
     try:
