@@ -55,6 +55,9 @@ lint: venv
 
 typecheck: venv
 	$(BIN)/mypy
+	# each example on its own (they hold modules of the same names)
+	for d in examples/*/; do MYPYPATH=src $(BIN)/mypy --strict --python-version 3.11 \
+	  --ignore-missing-imports --no-incremental $$d*.py || exit 1; done
 
 fmt: venv
 	$(BIN)/ruff format src tests bench examples

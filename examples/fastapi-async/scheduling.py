@@ -26,6 +26,7 @@ from tickwork import (
     Job,
     Tickwork,
 )
+from tickwork.clock import us_to_datetime
 from tickwork.exporting import task_config
 
 log = logging.getLogger("app.scheduling")
@@ -97,7 +98,7 @@ class TaskRegistry:
     def schedule_delayed_task(self, delay_seconds: float, task_func: Any, *args: Any,
                               **kwargs: Any) -> Job:  # fmt: skip
         """Run once ``delay_seconds`` from now (Tickwork's clock); its id names the instant."""
-        run_time = self.tw.clock.now() + timedelta(seconds=delay_seconds)
+        run_time = us_to_datetime(self.tw.clock.now_us()) + timedelta(seconds=delay_seconds)
         return self.tw.add_job(task_func, "date", run_date=run_time, args=args, kwargs=kwargs,
                                id=f"delayed_task_{int(run_time.timestamp() * 1000)}")  # fmt: skip
 

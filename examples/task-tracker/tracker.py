@@ -11,6 +11,7 @@ which it skipped silently when Redis was down, sending the warning again every h
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -101,7 +102,7 @@ class TaskErrors(RuntimeError):
     """Some tasks could not be handled; the others were (the run fails, naming them)."""
 
 
-def _each(rows: list[Any], handle: Any) -> list[str]:
+def _each(rows: Sequence[Any], handle: Any) -> list[str]:
     errors = []
     for row in rows:
         try:
