@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.examples.conftest import load
 from tests.integrations.gunicorn import wait_for
@@ -84,6 +85,22 @@ def test_flask_db_maintenance(
         finally:
             r.command("DEL", prefix + "temp:1", prefix + "keep:1")
             r.close()
+
+        # the seed's 90-day cleanup of chats: an old chat goes, today's stays
+        client = app.test_client()
+        assert client.post("/chats", json={"visitor_id": "v1", "message": "hi"}).status_code == 201
+        engine = app.extensions["db_engine"]
+        with engine.begin() as conn:
+            conn.execute(mod.chats.insert().values(visitor_id="v0", message="old",
+                         created_at=sa.func.now() - sa.text("INTERVAL 100 DAY")))  # fmt: skip
+        clean_run = scheduler.run_job("cleanup_old_data")
+        wait_for("the cleanup", lambda: tw.get_run(clean_run).status not in
+                 ("scheduled", "running"))  # fmt: skip
+        assert tw.get_run(clean_run).status == "succeeded", tw.get_run(clean_run).error
+        assert json.loads(tw.get_run(clean_run).result or "{}")["metrics"]["rows_deleted"] == 1
+        with engine.connect() as conn:
+            left = conn.execute(sa.select(mod.chats.c.message)).scalars().all()
+        assert left == ["hi"]
 
         paused = scheduler.pause_job("db_health_check")
         assert paused.paused
