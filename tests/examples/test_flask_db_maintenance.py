@@ -1,6 +1,7 @@
 """examples/flask-db-maintenance (seed 000) against this machine's MariaDB and Redis: the app
 starts with its Flask-APScheduler ``Config``, runs ``db_health_check`` now and stores its
-report on the run record; the seed's ``get_jobs``/``get_job``/``pause_job``/``resume_job``."""
+report on the run record; the Redis and 90-day chat cleanups; the seed's ``get_jobs``,
+``get_job``, ``pause_job`` and ``resume_job``."""
 
 from __future__ import annotations
 
