@@ -50,15 +50,18 @@ bench: venv console
 	$(BIN)/python -m bench
 
 lint: venv
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: venv
 	$(BIN)/mypy
+	# each example on its own (they hold modules of the same names)
+	for d in examples/*/; do MYPYPATH=src $(BIN)/mypy --strict --python-version 3.11 \
+	  --ignore-missing-imports --no-incremental $$d*.py || exit 1; done
 
 fmt: venv
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench examples
+	$(BIN)/ruff check --fix src tests bench examples
 
 ## lint, types and tests in one go
 check: lint typecheck test
