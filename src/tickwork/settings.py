@@ -68,6 +68,11 @@ class Settings:
     scripts_sandbox: str = "auto"
     scripts_user: str = "nobody"  # TICKWORK_SCRIPTS_USER: whom scripts run as under root
     script_python: str | None = None  # TICKWORK_SCRIPT_PYTHON: the interpreter of scripts
+    # Alerts (docs/alerts.md): the console's address for links in messages
+    # (TICKWORK_BASE_URL, e.g. https://tickwork.example.com) and how often a node's alert
+    # worker looks for due deliveries (TICKWORK_ALERTS_POLL_S).
+    base_url: str | None = None
+    alerts_poll_s: float = 1.0
 
     @property
     def effective_database_url(self) -> str:
@@ -116,6 +121,7 @@ class Settings:
 
             values["allowed_targets"] = parse_allowlist(env["TICKWORK_ALLOWED_TARGETS"])
         values.update(kind_settings(env))
+        values.update(alert_settings(env))
         return cls(**values)
 
 
@@ -150,4 +156,21 @@ def kind_settings(env: Mapping[str, str]) -> dict[str, Any]:
         values["scripts_user"] = env["TICKWORK_SCRIPTS_USER"].strip()
     if env.get("TICKWORK_SCRIPT_PYTHON", "").strip():
         values["script_python"] = env["TICKWORK_SCRIPT_PYTHON"].strip()
+    return values
+
+
+def alert_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The alerts' settings from the environment (see Settings)."""
+    values: dict[str, Any] = {}
+    base = env.get("TICKWORK_BASE_URL", "").strip()
+    if base:
+        if not base.startswith(("http://", "https://")):
+            raise InvalidInput("TICKWORK_BASE_URL", "must be an http(s) URL of the console")
+        values["base_url"] = base.rstrip("/")
+    poll = env.get("TICKWORK_ALERTS_POLL_S", "").strip()
+    if poll:
+        try:
+            values["alerts_poll_s"] = max(0.05, float(poll))
+        except ValueError:
+            raise InvalidInput("TICKWORK_ALERTS_POLL_S", "must be a number of seconds") from None
     return values

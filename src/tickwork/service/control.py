@@ -70,6 +70,7 @@ class ControlMixin(SyncMixin):
         if self._presence is None:
             self._presence = Presence(self.store, self.clock, roles, self.node_options.heartbeat_s)
             self._presence.start()
+        self._start_alert_worker()
 
     def start(self, paused: bool = False) -> None:
         """Sync declared jobs and job files, then run a scheduler node in background threads."""
@@ -94,12 +95,14 @@ class ControlMixin(SyncMixin):
         )
         node.start()
         self.node = node
+        self._start_alert_worker()
         self._stopped.clear()
         self._publish(SchedulerEvent(EVENT_SCHEDULER_STARTED))
 
     def shutdown(self, wait: bool = True, *, timeout_s: float | None = None) -> None:
         """Stop the node: running runs may finish (up to the node's bound when ``wait``),
         what is cut off is recorded as cancelled; unstarted claimed runs go back to the queue."""
+        self._stop_alert_worker()
         node, self.node = self.node, None
         if node is not None:
             node.stop(wait=wait, timeout_s=timeout_s)

@@ -10,6 +10,7 @@ APScheduler 3 calls work unchanged::
 
 from __future__ import annotations
 
+from tickwork.service.alerts import AlertsMixin
 from tickwork.service.connections import ConnectionsMixin
 from tickwork.service.control import ControlMixin
 from tickwork.service.jobs import JobsMixin
@@ -27,6 +28,7 @@ class Tickwork(
     ControlMixin,
     QueriesMixin,
     SecretsMixin,
+    AlertsMixin,  # before ConnectionsMixin, which it extends
     ConnectionsMixin,
     ScriptsMixin,
 ):

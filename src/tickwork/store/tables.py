@@ -155,4 +155,4 @@ setting = Table(
 
 
 # Tables of other modules join the same metadata, so Alembic and the drift test see them.
-from tickwork.store import tables_audit, tables_auth, tables_kinds  # noqa: E402, F401
+from tickwork.store import tables_alerts, tables_audit, tables_auth, tables_kinds  # noqa: E402, F401
