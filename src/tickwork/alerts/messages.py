@@ -218,9 +218,10 @@ _SLACK_FORMAT = str.maketrans({"*": "＊", "_": "＿", "~": "～", "`": "｀"})
 
 def escape_slack(text: str) -> str:
     """Slack mrkdwn: & < > as its three entities (no <url|text> link can be made); its
-    formatting marks, which have no escape, become their full-width look-alikes."""
+    formatting marks, which have no escape, become their full-width look-alikes, and a
+    zero-width space after "://" keeps Slack from turning an address into a link."""
     flat = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return flat.translate(_SLACK_FORMAT)
+    return flat.translate(_SLACK_FORMAT).replace("://", ":\u200b//")
 
 
 def escape_html(text: str) -> str:

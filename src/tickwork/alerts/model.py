@@ -108,6 +108,7 @@ def number(
     high: float,
     default: float | None = None,
     integer: bool = False,
+    prefix: str = "params.",
 ) -> float | None:
     value = params.get(key, default)
     if value is None:
@@ -118,7 +119,7 @@ def number(
     if not ok or not low <= float(value) <= high:
         kind = "a whole number" if integer else "a number"
         raise _refuse(
-            f"params.{key}",
+            f"{prefix}{key}",
             f"must be {kind} from {low:g} to {high:g}",
             "out_of_range",
             min=low,
@@ -238,7 +239,7 @@ def build_rule(body: Mapping[str, Any], *, now: int, by: str | None) -> Rule:
     # A recovery is said once per failure episode already: no window by default.
     default_dedupe = 0 if kind == "recovery" else 3600
     dedupe = number(
-        body, "dedupe_s", low=0, high=MAX_DEDUPE_S, default=default_dedupe, integer=True
+        body, "dedupe_s", low=0, high=MAX_DEDUPE_S, default=default_dedupe, integer=True, prefix=""
     )
     channels = body.get("channels", [])
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
