@@ -16,6 +16,7 @@ import pytest
 
 from tests.alerts import tasks
 from tests.alerts.receivers import Receivers, receivers
+from tests.cluster.conftest import server_url  # noqa: F401  # a fresh PostgreSQL/MariaDB db
 from tickwork import Tickwork
 from tickwork.clock import FakeClock
 from tickwork.engine.node import NodeOptions
