@@ -71,7 +71,7 @@ def test_three_nodes_send_each_alert_exactly_once(server_url: str, tmp_path: Pat
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
-            )  # fmt: skip
+            )
             for _ in range(3)
         ]
         outputs = [n.communicate(timeout=until - time.time() + 60)[0] for n in nodes]
