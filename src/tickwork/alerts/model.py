@@ -74,7 +74,9 @@ class Rule:
         return self.scope_value in tags
 
 
-def _refuse(field_: str, reason: str, code: str = "invalid_value", **params: Any) -> InvalidInput:
+def _refuse(
+    field_: str, reason: str, *, code: str = "invalid_value", params: dict[str, Any] | None = None
+) -> InvalidInput:
     return InvalidInput(field_, reason, code=code, params=params)
 
 
@@ -83,7 +85,7 @@ def check_id(value: Any, field_: str = "id") -> str:
         raise _refuse(
             field_,
             "must be 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
-            "bad_name",
+            code="bad_alert_name",
         )
     return value
 
@@ -93,9 +95,8 @@ def one_of(value: Any, choices: tuple[str, ...], field_: str) -> str:
         raise _refuse(
             field_,
             f"{value!r} is not one of {', '.join(choices)}",
-            "not_one_of",
-            value=str(value),
-            choices=list(choices),
+            code="not_one_of",
+            params={"value": str(value), "choices": list(choices)},
         )
     return str(value)
 
@@ -121,9 +122,12 @@ def number(
         raise _refuse(
             f"{prefix}{key}",
             f"must be {kind} from {low:g} to {high:g}",
-            "out_of_range",
-            min=low,
-            max=high,
+            code="out_of_range",
+            params={
+                "value": value if isinstance(value, int | float) else str(value),
+                "min": low,
+                "max": high,
+            },
         )
     return float(value)
 
@@ -155,7 +159,7 @@ def check_params(kind: str, params: Any) -> dict[str, Any]:
     if params is None:
         params = {}
     if not isinstance(params, Mapping):
-        raise _refuse("params", "must be an object", "wrong_type")
+        raise _refuse("params", "must be an object", code="wrong_type")
     numeric = _PARAMS[kind]
     texts = _TEXT_PARAMS.get(kind, ())
     unknown = sorted(set(params) - set(numeric) - set(texts))
@@ -164,8 +168,8 @@ def check_params(kind: str, params: Any) -> dict[str, Any]:
             f"params.{unknown[0]}",
             f"is not a parameter of a {kind} rule"
             + (f" (it takes {', '.join([*numeric, *texts])})" if numeric or texts else ""),
-            "unknown_field",
-            name=unknown[0],
+            code="unknown_alert_field",
+            params={"name": unknown[0]},
         )
     out: dict[str, Any] = {}
     for key, (low, high, default, integer) in numeric.items():
@@ -177,20 +181,20 @@ def check_params(kind: str, params: Any) -> dict[str, Any]:
         if value is None:
             continue
         if not isinstance(value, str) or not value or len(value) > 100:
-            raise _refuse(f"params.{key}", "must be text of 1-100 characters", "text_type")
+            raise _refuse(f"params.{key}", "must be text of 1-100 characters", code="text_type")
         out[key] = value
     if kind == "long_run" and ("threshold_s" in out) == ("p95_factor" in out):
         raise _refuse(
             "params.threshold_s",
             "give either threshold_s (seconds) or p95_factor (k x the job's p95)",
-            "missing",
+            code="missing",
         )
     if kind == "finding":
         out["min_severity"] = one_of(
             out.get("min_severity", "warning"), SEVERITIES, "params.min_severity"
         )
         if ("metric" in out) != ("above" in out):
-            raise _refuse("params.above", "metric and above go together", "missing")
+            raise _refuse("params.above", "metric and above go together", code="missing")
     return out
 
 
@@ -198,23 +202,25 @@ def check_quiet(value: Any) -> Quiet | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise _refuse("quiet", "must be an object with start, end and timezone", "wrong_type")
+        raise _refuse("quiet", "must be an object with start, end and timezone", code="wrong_type")
     bounds = []
     for key in ("start", "end"):
         text = value.get(key)
         match = _HHMM.match(text) if isinstance(text, str) else None
         if match is None:
-            raise _refuse(f"quiet.{key}", "must be a time HH:MM (24 h)", "bad_time")
+            raise _refuse(f"quiet.{key}", "must be a time HH:MM (24 h)", code="bad_time")
         bounds.append(int(match[1]) * 60 + int(match[2]))
     if bounds[0] == bounds[1]:
-        raise _refuse("quiet.end", "must differ from quiet.start", "invalid_value")
+        raise _refuse("quiet.end", "must differ from quiet.start", code="quiet_empty")
     zone = value.get("timezone", "UTC")
     from tickwork.triggers.zones import resolve_tz
 
     try:
         resolve_tz(zone, "quiet.timezone")
     except Exception:
-        raise _refuse("quiet.timezone", f"{zone!r} is not an IANA time zone", "bad_zone") from None
+        raise _refuse(
+            "quiet.timezone", f"{zone!r} is not an IANA time zone", code="bad_zone"
+        ) from None
     return Quiet(bounds[0], bounds[1], str(zone))
 
 
@@ -226,7 +232,12 @@ def build_rule(body: Mapping[str, Any], *, now: int, by: str | None) -> Rule:
     }  # fmt: skip
     unknown = sorted(set(body) - known)
     if unknown:
-        raise _refuse(unknown[0], "is not a field of a rule", "unknown_field", name=unknown[0])
+        raise _refuse(
+            unknown[0],
+            "is not a field of a rule",
+            code="unknown_alert_field",
+            params={"name": unknown[0]},
+        )
     rule_id = check_id(body.get("id"))
     kind = one_of(body.get("kind"), RULE_KINDS, "kind")
     scope = one_of(body.get("scope", "all"), SCOPES, "scope")
@@ -234,7 +245,7 @@ def build_rule(body: Mapping[str, Any], *, now: int, by: str | None) -> Rule:
     if scope == "all":
         scope_value = None
     elif not isinstance(scope_value, str) or not scope_value or len(scope_value) > 191:
-        raise _refuse("scope_value", f"names the {scope} the rule covers", "missing")
+        raise _refuse("scope_value", f"names the {scope} the rule covers", code="missing")
     severity = one_of(body.get("severity", "warning"), SEVERITIES, "severity")
     # A recovery is said once per failure episode already: no window by default.
     default_dedupe = 0 if kind == "recovery" else 3600
@@ -243,15 +254,15 @@ def build_rule(body: Mapping[str, Any], *, now: int, by: str | None) -> Rule:
     )
     channels = body.get("channels", [])
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
-        raise _refuse("channels", "must be a list of channel names", "wrong_type")
+        raise _refuse("channels", "must be a list of channel names", code="wrong_type")
     if len(set(channels)) != len(channels) or len(channels) > 20:
-        raise _refuse("channels", "names each channel once, at most 20", "invalid_value")
+        raise _refuse("channels", "names each channel once, at most 20", code="channels_repeated")
     enabled = body.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise _refuse("enabled", "must be true or false", "wrong_type")
+        raise _refuse("enabled", "must be true or false", code="wrong_type")
     description = body.get("description") or ""
     if not isinstance(description, str) or len(description) > 2000:
-        raise _refuse("description", "must be text of at most 2000 characters", "text_type")
+        raise _refuse("description", "must be text of at most 2000 characters", code="text_type")
     return Rule(
         id=rule_id,
         kind=kind,

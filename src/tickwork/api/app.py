@@ -17,6 +17,7 @@ from tickwork.api.metrics import RunMetrics
 from tickwork.api.middleware import BodyLimit, SecurityHeaders
 from tickwork.api.routers import (
     accounts,
+    alerts,
     audit,
     connections,
     health,
@@ -62,6 +63,7 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         connections,
         scripts,
         kinds,
+        alerts,
         pages,
     ):
         app.include_router(module.router)

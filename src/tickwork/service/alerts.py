@@ -260,6 +260,18 @@ class AlertsMixin(ConnectionsMixin):
         with self.store.db.read() as conn:
             return self.alert_repo.rules(conn)
 
+    def alert_rules_for_job(self, job_id: str) -> list[Rule]:
+        """The rules that cover ``job_id`` (its own, its group's, its tags', global ones)."""
+        from tickwork.alerts.hook import job_infos
+
+        with self.store.db.read() as conn:
+            info = job_infos(conn, [job_id], True).get(job_id)
+            rules = self.alert_repo.rules(conn)
+        if info is None:
+            raise NotFound("job", job_id)
+        _, group, tags = info
+        return [r for r in rules if r.covers(job_id, group, tags)]
+
     def alert_rule(self, rule_id: str) -> Rule:
         with self.store.db.read() as conn:
             rule = self.alert_repo.rule(conn, rule_id)
@@ -353,7 +365,12 @@ class AlertsMixin(ConnectionsMixin):
         def open_smtp(name: str) -> tuple[dict[str, Any], Sequence[str]]:
             opened = self.open_connection(name)
             if opened.kind != "smtp":
-                raise InvalidInput("connection", f"{name!r} is a {opened.kind} connection")
+                raise InvalidInput(
+                    "connection",
+                    f"{name!r} is a {opened.kind} connection",
+                    code="wrong_connection_kind",
+                    params={"name": name, "kind": opened.kind, "wanted": "smtp"},
+                )
             return opened.fields, opened.masks
 
         return Sender(allow=self._allowlist(), base_url=self.settings.base_url, open_smtp=open_smtp)

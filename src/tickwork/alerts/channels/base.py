@@ -48,7 +48,9 @@ class SendContext:
     extra_masks: tuple[str, ...] = field(default_factory=tuple)
 
 
-def refuse(field_: str, reason: str, code: str = "invalid_value", **params: Any) -> InvalidInput:
+def refuse(
+    field_: str, reason: str, *, code: str = "invalid_value", params: dict[str, Any] | None = None
+) -> InvalidInput:
     return InvalidInput(field_, reason, code=code, params=params)
 
 
@@ -58,7 +60,7 @@ def check_fields(
     """(public, secret) parts of a channel's fields, checked; the URL's literal address
     through the SSRF guard and a robot's host against its service's hosts."""
     if not isinstance(fields, Mapping):
-        raise refuse("fields", "must be an object", "wrong_type")
+        raise refuse("fields", "must be an object", code="wrong_type")
     public_names, secret_names = FIELDS[kind]
     unknown = sorted(set(fields) - set(public_names) - set(secret_names))
     if unknown:
@@ -66,37 +68,45 @@ def check_fields(
             f"fields.{unknown[0]}",
             f"is not a field of a {kind} channel "
             f"(it takes {', '.join(public_names + secret_names)})",
-            "unknown_field",
-            name=unknown[0],
+            code="unknown_alert_field",
+            params={"name": unknown[0]},
         )
     if kind == "email":
         name = fields.get("connection")
         if not isinstance(name, str) or not name:
-            raise refuse("fields.connection", "names the SMTP connection to send with", "missing")
+            raise refuse(
+                "fields.connection", "names the SMTP connection to send with", code="missing"
+            )
         to = fields.get("to")
         if isinstance(to, str):
             to = [a.strip() for a in to.split(",") if a.strip()]
         if not isinstance(to, list) or not to or len(to) > 50:
-            raise refuse("fields.to", "lists 1-50 recipient addresses", "missing")
+            raise refuse("fields.to", "lists 1-50 recipient addresses", code="missing")
         for address in to:
             if not isinstance(address, str) or not _EMAIL.match(address):
-                raise refuse("fields.to", f"{address!r} is not an email address", "bad_email",
-                              value=str(address))  # fmt: skip
+                raise refuse(
+                    "fields.to",
+                    f"{address!r} is not an email address",
+                    code="bad_email",
+                    params={"value": str(address)},
+                )
         return {"connection": name, "to": to}, {}
     url = fields.get("url")
     if not isinstance(url, str) or not url.strip():
-        raise refuse("fields.url", f"is required: the {kind} webhook address", "missing")
+        raise refuse("fields.url", f"is required: the {kind} webhook address", code="missing")
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
-        raise refuse("fields.url", "must be an http(s) URL", "bad_url")
+        raise refuse("fields.url", "must be an http(s) URL", code="bad_url")
     check_host(kind, url, allow, "fields.url")
     ssrf.check_literal_host(url, allow, "fields.url")
     secret: dict[str, Any] = {"url": url}
     sign = fields.get("secret")
     if sign not in (None, ""):
         if not isinstance(sign, str) or len(sign) > 500:
-            raise refuse("fields.secret", "must be text of at most 500 characters", "text_type")
+            raise refuse(
+                "fields.secret", "must be text of at most 500 characters", code="text_type"
+            )
         secret["secret"] = sign
     return {"host": parts.hostname}, secret
 
@@ -122,10 +132,8 @@ def check_host(kind: str, url: str, allow: ssrf.Allowlist, field_: str) -> None:
         field_,
         f"a {kind} robot posts to https://{hosts[0]}; {host!r} is not one of "
         f"{', '.join(hosts)} nor on the SSRF allowlist",
-        "robot_host",
-        kind=kind,
-        host=host,
-        hosts=list(hosts),
+        code="robot_host",
+        params={"kind": kind, "host": host, "hosts": list(hosts)},
     )
 
 
