@@ -14,7 +14,18 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 
 def _registrars() -> list[Registrar]:
-    from tickwork.cli import connections, cron, db, jobs, runs, scripts, secrets, serve, users
+    from tickwork.cli import (
+        alerts,  # issue 12
+        connections,
+        cron,
+        db,
+        jobs,
+        runs,
+        scripts,
+        secrets,
+        serve,
+        users,
+    )
 
     return [
         serve.register,
@@ -26,6 +37,7 @@ def _registrars() -> list[Registrar]:
         secrets.register,
         connections.register,
         scripts.register,
+        alerts.register,
     ]
 
 
