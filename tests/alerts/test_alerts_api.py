@@ -150,3 +150,33 @@ def test_bad_channels_are_refused_naming_the_field(api: Api) -> None:
         assert got.status_code in (400, 422), got.text
         assert (got.json()["field"], got.json()["code"]) == (field, code), got.json()
     assert api.tw.alert_channels() == []
+
+
+def test_metrics_count_alerts_and_speak_openmetrics(api: Api, robots: Receivers) -> None:
+    from tests.alerts.receivers import HOOK_SECRET
+    from tests.alerts.test_rules import Runs
+    from tickwork.clock import FakeClock
+
+    tw = api.tw
+    tw.add_job("tests.alerts.tasks:ok", "interval", seconds=60, id="m1")
+    tw.sync_declared()
+    tw.add_alert_channel("mhook", "webhook", {"url": robots.hook_url(), "secret": HOOK_SECRET})
+    tw.add_alert_channel("mbad", "webhook", {"url": robots.hook_url(), "secret": "wrong-one"})
+    tw.add_alert_rule(
+        {"id": "metrics-rule", "kind": "failed", "dedupe_s": 3600, "channels": ["mhook", "mbad"]}
+    )
+    runs = Runs(tw, FakeClock(tw.clock.now_us()))
+    for _ in range(3):
+        runs.end("m1", "failed")
+    assert tw.deliver_alerts("n1") == 2
+    viewer = api.client("viewer")
+    text = viewer.get("/metrics")
+    assert text.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert 'tickwork_alerts_sent_total{channel="mhook",rule="metrics-rule"} 1.0' in text.text
+    assert 'tickwork_alerts_failed_total{channel="mbad",rule="metrics-rule"} 1.0' in text.text
+    assert 'tickwork_alerts_deduplicated_total{rule="metrics-rule"} 2.0' in text.text
+    om = viewer.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert om.headers["content-type"].startswith("application/openmetrics-text")
+    assert om.text.endswith("# EOF\n")
+    assert "# TYPE tickwork_runs counter" in om.text
+    assert 'tickwork_alerts_sent_total{channel="mhook",rule="metrics-rule"} 1.0' in om.text
