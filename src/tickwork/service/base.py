@@ -129,6 +129,9 @@ class FacadeBase:
     def _stop_alert_worker(self) -> None:
         """Stop delivering alerts (``AlertsMixin``)."""
 
+    def _sync_builtin_jobs(self) -> None:
+        """Write Tickwork's own jobs (``RetentionMixin``)."""
+
     def _build(self, spec: JobSpec, *, by: str | None) -> JobRecord:
         return build_record(
             spec, now_us=self.clock.now_us(), default_tz=self.settings.timezone, by=by

@@ -77,6 +77,7 @@ class ControlMixin(SyncMixin):
         if self.node is not None:
             raise TickworkError("this Tickwork instance is already started")
         self.sync_declared()
+        self._sync_builtin_jobs()
         if self.settings.job_files:
             self.sync_job_files(self.settings.job_files)
         if paused:

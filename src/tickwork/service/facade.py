@@ -16,6 +16,7 @@ from tickwork.service.control import ControlMixin
 from tickwork.service.jobs import JobsMixin
 from tickwork.service.pausing import PausingMixin
 from tickwork.service.queries import QueriesMixin
+from tickwork.service.retention import RetentionMixin
 from tickwork.service.runs import RunsMixin
 from tickwork.service.scripts import ScriptsMixin
 from tickwork.service.secrets import SecretsMixin
@@ -31,6 +32,7 @@ class Tickwork(
     AlertsMixin,  # before ConnectionsMixin, which it extends
     ConnectionsMixin,
     ScriptsMixin,
+    RetentionMixin,
 ):
     """Scheduler facade. Without ``start()`` it is a client of the shared database (what the
     CLI and the REST API use); ``start()`` also runs a scheduler node in background threads.
