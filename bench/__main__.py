@@ -21,6 +21,7 @@ SECTIONS: dict[str, str] = {
     "api": "bench.api",
     "console": "bench.console",
     "kinds": "bench.kinds",
+    "retention": "bench.retention",
 }
 
 

@@ -22,6 +22,7 @@ from tickwork.service.alerts import ChannelView
 
 router = APIRouter(tags=["alerts"])
 NamePath = Annotated[str, Path(min_length=1, max_length=63)]
+MAX_ID = 2**63 - 1  # a row id: larger ones are refused by validation, not by the database
 
 
 def channel_out(view: ChannelView) -> a.ChannelOut:
@@ -266,7 +267,9 @@ def history(
     severity: Annotated[a.Severity | None, Query()] = None,
     since: Annotated[AwareDatetime | None, Query(description="created_at >= since")] = None,
     until: Annotated[AwareDatetime | None, Query(description="created_at < until")] = None,
-    before: Annotated[int | None, Query(ge=1, description="alerts with a smaller id")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="alerts with a smaller id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> a.AlertList:
     """Alerts newest first, each with its deliveries. ``status`` filters on the alert
@@ -284,7 +287,7 @@ def history(
 
 
 @route(router, "GET", "/api/alerts/history/{alert_id}", role=Role.VIEWER, response_model=a.AlertOut)
-def get_alert(tw: TW, alert_id: Annotated[int, Path(ge=1)]) -> a.AlertOut:
+def get_alert(tw: TW, alert_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> a.AlertOut:
     """One alert with its deliveries and every attempt (channel, status, response code and
     excerpt, time)."""
     return alert_out(tw.alert(alert_id))
