@@ -6,6 +6,7 @@ import { initialZone, rememberZone } from "./format";
 import { I18nContext, initialLang, LANGS, rememberLang, translate, useI18n as useI18nShell } from "./i18n";
 import type { I18n, Lang } from "./i18n";
 import { AccountPage } from "./pages/Account";
+import { AlertsPage } from "./pages/Alerts";
 import { AuditPage } from "./pages/Audit";
 import { DashboardPage } from "./pages/Dashboard";
 import { JobDetailPage } from "./pages/JobDetail";
@@ -133,6 +134,7 @@ function route(path: string, role: Role) {
   if (first === "users" && parts.length === 1) return covers(role, "admin") ? <UsersPage /> : <Forbidden />;
   if (first === "tokens" && parts.length === 1) return <TokensPage />;
   if (first === "account" && parts.length === 1) return <AccountPage />;
+  if (first === "alerts" && parts.length === 1) return <AlertsPage />;
   return <NotFound />;
 }
 
@@ -168,6 +170,7 @@ function Shell(props: { path: string; children: ComponentChildren }) {
     ["/audit", t("nav.audit"), admin],
     ["/users", t("nav.users"), admin],
     ["/tokens", t("nav.tokens"), true],
+    ["/alerts", t("nav.alerts"), true],
   ];
   const active = (href: string) => (href === "/" ? props.path === "/" : props.path === href || props.path.startsWith(`${href}/`));
   return (

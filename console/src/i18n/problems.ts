@@ -260,7 +260,6 @@ const ZH_REASONS: Record<string, string> = {
   unknown_script_version: "脚本“{name}”没有版本 {version}（最新：{latest}）",
   url_credentials: "地址中不能带凭据，请使用命名的 HTTP 连接进行认证",
   wrong_connection_kind: "连接“{name}”是 {kind} 连接，这里需要 {wanted} 连接",
-};
   // alerts (issue 12)
   alert_channel_in_use: "告警通道“{name}”正被规则 {rules} 使用，请先修改这些规则",
   bad_alert_name: "须为 1-63 个字母、数字、“_”、“.”或“-”，以字母或数字开头",
@@ -276,6 +275,7 @@ const ZH_REASONS: Record<string, string> = {
   unknown_alert_channel: "没有名为“{name}”的告警通道（请先创建）",
   unknown_alert_field: "不认识的字段“{name}”",
   wrong_type: "类型不对",
+};
 // END ZH_REASONS
 
 // Words inside params (kinds, roles, statuses, owners) that have a Chinese name.

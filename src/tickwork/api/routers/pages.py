@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, Response
 router = APIRouter(include_in_schema=False)
 
 # Top-level paths the console routes itself (console/src/router.ts); with sub-paths.
-PAGES = ("login", "jobs", "runs", "audit", "users", "tokens", "account")
+PAGES = ("login", "jobs", "runs", "audit", "users", "tokens", "account", "alerts")
 
 
 def index_file() -> Path | None:
