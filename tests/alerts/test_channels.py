@@ -227,3 +227,16 @@ def test_without_the_allowlist_a_robot_send_to_loopback_is_refused(robots: Recei
     allowed_host_only = SendContext(allow=Allowlist.parse("127.0.0.1"), now_us=0)
     assert send_robot("wecom", {"url": robots.wecom_url()}, message, allowed_host_only).ok
     assert len(robots.accepted) == 1
+
+
+def test_a_test_message_is_never_sent_again_by_a_worker(
+    make_tw: Make, robots: Receivers, clock: Any
+) -> None:
+    """The test message's delivery row is the caller's: a node's worker claiming due
+    deliveries meanwhile (or later) leaves it alone."""
+    tw = make_tw()
+    tw.add_alert_channel("wecom", "wecom", {"url": robots.wecom_url()})
+    assert tw.test_alert_channel("wecom")["ok"]
+    clock.advance(3600)
+    assert tw.deliver_alerts("node-x") == 0
+    assert len(robots.of("wecom")) == 1

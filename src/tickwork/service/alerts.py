@@ -20,6 +20,8 @@ from tickwork.executors.redact import MASK
 from tickwork.service.connections import ConnectionsMixin
 from tickwork.store.tables_alerts import alert, alert_attempt, alert_delivery
 
+TEST_LEASE_US = 24 * 3600 * 1_000_000  # longer than any send; the call records the end
+
 if TYPE_CHECKING:
     from tickwork.alerts.worker import AlertWorker
 
@@ -219,9 +221,11 @@ class AlertsMixin(ConnectionsMixin):
             )  # fmt: skip
             delivery_id = int(
                 conn.execute(
+                    # sent by this call, not by a worker: a lease no worker takes over
                     insert(alert_delivery).values(
                         alert_id=alert_id, channel=name, status="sending", attempts=1,
-                        next_attempt_at=now, created_at=now, lease_until=now,
+                        next_attempt_at=now, created_at=now, node_id="test-message",
+                        lease_until=now + TEST_LEASE_US,
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
             )  # fmt: skip
