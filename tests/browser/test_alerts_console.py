@@ -119,6 +119,8 @@ def test_channels_rules_history_and_job_page(
         console.page.get_by_text("运行失败").first.wait_for()
         console.screenshot("alerts-zh-CN")
         console.goto("/alerts?tab=channels")
-        console.page.get_by_text("钉钉机器人").first.wait_for()
+        zh_row = console.page.locator("tr[data-channel=ops-ding]")
+        zh_row.wait_for()
+        assert "钉钉机器人" in zh_row.inner_text()
         console.screenshot("alerts-channels-zh-CN")
     assert Path(alert_server.log).read_text().count(DING_SECRET) == 0
