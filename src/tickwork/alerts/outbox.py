@@ -196,6 +196,21 @@ class Claimed:
     alert: dict[str, Any]
 
 
+def _due(now: int) -> Any:
+    d = alert_delivery
+    return or_(
+        and_(d.c.status == "pending", d.c.next_attempt_at <= now),
+        and_(d.c.status == "sending", d.c.lease_until < now),
+    )
+
+
+def anything_due(db: Database, now: int) -> bool:
+    """Whether a delivery is due (a cheap indexed read before a claim)."""
+    with db.read() as conn:
+        found = conn.execute(select(alert_delivery.c.id).where(_due(now)).limit(1)).first()
+    return found is not None
+
+
 def claim(db: Database, repo: AlertRepo, node_id: str, now: int, limit: int = 20) -> list[Claimed]:
     """Take up to ``limit`` due deliveries for this node (rate limits of each channel counted
     across all nodes from the attempts table, under the channel row's lock)."""
@@ -203,12 +218,7 @@ def claim(db: Database, repo: AlertRepo, node_id: str, now: int, limit: int = 20
     with db.write() as conn:
         query = (
             select(d.c.id, d.c.alert_id, d.c.channel, d.c.attempts)
-            .where(
-                or_(
-                    and_(d.c.status == "pending", d.c.next_attempt_at <= now),
-                    and_(d.c.status == "sending", d.c.lease_until < now),
-                )
-            )
+            .where(_due(now))
             .order_by(d.c.next_attempt_at, d.c.id)
             .limit(limit)
         )

@@ -40,6 +40,7 @@ class AlertWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._swept_at = -1e18  # clock seconds of this node's last try at the sweep turn
 
     def start(self) -> None:
         if self._thread is not None:
@@ -65,8 +66,12 @@ class AlertWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if take_turn(self.db, self.clock.now_us(), self.sweep_s):
-                    sweep(self.db, self.repo, self.clock.now_us())
+                now_s = self.clock.now_us() / 1e6
+                # Only ask for the turn when it may be ours: each ask is a write transaction.
+                if now_s - self._swept_at >= self.sweep_s or now_s < self._swept_at:
+                    self._swept_at = now_s
+                    if take_turn(self.db, self.clock.now_us(), self.sweep_s):
+                        sweep(self.db, self.repo, self.clock.now_us())
                 while not self._stop.is_set() and self.deliver_once():
                     pass
             except Exception:
@@ -77,6 +82,8 @@ class AlertWorker:
     def deliver_once(self, limit: int = 20) -> int:
         """Claim and send what is due; returns the number of sends tried."""
         node = self.node_id()
+        if not outbox.anything_due(self.db, self.clock.now_us()):
+            return 0  # a read, not a claim: no write transaction while nothing is due
         claimed = outbox.claim(self.db, self.repo, node, self.clock.now_us(), limit)
         sender = self.sender() if claimed else None
         for item in claimed:
