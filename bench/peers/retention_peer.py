@@ -68,10 +68,11 @@ def prune_under_load(p: dict[str, Any]) -> dict[str, Any]:
     db = tw.store.db
 
     def prune() -> None:
+        # the built-in job's defaults (tickwork.retention.prune_history)
         policy = Policy(
             runs_keep_days=30, runs_keep_per_job=None, alerts_keep_days=None,
-            audit_keep_days=None, batch=p.get("batch") or (500 if db.is_sqlite else 2000),
-            pause_s=p.get("pause_s", 0.05),
+            audit_keep_days=None, batch=100 if db.is_sqlite else 1000, pause_s=0.01,
+            target_s=0.004 if db.is_sqlite else 0.05,
         )  # fmt: skip
         t = time.time()
         result = Pruner(db, policy, stop=stop).run(int(t * 1e6))
@@ -85,7 +86,7 @@ def prune_under_load(p: dict[str, Any]) -> dict[str, Any]:
     while time.time() < grid.end and (worker is None or worker.is_alive()):
         time.sleep(0.1)
     measured_until = time.time()
-    if worker is not None and worker.is_alive() and p.get("finish", True):
+    if worker is not None and worker.is_alive() and p.get("finish", False):
         worker.join(p.get("finish_s", 600))  # the rest of the pass, unmeasured
     stop.set()
     if worker is not None:

@@ -48,7 +48,8 @@ def prune_history(
     alerts_keep_days: float | None = 90,
     audit_keep_days: float | None = 365,
     batch: int | None = None,
-    pause_s: float = 0.05,
+    pause_s: float = 0.01,
+    target_s: float | None = None,
 ) -> dict[str, Any]:
     """The built-in job's target: one pruning pass; returns what it deleted."""
     with _lock:
@@ -64,7 +65,9 @@ def prune_history(
         runs_keep_per_job=runs_keep_per_job,
         alerts_keep_days=alerts_keep_days,
         audit_keep_days=audit_keep_days,
-        batch=batch or (500 if db.is_sqlite else 2000),
+        batch=batch or (100 if db.is_sqlite else 1000),
         pause_s=pause_s,
+        # SQLite: a batch holds the write lock due starts wait for; keep it to a few ms
+        target_s=target_s or (0.004 if db.is_sqlite else 0.05),
     )
     return Pruner(db, policy).run(clock.now_us()).as_dict()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -45,7 +46,8 @@ def test_runs_by_age_and_count_in_batches(make_tw: Make, clock: FakeClock) -> No
     add_runs(tw, "b", 50, T0 - DAY_US)
     add_runs(tw, "b", 7, old + 10_000, status="failed")
     policy = Policy(runs_keep_days=30, runs_keep_per_job=20, alerts_keep_days=None,
-                    audit_keep_days=None, batch=100, pause_s=0.001)  # fmt: skip
+                    audit_keep_days=None, batch=100, pause_s=0.001, min_batch=100,
+                    max_batch=100)  # fmt: skip
     pauses: list[float] = []
     result = Pruner(tw.store.db, policy, sleep=pauses.append).run(T0)
     assert result.runs_by_age == 1234 + 7
@@ -59,6 +61,35 @@ def test_runs_by_age_and_count_in_batches(make_tw: Make, clock: FakeClock) -> No
     assert result.batches == 13 + 1
     assert len(pauses) == 12  # a pause after each full batch only
     assert Pruner(tw.store.db, policy).run(T0).as_dict()["runs_by_age"] == 0
+
+
+def test_batches_shrink_to_hold_the_lock_briefly_and_pause_in_proportion(
+    make_tw: Make,
+) -> None:
+    """Every batch here "takes" 0.1 s (an injected timer): over the 0.05 s target, so the size
+    halves down to the minimum, and each pause is 3 x the batch's time."""
+    tw = make_tw()
+    add_runs(tw, "a", 300, T0 - 40 * DAY_US)
+    ticks = iter(range(10_000))
+    policy = Policy(runs_keep_days=30, runs_keep_per_job=None, alerts_keep_days=None,
+                    audit_keep_days=None, batch=80, target_s=0.05, min_batch=10)  # fmt: skip
+    pauses: list[float] = []
+    pruner = Pruner(tw.store.db, policy, sleep=pauses.append, timer=lambda: next(ticks) / 10)
+    sizes = []
+    real = pruner._batched
+
+    def spy(pick: Any, remove: Any) -> int:
+        def sized(conn: Any, limit: int) -> list[int]:
+            sizes.append(limit)
+            return pick(conn, limit)  # type: ignore[no-any-return]
+
+        return real(sized, remove)
+
+    pruner._batched = spy  # type: ignore[method-assign]
+    assert pruner.run(T0).runs_by_age == 300
+    assert sizes[:5] == [80, 40, 20, 10, 10]
+    assert pauses == pytest.approx([0.3] * len(pauses))
+    assert len(pauses) == len(sizes) - 1  # none after the last (short) batch
 
 
 def test_alert_history_and_audit_by_age(make_tw: Make, clock: FakeClock) -> None:

@@ -50,8 +50,16 @@ class Policy:
     runs_keep_per_job: int | None = 10_000
     alerts_keep_days: float | None = 90
     audit_keep_days: float | None = 365
-    batch: int = 500
-    pause_s: float = 0.05
+    batch: int = 500  # rows of the first batch; then sized to hold the lock ~target_s
+    pause_s: float = 0.01  # at least this between batches
+    # How long one batch's transaction may take: the batch size adapts (halved when a batch
+    # takes longer, doubled when it takes under half), and the pause after a batch is at
+    # least ``duty`` times its duration, so pruning uses at most 1/(1+duty) of the database's
+    # write time. On SQLite a batch holds the one write lock that due starts wait for.
+    target_s: float = 0.05
+    duty: float = 3.0
+    min_batch: int = 10
+    max_batch: int = 5000
 
 
 class Pruner:
@@ -64,12 +72,15 @@ class Pruner:
         *,
         stop: threading.Event | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.policy = policy
         self.stop = stop or threading.Event()
         self.sleep = sleep
+        self.timer = timer
         self.result = Pruned()
+        self.size = max(policy.min_batch, min(policy.batch, policy.max_batch))
 
     def run(self, now_us: int) -> Pruned:
         started = time.monotonic()
@@ -82,13 +93,13 @@ class Pruner:
             self.result.alerts = self._alerts(now_us - int(p.alerts_keep_days * DAY_US))
         if p.audit_keep_days is not None:
             self.result.audit_events = self._batched(
-                lambda conn: [
+                lambda conn, limit: [
                     r[0]
                     for r in conn.execute(
                         select(audit_event.c.id)
                         .where(audit_event.c.at < now_us - int(p.audit_keep_days * DAY_US))  # type: ignore[operator]
                         .order_by(audit_event.c.at)
-                        .limit(p.batch)
+                        .limit(limit)
                     ).all()
                 ],
                 lambda conn, ids: conn.execute(
@@ -100,35 +111,41 @@ class Pruner:
 
     def _batched(
         self,
-        pick: Callable[[Connection], list[int]],
+        pick: Callable[[Connection, int], list[int]],
         remove: Callable[[Connection, list[int]], object],
     ) -> int:
         """Pick and delete one batch per transaction until a batch comes back short."""
         total = 0
+        p = self.policy
         while not self.stop.is_set():
+            size = self.size
+            started = self.timer()
             with self.db.write() as conn:
-                ids = pick(conn)
+                ids = pick(conn, size)
                 if ids:
                     remove(conn, ids)
+            held = self.timer() - started
             total += len(ids)
             if ids:
                 self.result.batches += 1
-            if len(ids) < self.policy.batch:
+            if len(ids) < size:
                 break
-            if self.policy.pause_s > 0:
-                self.sleep(self.policy.pause_s)
+            if held > p.target_s:
+                self.size = max(p.min_batch, size // 2)
+            elif held < p.target_s / 2:
+                self.size = min(p.max_batch, size * 2)
+            self.sleep(max(p.pause_s, held * p.duty))
         return total
 
     def _runs_by_age(self, cutoff: int) -> int:
-        batch = self.policy.batch
         return self._batched(
-            lambda conn: [
+            lambda conn, limit: [
                 r[0]
                 for r in conn.execute(
                     select(run.c.id)
                     .where(run.c.scheduled_for < cutoff, run.c.status.not_in(_ACTIVE))
                     .order_by(run.c.scheduled_for)
-                    .limit(batch)
+                    .limit(limit)
                 ).all()
             ],
             lambda conn, ids: conn.execute(delete(run).where(run.c.id.in_(ids))),
@@ -144,7 +161,6 @@ class Pruner:
             ]
         self.result.jobs_over_count = over
         total = 0
-        batch = self.policy.batch
         for job_id in over:
             if self.stop.is_set():
                 break
@@ -160,7 +176,7 @@ class Pruner:
             if edge is None:
                 continue
             total += self._batched(
-                lambda conn, job_id=job_id, edge=edge: [  # type: ignore[misc]
+                lambda conn, limit, job_id=job_id, edge=edge: [  # type: ignore[misc]
                     r[0]
                     for r in conn.execute(
                         select(run.c.id)
@@ -168,7 +184,7 @@ class Pruner:
                             run.c.job_id == job_id, run.c.id <= edge, run.c.status.not_in(_ACTIVE)
                         )
                         .order_by(run.c.id)
-                        .limit(batch)
+                        .limit(limit)
                     ).all()
                 ],
                 lambda conn, ids: conn.execute(delete(run).where(run.c.id.in_(ids))),
@@ -176,16 +192,14 @@ class Pruner:
         return total
 
     def _alerts(self, cutoff: int) -> int:
-        batch = self.policy.batch
-
-        def pick(conn: Connection) -> list[int]:
+        def pick(conn: Connection, limit: int) -> list[int]:
             ids = [
                 r[0]
                 for r in conn.execute(
                     select(alert.c.id)
                     .where(alert.c.created_at < cutoff)
                     .order_by(alert.c.id)
-                    .limit(batch)
+                    .limit(limit)
                 ).all()
             ]
             if not ids:
