@@ -173,3 +173,20 @@ def test_retention_is_off_unless_asked_when_embedded(make_tw: Make) -> None:
     with pytest.raises(ValueError, match="TICKWORK_RUNS_KEEP_PER_JOB"):
         Settings.from_env({"TICKWORK_RUNS_KEEP_PER_JOB": "lots"})
     assert SEC
+
+
+def test_pruning_on_every_backend(db_url: str, tmp_path: Path, clock: FakeClock) -> None:
+    """The same statements on SQLite, PostgreSQL and MariaDB: age, count per job, alerts."""
+    tw = Tickwork(settings=settings_for(tmp_path, db_url), clock=clock)
+    try:
+        add_runs(tw, "a", 250, T0 - 40 * DAY_US)
+        add_runs(tw, "a", 2, T0 - 50 * DAY_US, status="scheduled")
+        add_runs(tw, "b", 60, T0 - DAY_US)
+        with tw.store.db.write() as conn:
+            conn.execute(insert(alert).values(kind="failed", severity="info", status="queued",
+                                              facts={}, created_at=T0 - 100 * DAY_US))  # fmt: skip
+        result = tw.prune_history(runs_keep_per_job=50, batch=40)
+        assert (result["runs_by_age"], result["runs_by_count"], result["alerts"]) == (250, 10, 1)
+        assert count(tw, run) == 2 + 50
+    finally:
+        tw.close()

@@ -79,7 +79,11 @@ class AlertWorker:
             self._wake.wait(self.poll_s)
             self._wake.clear()
 
-    def deliver_once(self, limit: int = 20) -> int:
+    def flush(self) -> int:
+        """After ``stop()``: one last round, every claimed delivery sent."""
+        return self.deliver_once(finishing=True)
+
+    def deliver_once(self, limit: int = 20, *, finishing: bool = False) -> int:
         """Claim and send what is due; returns the number of sends tried."""
         node = self.node_id()
         if not outbox.anything_due(self.db, self.clock.now_us()):
@@ -87,7 +91,7 @@ class AlertWorker:
         claimed = outbox.claim(self.db, self.repo, node, self.clock.now_us(), limit)
         sender = self.sender() if claimed else None
         for item in claimed:
-            if self._stop.is_set() and item is not claimed[0]:
+            if self._stop.is_set() and not finishing and item is not claimed[0]:
                 # Stopping: leave the rest to their lease (another node takes them over).
                 break
             rule = str(item.alert.get("rule_id") or "")

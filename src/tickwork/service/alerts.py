@@ -4,6 +4,7 @@ presence). Every change is audited, secrets masked."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ from tickwork.service.connections import ConnectionsMixin
 from tickwork.store.tables_alerts import alert, alert_attempt, alert_delivery
 
 TEST_LEASE_US = 24 * 3600 * 1_000_000  # longer than any send; the call records the end
+
+log = logging.getLogger("tickwork.alerts")
 
 if TYPE_CHECKING:
     from tickwork.alerts.worker import AlertWorker
@@ -410,6 +413,10 @@ class AlertsMixin(ConnectionsMixin):
         worker, self._alert_worker = self._alert_worker, None
         if worker is not None:
             worker.stop()
+            try:  # one last round: what is due now (the node's last outcomes) goes out
+                worker.flush()
+            except Exception:
+                log.exception("the alert worker's last round failed")
 
     def _worker(self, node_id: Callable[[], str]) -> AlertWorker:
         from tickwork.alerts.worker import AlertWorker

@@ -103,11 +103,11 @@ class ControlMixin(SyncMixin):
     def shutdown(self, wait: bool = True, *, timeout_s: float | None = None) -> None:
         """Stop the node: running runs may finish (up to the node's bound when ``wait``),
         what is cut off is recorded as cancelled; unstarted claimed runs go back to the queue."""
-        self._stop_alert_worker()
         node, self.node = self.node, None
         if node is not None:
             node.stop(wait=wait, timeout_s=timeout_s)
             self._publish(SchedulerEvent(EVENT_SCHEDULER_SHUTDOWN))
+        self._stop_alert_worker()  # after the node: the alerts of its last outcomes go out
         self.bus.close()
         self._stopped.set()
 
