@@ -27,6 +27,7 @@ SECTIONS: dict[str, str] = {
     "forecast": "bench.forecast",
     "celery": "bench.celery_section",  # issue 14
     "scaleout": "bench.scaleout",  # issue 14: 1 vs 3 scheduler nodes
+    "retention": "bench.retention",
 }
 
 

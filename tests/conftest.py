@@ -15,6 +15,9 @@ from tests import dbs, services
 from tickwork.clock import FakeClock
 
 BACKENDS = ("sqlite", "postgres", "mysql")
+# `tickwork serve` adds the built-in retention job; the tests that start servers count their
+# own jobs and runs, so it is off for them (inherited by subprocesses); tests/alerts turn it on.
+os.environ.setdefault("TICKWORK_RETENTION", "off")
 
 # -- time ------------------------------------------------------------------------------------
 # A test that reads the time (through the app's clock, datetime.now() or time.time()) runs at

@@ -6,6 +6,7 @@ import { initialZone, rememberZone } from "./format";
 import { I18nContext, initialLang, LANGS, rememberLang, translate, useI18n as useI18nShell } from "./i18n";
 import type { I18n, Lang } from "./i18n";
 import { AccountPage } from "./pages/Account";
+import { AlertsPage } from "./pages/Alerts";
 import { AuditPage } from "./pages/Audit";
 import { QueuesPage } from "./pages/Queues";
 import { DashboardPage } from "./pages/Dashboard";
@@ -169,6 +170,7 @@ function route(path: string, role: Role) {
   if (first === "templates" && parts.length === 1) return <TemplatesPage />;
   if (first === "templates" && second && parts.length === 2) return <TemplateDetailPage name={second} key={second} />;
   if (first === "queues" && parts.length === 1) return <QueuesPage />;
+  if (first === "alerts" && parts.length === 1) return <AlertsPage />;
   return <NotFound />;
 }
 
@@ -212,6 +214,7 @@ function Shell(props: { path: string; children: ComponentChildren }) {
     ["/scripts", t("nav.scripts"), true],
     ["/connections", t("nav.connections"), true],
     ["/settings", t("nav.settings"), admin],
+    ["/alerts", t("nav.alerts"), true],
   ];
   const active = (href: string) => (href === "/" ? props.path === "/" : props.path === href || props.path.startsWith(`${href}/`));
   return (

@@ -56,7 +56,7 @@ export const AUDIT_ACTIONS = [
 
 /** Jobs a job file or application code owns: they are changed there, not in the console. */
 export function definedElsewhere(job: Pick<Job, "owner">): boolean {
-  return job.owner === "config" || job.owner === "code";
+  return job.owner === "config" || job.owner === "code" || job.owner === "builtin";
 }
 
 export function ownerText(t: T, job: Pick<Job, "owner" | "owner_ref">): string {
@@ -72,6 +72,8 @@ export function ownerText(t: T, job: Pick<Job, "owner" | "owner_ref">): string {
       return t("owner.cli");
     case "python":
       return t("owner.python");
+    case "builtin":
+      return t("owner.builtin");
     default:
       return job.owner;
   }
@@ -79,6 +81,7 @@ export function ownerText(t: T, job: Pick<Job, "owner" | "owner_ref">): string {
 
 /** Where a file- or code-owned job is to be changed, for the read-only notice. */
 export function ownerSource(t: T, job: Pick<Job, "owner" | "owner_ref">): string {
+  if (job.owner === "builtin") return t("owner.builtinSource");
   return job.owner === "code" ? t("owner.codeSource", { ref: job.owner_ref ?? "" }) : (job.owner_ref ?? "");
 }
 

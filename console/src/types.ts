@@ -292,3 +292,78 @@ export interface GroupMember {
   username: string;
   role: GrantRole;
 }
+
+// -- alerts (issue 12) -------------------------------------------------------------------------
+export interface AlertChannel {
+  name: string;
+  kind: string;
+  language: string;
+  description: string;
+  enabled: boolean;
+  fields: Record<string, Json>;
+  version: number;
+  used_by: string[];
+}
+
+export interface AlertRule {
+  id: string;
+  kind: string;
+  scope: string;
+  scope_value: string | null;
+  params: Record<string, Json>;
+  severity: string;
+  dedupe_s: number;
+  quiet: { start: string; end: string; timezone: string } | null;
+  channels: string[];
+  enabled: boolean;
+  description: string;
+  version: number;
+}
+
+export interface AlertDelivery {
+  id: number;
+  channel: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  delivered_at: string | null;
+  last_error: string | null;
+}
+
+export interface AlertAttempt {
+  channel: string;
+  node_id: string | null;
+  started_at: string;
+  finished_at: string | null;
+  ok: boolean | null;
+  status_code: number | null;
+  response: string | null;
+  error: string | null;
+}
+
+export interface AlertItem {
+  id: number;
+  rule_id: string | null;
+  kind: string;
+  job_id: string | null;
+  run_id: number | null;
+  severity: string;
+  status: string;
+  facts: Record<string, Json>;
+  created_at: string;
+  deliveries: AlertDelivery[];
+  attempts: AlertAttempt[] | null;
+}
+
+export interface AlertList {
+  items: AlertItem[];
+  next_before: number | null;
+}
+
+export interface ChannelTest {
+  ok: boolean;
+  status_code: number | null;
+  response: string | null;
+  error: string | null;
+  alert_id: number;
+}

@@ -68,6 +68,20 @@ class Settings:
     scripts_sandbox: str = "auto"
     scripts_user: str = "nobody"  # TICKWORK_SCRIPTS_USER: whom scripts run as under root
     script_python: str | None = None  # TICKWORK_SCRIPT_PYTHON: the interpreter of scripts
+    # Alerts (docs/alerts.md): the console's address for links in messages
+    # (TICKWORK_BASE_URL, e.g. https://tickwork.example.com) and how often a node's alert
+    # worker looks for due deliveries (TICKWORK_ALERTS_POLL_S).
+    base_url: str | None = None
+    alerts_poll_s: float = 1.0
+    # Run-history retention, a built-in job (TICKWORK_RETENTION=on/off; None: on under
+    # `tickwork serve`, off when embedded): runs older than TICKWORK_RUNS_KEEP_DAYS or beyond
+    # TICKWORK_RUNS_KEEP_PER_JOB of a job, alert history older than TICKWORK_ALERTS_KEEP_DAYS,
+    # audit events older than TICKWORK_AUDIT_KEEP_DAYS.
+    retention: bool | None = None
+    runs_keep_days: float | None = 30
+    runs_keep_per_job: int | None = 10_000
+    alerts_keep_days: float | None = 90
+    audit_keep_days: float | None = 365
 
     @property
     def effective_database_url(self) -> str:
@@ -116,6 +130,7 @@ class Settings:
 
             values["allowed_targets"] = parse_allowlist(env["TICKWORK_ALLOWED_TARGETS"])
         values.update(kind_settings(env))
+        values.update(alert_settings(env))
         return cls(**values)
 
 
@@ -150,4 +165,49 @@ def kind_settings(env: Mapping[str, str]) -> dict[str, Any]:
         values["scripts_user"] = env["TICKWORK_SCRIPTS_USER"].strip()
     if env.get("TICKWORK_SCRIPT_PYTHON", "").strip():
         values["script_python"] = env["TICKWORK_SCRIPT_PYTHON"].strip()
+    return values
+
+
+def retention_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    switch = env.get("TICKWORK_RETENTION", "").strip().lower()
+    if switch:
+        values["retention"] = switch not in _OFF
+    for key, name, kind in (
+        ("runs_keep_days", "TICKWORK_RUNS_KEEP_DAYS", float),
+        ("runs_keep_per_job", "TICKWORK_RUNS_KEEP_PER_JOB", int),
+        ("alerts_keep_days", "TICKWORK_ALERTS_KEEP_DAYS", float),
+        ("audit_keep_days", "TICKWORK_AUDIT_KEEP_DAYS", float),
+    ):
+        text = env.get(name, "").strip().lower()
+        if not text:
+            continue
+        if text in ("none", "off", "forever"):
+            values[key] = None
+            continue
+        try:
+            value = kind(text)
+        except ValueError:
+            raise InvalidInput(name, f"must be a number or 'forever', not {text!r}") from None
+        if value <= 0:
+            raise InvalidInput(name, "must be positive (or 'forever')")
+        values[key] = value
+    return values
+
+
+def alert_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The alerts' settings from the environment (see Settings)."""
+    values: dict[str, Any] = {}
+    base = env.get("TICKWORK_BASE_URL", "").strip()
+    if base:
+        if not base.startswith(("http://", "https://")):
+            raise InvalidInput("TICKWORK_BASE_URL", "must be an http(s) URL of the console")
+        values["base_url"] = base.rstrip("/")
+    poll = env.get("TICKWORK_ALERTS_POLL_S", "").strip()
+    if poll:
+        try:
+            values["alerts_poll_s"] = max(0.05, float(poll))
+        except ValueError:
+            raise InvalidInput("TICKWORK_ALERTS_POLL_S", "must be a number of seconds") from None
+    values.update(retention_settings(env))
     return values

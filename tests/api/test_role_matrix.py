@@ -122,6 +122,19 @@ GET     /api/templates/{name}/rollout             viewer
 POST    /api/templates/{name}/rollout             admin
 GET     /api/jobs/{job_id}/template               viewer
 GET     /api/queues                               viewer
+GET     /api/alerts/channels                      admin
+POST    /api/alerts/channels                      admin
+GET     /api/alerts/channels/{name}               admin
+PATCH   /api/alerts/channels/{name}               admin
+DELETE  /api/alerts/channels/{name}               admin
+POST    /api/alerts/channels/{name}/test          admin
+GET     /api/alerts/rules                         viewer
+POST    /api/alerts/rules                         admin
+GET     /api/alerts/rules/{rule_id}               viewer
+PATCH   /api/alerts/rules/{rule_id}               admin
+DELETE  /api/alerts/rules/{rule_id}               admin
+GET     /api/alerts/history                       viewer
+GET     /api/alerts/history/{alert_id}            viewer
 """
 
 # Routes left out of the OpenAPI document on purpose, all public: the document itself and its
@@ -183,7 +196,20 @@ def world(lite_api: Api, tmp_path: Path) -> dict[str, str]:
     lite_api.tw.add_workflow("matrix-flow", [{"id": "s", "job": "matrix-job"}], by="t")
     workflow_run_id = lite_api.tw.run_workflow("matrix-flow", by="t")
     victim = lite_api.tw.accounts.create_user("victim", "victim password 1", "viewer", by="t")
+    # alerts: an email channel whose SMTP server is on loopback (the SSRF guard refuses it
+    # before any connection), a rule, and an alert (the channel's test message)
+    lite_api.tw.add_connection(
+        "matrix-mail", "smtp",
+        {"host": "127.0.0.1", "port": 9, "security": "none", "from_addr": "tw@example.com"},
+    )  # fmt: skip
+    lite_api.tw.add_alert_channel(
+        "matrix-thing", "email", {"connection": "matrix-mail", "to": ["ops@example.com"]}
+    )
+    lite_api.tw.add_alert_rule({"id": "matrix-rule", "kind": "failed", "channels": []})
+    alert_id = lite_api.tw.test_alert_channel("matrix-thing")["alert_id"]
     return {
+        "rule_id": "matrix-rule",
+        "alert_id": str(alert_id),
         "job_id": "matrix-job",
         "run_id": str(run_id),
         "user_id": str(victim.id),

@@ -45,7 +45,11 @@ def schema_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 # Operations that reach out to the network (a connection's test, the HTTP test request): a
 # fuzzer's public address would be a real request from the tests. tests/api/test_kinds_api.py
 # covers them against servers of its own on 127.0.0.1.
-OUTBOUND = ("/api/connections/{name}/test", "/api/targets/http/test")
+OUTBOUND = (
+    "/api/connections/{name}/test",
+    "/api/targets/http/test",
+    "/api/alerts/channels/{name}/test",  # tests/alerts/test_alerts_api.py, on 127.0.0.1
+)
 
 
 def operations(api: Api) -> list[Any]:

@@ -314,6 +314,21 @@ const ZH_REASONS: Record<string, string> = {
   // Celery: queues, the celery kind, the beat importer (issue 14)
   bad_queue_name: "必须是 1-100 个字母、数字或 . _ - : @（Celery 队列名）",
   bad_broker_url: "“{value}”不是 Tickwork 支持的消息代理（amqp:// 或 redis://）",
+  // alerts (issue 12)
+  alert_channel_in_use: "告警通道“{name}”正被规则 {rules} 使用，请先修改这些规则",
+  bad_alert_name: "须为 1-63 个字母、数字、“_”、“.”或“-”，以字母或数字开头",
+  bad_email: "“{value}”不是邮箱地址",
+  bad_time: "须为 24 小时制时间 HH:MM",
+  bad_zone: "不是 IANA 时区名",
+  channels_repeated: "每个通道只能列一次，最多 20 个",
+  duplicate_alert_channel: "告警通道“{name}”已存在",
+  duplicate_alert_rule: "告警规则“{id}”已存在",
+  immutable_field: "不能修改",
+  quiet_empty: "免打扰的结束时间须与开始时间不同",
+  robot_host: "{kind} 机器人只能发往 {hosts}；“{host}”不在其中，也不在 SSRF 允许列表中",
+  unknown_alert_channel: "没有名为“{name}”的告警通道（请先创建）",
+  unknown_alert_field: "不认识的字段“{name}”",
+  wrong_type: "类型不对",
 };
 // END ZH_REASONS
 

@@ -6,6 +6,7 @@ import type uPlot from "uplot";
 import { JobActions } from "../actions";
 import { api, enc } from "../api";
 import { AuditRow } from "../components/Audit";
+import { JobAlerts } from "../components/JobAlerts";
 import { LazyChart as Chart } from "../components/LazyChart";
 import { SIZE_JOBS, SizesCard } from "../components/Sizes";
 import { Card, Dl, Empty, ErrorBox, Link, Loading, LoadMore, MissedFires, Raw, StateBadge, StatusBadge, Time } from "../components/ui";
@@ -195,6 +196,7 @@ export function JobDetailPage(props: { jobId: string }) {
         {runs === null ? <Loading /> : runs.length === 0 ? <Empty>{t("runs.none")}</Empty> : <RunTable runs={runs} />}
         {runs && runs.length ? <LoadMore cursor={runsCursor} busy={busy} onMore={moreRuns} shown={runs.length} /> : null}
       </Card>
+      <JobAlerts jobId={job.id} />
       <Card title={t("job.history")}>
         {history === null ? (
           <Loading />
@@ -288,7 +290,7 @@ export function OwnerBadge(props: { job: Job }) {
   // The file's name (its whole path, or a Python reference, in the title and on the job page).
   const ref = job.owner_ref ?? "";
   const file = ref.includes("/") ? ref.slice(ref.lastIndexOf("/") + 1) : ref;
-  const text = job.owner === "config" ? t("owner.configBadge", { ref: file }) : t("owner.codeBadge");
+  const text = job.owner === "config" ? t("owner.configBadge", { ref: file }) : job.owner === "builtin" ? t("owner.builtinBadge") : t("owner.codeBadge");
   return (
     <span class="badge owner-badge" title={ownerText(t, job)} data-testid="owner-badge">
       {text}

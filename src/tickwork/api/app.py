@@ -17,6 +17,7 @@ from tickwork.api.metrics import RunMetrics
 from tickwork.api.middleware import BodyLimit, SecurityHeaders
 from tickwork.api.routers import (
     accounts,
+    alerts,
     audit,
     connections,
     forecast,
@@ -74,6 +75,7 @@ def create_app(tw: Tickwork, settings: ApiSettings, *, console: bool | None = No
         templates,
         groups,
         queues,  # issue 14: Celery queues and workers
+        alerts,
         pages,
     ):
         app.include_router(module.router)

@@ -1,18 +1,33 @@
-"""``/metrics`` in the Prometheus text format.
+"""``/metrics`` through prometheus-client: the Prometheus text format, or OpenMetrics when the
+scraper asks for it (``Accept: application/openmetrics-text``).
 
 Two sources, chosen for cost: counters kept by this process from the engine's events (runs by
 job and status, run durations and start lateness of the runs this node executed: per-node
-counters that Prometheus sums across nodes), and gauges read from the shared database at
-scrape time with indexed queries (jobs by state, the due backlog, queued runs, live nodes and
-their heartbeat age, the scheduler's paused flag).
+counters that Prometheus sums across nodes) and from the alert outbox (alerts sent, failed and
+deduplicated per channel and rule), and gauges read from the shared database at scrape time
+with indexed queries (jobs by state, the due backlog, queued runs, live nodes and their
+heartbeat age, the scheduler's paused flag). A custom collector yields them at scrape time,
+so the names and labels stay exactly those of the hand-written format this replaced.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from typing import Any
 
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from tickwork.alerts import counters
 from tickwork.engine.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
@@ -28,6 +43,8 @@ _MASK = EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_SKIP
 
 
 class Histogram:
+    """Cumulative bucket counts (each bucket counts every observation at or below it)."""
+
     def __init__(self, buckets: tuple[float, ...]) -> None:
         self.buckets = buckets
         self.counts = [0] * len(buckets)
@@ -41,8 +58,13 @@ class Histogram:
             if value <= bound:
                 self.counts[i] += 1
 
+    def family(self, name: str, help_text: str) -> HistogramMetricFamily:
+        buckets = [(repr(float(b)), n) for b, n in zip(self.buckets, self.counts, strict=True)]
+        buckets.append(("+Inf", self.total))
+        return HistogramMetricFamily(name, help_text, buckets=buckets, sum_value=self.sum)
 
-class RunMetrics:
+
+class RunMetrics(Collector):
     """Counters fed by the event bus; durations and lateness are looked up in batches at
     scrape time (the events do not carry them)."""
 
@@ -54,6 +76,8 @@ class RunMetrics:
         self.duration = Histogram(DURATION_BUCKETS)
         self.lateness = Histogram(LATENESS_BUCKETS)
         self.job_duration: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self)
         tw.add_listener(self._on_event, _MASK)
 
     def _on_event(self, event: Any) -> None:
@@ -79,101 +103,128 @@ class RunMetrics:
                 if late is not None:
                     self.lateness.observe(late)
 
-    def render(self) -> str:
+    def render(self, accept: str | None = None) -> tuple[bytes, str]:
+        """The exposition the ``Accept`` header asks for: (body, content type)."""
+        encoder, content_type = choose_encoder(accept or "")
+        return encoder(self.registry), content_type
+
+    def collect(self) -> Iterator[Metric]:
         self._drain()
-        tw = self.tw
-        out: list[str] = []
         with self._lock:
-            _family(
-                out, "tickwork_runs_total", "counter", "Runs ended on this node, by job and status"
-            )
+            runs = CounterMetricFamily(
+                "tickwork_runs", "Runs ended on this node, by job and status",
+                labels=["job", "status"],
+            )  # fmt: skip
             for (job, status), n in sorted(self.runs.items()):
-                out.append(f"tickwork_runs_total{_labels(job=job, status=status)} {n}")
-            _histogram(
-                out,
-                "tickwork_run_duration_seconds",
-                "Duration of runs executed on this node",
-                self.duration,
+                runs.add_metric([job, status], n)
+            yield runs
+            yield self.duration.family(
+                "tickwork_run_duration_seconds", "Duration of runs executed on this node"
             )
-            _histogram(
-                out,
+            yield self.lateness.family(
                 "tickwork_run_lateness_seconds",
                 "Start of runs on this node after their scheduled instant",
-                self.lateness,
             )
-            _family(
-                out,
+            by_job = SummaryMetricFamily(
                 "tickwork_job_run_duration_seconds",
-                "summary",
                 "Duration of runs executed on this node, by job",
+                labels=["job"],
             )
             for job, (count, total) in sorted(self.job_duration.items()):
-                out.append(f"tickwork_job_run_duration_seconds_sum{_labels(job=job)} {total}")
-                out.append(
-                    f"tickwork_job_run_duration_seconds_count{_labels(job=job)} {int(count)}"
-                )
-        counts = tw.job_counts()
-        _family(out, "tickwork_jobs", "gauge", "Jobs by state (cluster-wide)")
-        for state in ("scheduled", "paused", "completed"):
-            out.append(f"tickwork_jobs{_labels(state=state)} {counts[state]}")
-        backlog = tw.backlog()
-        _family(out, "tickwork_due_backlog", "gauge", "Due jobs not yet claimed (cluster-wide)")
-        out.append(f"tickwork_due_backlog {backlog['due_jobs']}")
-        _family(
-            out,
-            "tickwork_queued_runs",
-            "gauge",
-            "Queued runs due but not taken by a node (cluster-wide)",
+                by_job.add_metric([job], count_value=int(count), sum_value=total)
+            yield by_job
+        yield from self._alerts()
+        yield from self._gauges()
+
+    def _alerts(self) -> Iterator[Metric]:
+        sent = CounterMetricFamily(
+            "tickwork_alerts_sent", "Alert messages this node delivered, by channel and rule",
+            labels=["channel", "rule"],
+        )  # fmt: skip
+        failed = CounterMetricFamily(
+            "tickwork_alerts_failed",
+            "Alert send attempts of this node that failed, by channel and rule",
+            labels=["channel", "rule"],
         )
-        out.append(f"tickwork_queued_runs {backlog['queued_runs']}")
+        deduplicated = CounterMetricFamily(
+            "tickwork_alerts_deduplicated",
+            "Alerts this node counted in a dedupe window instead of sending, by rule",
+            labels=["rule"],
+        )
+        for (outcome, channel, rule), n in sorted(counters.snapshot().items()):
+            if outcome == "sent":
+                sent.add_metric([channel, rule], n)
+            elif outcome == "failed":
+                failed.add_metric([channel, rule], n)
+            else:
+                deduplicated.add_metric([rule], n)
+        yield from (sent, failed, deduplicated)
+
+    def _gauges(self) -> Iterator[Metric]:
+        tw = self.tw
+        counts = tw.job_counts()
+        jobs = GaugeMetricFamily("tickwork_jobs", "Jobs by state (cluster-wide)", labels=["state"])
+        for state in ("scheduled", "paused", "completed"):
+            jobs.add_metric([state], counts[state])
+        yield jobs
+        backlog = tw.backlog()
+        yield GaugeMetricFamily(
+            "tickwork_due_backlog", "Due jobs not yet claimed (cluster-wide)",
+            value=backlog["due_jobs"],
+        )  # fmt: skip
+        yield GaugeMetricFamily(
+            "tickwork_queued_runs", "Queued runs due but not taken by a node (cluster-wide)",
+            value=backlog["queued_runs"],
+        )  # fmt: skip
         now = tw.clock.now_us()
         nodes = tw.nodes()
-        _family(out, "tickwork_nodes", "gauge", "Live nodes (cluster-wide)")
-        out.append(f"tickwork_nodes {len(nodes)}")
-        _family(
-            out,
+        yield GaugeMetricFamily("tickwork_nodes", "Live nodes (cluster-wide)", value=len(nodes))
+        ages = GaugeMetricFamily(
             "tickwork_node_heartbeat_age_seconds",
-            "gauge",
             "Seconds since each live node's last heartbeat",
+            labels=["node"],
         )
         for node in nodes:
-            age = max(0.0, (now - node.heartbeat_at) / 1e6)
-            out.append(f"tickwork_node_heartbeat_age_seconds{_labels(node=node.id)} {age:.3f}")
-        _family(out, "tickwork_scheduler_paused", "gauge", "1 while the scheduler is paused")
-        out.append(f"tickwork_scheduler_paused {int(tw.is_paused())}")
+            ages.add_metric([node.id], round(max(0.0, (now - node.heartbeat_at) / 1e6), 3))
+        yield ages
+        yield GaugeMetricFamily(
+            "tickwork_scheduler_paused", "1 while the scheduler is paused",
+            value=int(tw.is_paused()),
+        )  # fmt: skip
         here = tw.scheduler_here()
-        _family(
-            out,
+        loop = GaugeMetricFamily(
             "tickwork_scheduler_loop_alive",
-            "gauge",
             "1 while this node's scheduler loop runs (absent on API-only nodes)",
         )
         if here["scheduler"]:
-            out.append(f"tickwork_scheduler_loop_alive {int(bool(here['loop_alive']))}")
-        _builtin_metrics(out, tw)
-        _queue_gauges(out, tw)
-        return "\n".join(out) + "\n"
+            loop.add_metric([], int(bool(here["loop_alive"])))
+        yield loop
+        yield from _builtin_metrics(tw)
+        yield from _queue_gauges(tw)
 
 
-def _builtin_metrics(out: list[str], tw: Tickwork) -> None:
+def _builtin_metrics(tw: Tickwork) -> Iterator[Metric]:
     """The latest report of each built-in maintenance job: its numeric metrics and its
     findings by severity (issue 13)."""
     from tickwork.builtins.history import latest_reports
     from tickwork.builtins.result import SEVERITIES
 
     reports = latest_reports(tw)
-    _family(out, "tickwork_builtin_metric", "gauge",
-            "Latest metrics of built-in maintenance jobs, by job and metric")  # fmt: skip
+    metric = GaugeMetricFamily(
+        "tickwork_builtin_metric",
+        "Latest metrics of built-in maintenance jobs, by job and metric",
+        labels=["job", "metric"],
+    )
     for record, report in reports:
         for name, value in sorted(report["metrics"].items()):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 continue
-            out.append(f"tickwork_builtin_metric{_labels(job=record.id, metric=name)} {value}")
-    _family(
-        out,
+            metric.add_metric([record.id, name], value)
+    yield metric
+    findings = GaugeMetricFamily(
         "tickwork_builtin_findings",
-        "gauge",
         "Findings of the latest run of built-in maintenance jobs, by job and severity",
+        labels=["job", "severity"],
     )
     for record, report in reports:
         counts = dict.fromkeys(SEVERITIES, 0)
@@ -181,10 +232,11 @@ def _builtin_metrics(out: list[str], tw: Tickwork) -> None:
             if isinstance(finding, dict) and finding.get("severity") in counts:
                 counts[finding["severity"]] += 1
         for severity, n in counts.items():
-            out.append(f"tickwork_builtin_findings{_labels(job=record.id, severity=severity)} {n}")
+            findings.add_metric([record.id, severity], n)
+    yield findings
 
 
-def _queue_gauges(out: list[str], tw: Tickwork) -> None:
+def _queue_gauges(tw: Tickwork) -> Iterator[Metric]:
     """Celery queues and workers (issue 14): the figures of GET /api/queues."""
     from tickwork.api.routers.queues import queue_status
 
@@ -198,41 +250,21 @@ def _queue_gauges(out: list[str], tw: Tickwork) -> None:
         ("tickwork_queue_oldest_waiting_seconds", "Wait of the queue's oldest backlog run",
          "oldest_waiting_s"),
     ):  # fmt: skip
-        _family(out, name, "gauge", help_text)
+        family = GaugeMetricFamily(name, help_text, labels=["queue"])
         for f in figures:
             number = getattr(f, value)
-            out.append(f"{name}{_labels(queue=f.queue)} {0 if number is None else number:g}")
-    _family(out, "tickwork_worker_concurrency", "gauge", "Runs at once each live worker takes")
-    for w in workers:
-        out.append(f"tickwork_worker_concurrency{_labels(worker=w.node_id)} {w.concurrency}")
-    _family(out, "tickwork_worker_running_runs", "gauge", "Runs running on each live worker")
-    for w in workers:
-        out.append(f"tickwork_worker_running_runs{_labels(worker=w.node_id)} {len(w.running)}")
-    _family(
-        out, "tickwork_worker_heartbeat_age_seconds", "gauge", "Seconds since a worker's heartbeat"
-    )
-    for w in workers:
-        age = max(0.0, (now - w.heartbeat_at) / 1e6)
-        out.append(f"tickwork_worker_heartbeat_age_seconds{_labels(worker=w.node_id)} {age:.3f}")
-
-
-def _family(out: list[str], name: str, kind: str, help_text: str) -> None:
-    out.append(f"# HELP {name} {help_text}")
-    out.append(f"# TYPE {name} {kind}")
-
-
-def _histogram(out: list[str], name: str, help_text: str, h: Histogram) -> None:
-    _family(out, name, "histogram", help_text)
-    for bound, n in zip(h.buckets, h.counts, strict=True):
-        out.append(f'{name}_bucket{{le="{bound:g}"}} {n}')
-    out.append(f'{name}_bucket{{le="+Inf"}} {h.total}')
-    out.append(f"{name}_sum {h.sum}")
-    out.append(f"{name}_count {h.total}")
-
-
-def _labels(**labels: str) -> str:
-    parts = []
-    for key, value in labels.items():
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        parts.append(f'{key}="{escaped}"')
-    return "{" + ",".join(parts) + "}"
+            family.add_metric([f.queue], 0 if number is None else number)
+        yield family
+    per_worker = (
+        ("tickwork_worker_concurrency", "Runs at once each live worker takes",
+         lambda w: w.concurrency),
+        ("tickwork_worker_running_runs", "Runs running on each live worker",
+         lambda w: len(w.running)),
+        ("tickwork_worker_heartbeat_age_seconds", "Seconds since a worker's heartbeat",
+         lambda w: round(max(0.0, (now - w.heartbeat_at) / 1e6), 3)),
+    )  # fmt: skip
+    for name, help_text, read in per_worker:
+        family = GaugeMetricFamily(name, help_text, labels=["worker"])
+        for w in workers:
+            family.add_metric([w.node_id], read(w))
+        yield family

@@ -14,8 +14,8 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 
 def _registrars() -> list[Registrar]:
-    from tickwork.cli import builtins as builtins_cli
     from tickwork.cli import (
+        alerts,  # issue 12
         connections,
         cron,
         db,
@@ -33,6 +33,7 @@ def _registrars() -> list[Registrar]:
         worker,  # issue 14: Celery
         workflows,
     )
+    from tickwork.cli import builtins as builtins_cli
 
     return [
         serve.register,
@@ -53,6 +54,7 @@ def _registrars() -> list[Registrar]:
         templates.register,
         groups.register,
         worker.register,
+        alerts.register,
     ]
 
 

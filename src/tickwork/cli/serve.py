@@ -102,6 +102,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = settings_from(args).with_overrides(
         timezone=args.timezone, switch_interval_s=0.001, gc_freeze=True
     )
+    if settings.retention is None:  # a deployment keeps its history bounded (docs/alerts.md)
+        settings = replace(settings, retention=True)
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -110,10 +110,27 @@ class FacadeBase:
         self.node: SchedulerNode | None = None
         # Called in the transactions that record runs' ends (alerts, workflows subscribe).
         self.run_hooks = RunHooks()
+        # Alerts (tickwork.alerts): rules evaluated in those transactions, the outbox's worker.
+        from tickwork.alerts.hook import AlertHook
+        from tickwork.alerts.repo import AlertRepo
+
+        self.alert_repo = AlertRepo()
+        self.alert_hook = AlertHook(self.store.db, self.clock, self.alert_repo)
+        self.run_hooks.add(self.alert_hook)
+        self._alert_worker: Any = None
         self._presence: Any = None  # an API-only node's heartbeat (Presence)
         self._declared: dict[str, JobRecord] = {}  # code jobs declared before start()
         self._lock = threading.RLock()
         self._stopped = threading.Event()
+
+    def _start_alert_worker(self) -> None:
+        """Start delivering alerts from this process (``AlertsMixin``)."""
+
+    def _stop_alert_worker(self) -> None:
+        """Stop delivering alerts (``AlertsMixin``)."""
+
+    def _sync_builtin_jobs(self) -> None:
+        """Write Tickwork's own jobs (``RetentionMixin``)."""
 
     def _build(self, spec: JobSpec, *, by: str | None) -> JobRecord:
         return build_record(

@@ -70,12 +70,14 @@ class ControlMixin(SyncMixin):
         if self._presence is None:
             self._presence = Presence(self.store, self.clock, roles, self.node_options.heartbeat_s)
             self._presence.start()
+        self._start_alert_worker()
 
     def start(self, paused: bool = False) -> None:
         """Sync declared jobs and job files, then run a scheduler node in background threads."""
         if self.node is not None:
             raise TickworkError("this Tickwork instance is already started")
         self.sync_declared()
+        self._sync_builtin_jobs()
         if self.settings.job_files:
             self.sync_job_files(self.settings.job_files)
         if paused:
@@ -94,6 +96,7 @@ class ControlMixin(SyncMixin):
         )
         node.start()
         self.node = node
+        self._start_alert_worker()
         self._stopped.clear()
         self._publish(SchedulerEvent(EVENT_SCHEDULER_STARTED))
 
@@ -104,6 +107,7 @@ class ControlMixin(SyncMixin):
         if node is not None:
             node.stop(wait=wait, timeout_s=timeout_s)
             self._publish(SchedulerEvent(EVENT_SCHEDULER_SHUTDOWN))
+        self._stop_alert_worker()  # after the node: the alerts of its last outcomes go out
         self.bus.close()
         self._stopped.set()
 

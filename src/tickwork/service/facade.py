@@ -10,6 +10,7 @@ APScheduler 3 calls work unchanged::
 
 from __future__ import annotations
 
+from tickwork.service.alerts import AlertsMixin
 from tickwork.service.connections import ConnectionsMixin
 from tickwork.service.control import ControlMixin
 from tickwork.service.forecast import ForecastMixin
@@ -17,6 +18,7 @@ from tickwork.service.groups import GroupsMixin
 from tickwork.service.jobs import JobsMixin
 from tickwork.service.pausing import PausingMixin
 from tickwork.service.queries import QueriesMixin
+from tickwork.service.retention import RetentionMixin
 from tickwork.service.runs import RunsMixin
 from tickwork.service.scripts import ScriptsMixin
 from tickwork.service.secrets import SecretsMixin
@@ -32,11 +34,13 @@ class Tickwork(
     ControlMixin,
     QueriesMixin,
     SecretsMixin,
+    AlertsMixin,  # before ConnectionsMixin, which it extends
     ConnectionsMixin,
     ScriptsMixin,
     ForecastMixin,
     TemplatesMixin,
     GroupsMixin,
+    RetentionMixin,
 ):
     """Scheduler facade. Without ``start()`` it is a client of the shared database (what the
     CLI and the REST API use); ``start()`` also runs a scheduler node in background threads.

@@ -156,6 +156,7 @@ setting = Table(
 
 # Tables of other modules join the same metadata, so Alembic and the drift test see them.
 from tickwork.store import (  # noqa: E402, F401
+    tables_alerts,
     tables_audit,
     tables_auth,
     tables_celery,

@@ -6,7 +6,7 @@ no jobs or all are paused) and
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from tickwork.accounts.roles import Role
 from tickwork.api import schemas as s
@@ -83,10 +83,17 @@ def _ready(status: str, message: str, checks: dict[str, str]) -> JSONResponse:
     "/metrics",
     role=Role.VIEWER,
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {
+            "content": {
+                "text/plain": {"schema": {"type": "string"}},
+                "application/openmetrics-text": {"schema": {"type": "string"}},
+            }
+        }
+    },
 )
-def metrics(request: Request) -> PlainTextResponse:
-    """Prometheus text format (scrape with a viewer API token as bearer)."""
-    return PlainTextResponse(
-        request.app.state.metrics.render(), media_type="text/plain; version=0.0.4"
-    )
+def metrics(request: Request) -> Response:
+    """Prometheus text format, or OpenMetrics 1.0 when the scraper's ``Accept`` asks for
+    ``application/openmetrics-text`` (scrape with a viewer API token as bearer)."""
+    body, content_type = request.app.state.metrics.render(request.headers.get("accept"))
+    return Response(body, media_type=content_type)

@@ -18,7 +18,7 @@ router = APIRouter(include_in_schema=False)
 PAGES = (
     "login", "jobs", "runs", "audit", "users", "tokens", "account",
     "scripts", "connections", "settings",
-    "workflows", "forecast", "templates", "groups", "queues",
+    "workflows", "forecast", "templates", "groups", "queues", "alerts",
 )  # fmt: skip
 
 

@@ -1,0 +1,221 @@
+"""Deleting old history in bounded transactions: runs by age and by count per job, alert
+history and the audit trail by age. Each batch is one short transaction (on SQLite the write
+lock that due starts wait for is held for one batch only) followed by a pause, so pruning a
+million rows never stalls the scheduler; a batch that finds fewer rows than its size ends
+the pass."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, delete, func, select
+
+from tickwork.models import ACTIVE_STATUSES
+from tickwork.store.database import Database
+from tickwork.store.tables import run
+from tickwork.store.tables_alerts import alert, alert_attempt, alert_delivery
+from tickwork.store.tables_audit import audit_event
+
+_ACTIVE = [s.value for s in ACTIVE_STATUSES]
+DAY_US = 86_400 * 1_000_000
+
+
+@dataclass(slots=True)
+class Pruned:
+    runs_by_age: int = 0
+    runs_by_count: int = 0
+    alerts: int = 0
+    audit_events: int = 0
+    batches: int = 0
+    elapsed_s: float = 0.0
+    jobs_over_count: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "runs_by_age": self.runs_by_age,
+            "runs_by_count": self.runs_by_count,
+            "alerts": self.alerts,
+            "audit_events": self.audit_events,
+            "batches": self.batches,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    runs_keep_days: float | None = 30
+    runs_keep_per_job: int | None = 10_000
+    alerts_keep_days: float | None = 90
+    audit_keep_days: float | None = 365
+    batch: int = 500  # rows of the first batch; then sized to hold the lock ~target_s
+    pause_s: float = 0.01  # at least this between batches
+    # How long one batch's transaction may take: the batch size adapts (halved when a batch
+    # takes longer, doubled when it takes under half), and the pause after a batch is at
+    # least ``duty`` times its duration, so pruning uses at most 1/(1+duty) of the database's
+    # write time. On SQLite a batch holds the one write lock that due starts wait for.
+    target_s: float = 0.05
+    duty: float = 3.0
+    min_batch: int = 10
+    max_batch: int = 5000
+
+
+class Pruner:
+    """One pruning pass over the store; ``stop`` (an Event) ends it between batches."""
+
+    def __init__(
+        self,
+        db: Database,
+        policy: Policy,
+        *,
+        stop: threading.Event | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.policy = policy
+        self.stop = stop or threading.Event()
+        self.sleep = sleep
+        self.timer = timer
+        self.result = Pruned()
+        self.size = max(policy.min_batch, min(policy.batch, policy.max_batch))
+
+    def run(self, now_us: int) -> Pruned:
+        started = time.monotonic()
+        p = self.policy
+        if p.runs_keep_days is not None:
+            self.result.runs_by_age = self._runs_by_age(now_us - int(p.runs_keep_days * DAY_US))
+        if p.runs_keep_per_job is not None:
+            self.result.runs_by_count = self._runs_by_count(p.runs_keep_per_job)
+        if p.alerts_keep_days is not None:
+            self.result.alerts = self._alerts(now_us - int(p.alerts_keep_days * DAY_US))
+        if p.audit_keep_days is not None:
+            self.result.audit_events = self._batched(
+                lambda conn, limit: [
+                    r[0]
+                    for r in conn.execute(
+                        select(audit_event.c.id)
+                        .where(audit_event.c.at < now_us - int(p.audit_keep_days * DAY_US))  # type: ignore[operator]
+                        .order_by(audit_event.c.at)
+                        .limit(limit)
+                    ).all()
+                ],
+                lambda conn, ids: conn.execute(
+                    delete(audit_event).where(audit_event.c.id.in_(ids))
+                ),
+            )
+        self.result.elapsed_s = time.monotonic() - started
+        return self.result
+
+    def _batched(
+        self,
+        pick: Callable[[Connection, int], list[int]],
+        remove: Callable[[Connection, list[int]], object],
+    ) -> int:
+        """Pick and delete one batch per transaction until a batch comes back short."""
+        total = 0
+        p = self.policy
+        while not self.stop.is_set():
+            size = self.size
+            started = self.timer()
+            with self.db.write() as conn:
+                ids = pick(conn, size)
+                if ids:
+                    remove(conn, ids)
+            held = self.timer() - started
+            total += len(ids)
+            if ids:
+                self.result.batches += 1
+            if len(ids) < size:
+                break
+            if held > p.target_s:
+                self.size = max(p.min_batch, size // 2)
+            elif held < p.target_s / 2:
+                self.size = min(p.max_batch, size * 2)
+            self.sleep(max(p.pause_s, held * p.duty))
+        return total
+
+    def _runs_by_age(self, cutoff: int) -> int:
+        return self._batched(
+            lambda conn, limit: [
+                r[0]
+                for r in conn.execute(
+                    select(run.c.id)
+                    .where(run.c.scheduled_for < cutoff, run.c.status.not_in(_ACTIVE))
+                    .order_by(run.c.scheduled_for)
+                    .limit(limit)
+                ).all()
+            ],
+            lambda conn, ids: conn.execute(delete(run).where(run.c.id.in_(ids))),
+        )
+
+    def _runs_by_count(self, keep: int) -> int:
+        with self.db.read() as conn:
+            over = [
+                r[0]
+                for r in conn.execute(
+                    select(run.c.job_id).group_by(run.c.job_id).having(func.count() > keep)
+                ).all()
+            ]
+        self.result.jobs_over_count = over
+        total = 0
+        for job_id in over:
+            if self.stop.is_set():
+                break
+            with self.db.read() as conn:
+                # the id of the newest run beyond the ones kept (index job_id, id)
+                edge = conn.execute(
+                    select(run.c.id)
+                    .where(run.c.job_id == job_id)
+                    .order_by(run.c.id.desc())
+                    .offset(keep)
+                    .limit(1)
+                ).scalar()
+            if edge is None:
+                continue
+            total += self._batched(
+                lambda conn, limit, job_id=job_id, edge=edge: [  # type: ignore[misc]
+                    r[0]
+                    for r in conn.execute(
+                        select(run.c.id)
+                        .where(
+                            run.c.job_id == job_id, run.c.id <= edge, run.c.status.not_in(_ACTIVE)
+                        )
+                        .order_by(run.c.id)
+                        .limit(limit)
+                    ).all()
+                ],
+                lambda conn, ids: conn.execute(delete(run).where(run.c.id.in_(ids))),
+            )
+        return total
+
+    def _alerts(self, cutoff: int) -> int:
+        def pick(conn: Connection, limit: int) -> list[int]:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    select(alert.c.id)
+                    .where(alert.c.created_at < cutoff)
+                    .order_by(alert.c.id)
+                    .limit(limit)
+                ).all()
+            ]
+            if not ids:
+                return ids
+            # an alert whose delivery is still due stays (and so do the later ones)
+            waiting = conn.execute(
+                select(func.min(alert_delivery.c.alert_id)).where(
+                    alert_delivery.c.alert_id.in_(ids),
+                    alert_delivery.c.status.in_(["pending", "sending"]),
+                )
+            ).scalar()
+            return ids if waiting is None else [i for i in ids if i < waiting]
+
+        def remove(conn: Connection, ids: list[int]) -> None:
+            conn.execute(delete(alert_attempt).where(alert_attempt.c.alert_id.in_(ids)))
+            conn.execute(delete(alert_delivery).where(alert_delivery.c.alert_id.in_(ids)))
+            conn.execute(delete(alert).where(alert.c.id.in_(ids)))
+
+        return self._batched(pick, remove)

@@ -1,0 +1,192 @@
+"""Run-history retention: runs by age and by count per job (running ones kept), alert history
+and audit events by age, in bounded batches; the built-in job shows in the job list and
+prunes when it runs on a node."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from tests.alerts.conftest import SEC, T0, settings_for
+from tickwork import Tickwork
+from tickwork.clock import FakeClock
+from tickwork.retention import JOB_ID
+from tickwork.store.retention import DAY_US, Policy, Pruner
+from tickwork.store.tables import run
+from tickwork.store.tables_alerts import alert, alert_attempt, alert_delivery
+from tickwork.store.tables_audit import audit_event
+
+Make = Callable[..., Tickwork]
+
+
+def add_runs(tw: Tickwork, job_id: str, n: int, at: int, status: str = "succeeded") -> None:
+    rows = [
+        {"job_id": job_id, "scheduled_for": at + i, "due_at": at + i, "attempt": 1,
+         "reason": "schedule", "status": status, "created_at": at + i, "finished_at": at + i}
+        for i in range(n)
+    ]  # fmt: skip
+    with tw.store.db.write() as conn:
+        conn.execute(insert(run), rows)
+
+
+def count(tw: Tickwork, table: object, *where: object) -> int:
+    with tw.store.db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_runs_by_age_and_count_in_batches(make_tw: Make, clock: FakeClock) -> None:
+    tw = make_tw()
+    old = T0 - 40 * DAY_US
+    add_runs(tw, "a", 1234, old)
+    add_runs(tw, "a", 3, old - 5000, status="running")  # never deleted, however old
+    add_runs(tw, "b", 50, T0 - DAY_US)
+    add_runs(tw, "b", 7, old + 10_000, status="failed")
+    policy = Policy(runs_keep_days=30, runs_keep_per_job=20, alerts_keep_days=None,
+                    audit_keep_days=None, batch=100, pause_s=0.001, min_batch=100,
+                    max_batch=100)  # fmt: skip
+    pauses: list[float] = []
+    result = Pruner(tw.store.db, policy, sleep=pauses.append).run(T0)
+    assert result.runs_by_age == 1234 + 7
+    assert result.runs_by_count == 30  # b kept its newest 20
+    assert count(tw, run, run.c.job_id == "a") == 3
+    assert count(tw, run, run.c.job_id == "a", run.c.status == "running") == 3
+    assert count(tw, run, run.c.job_id == "b") == 20
+    newest = [r.scheduled_for for r in tw.get_runs(job_id="b", limit=100)]
+    assert min(newest) == T0 - DAY_US + 30
+    # 13 batches for age (12 full + 1 short), then count: one full batch of... 30 < 100: one
+    assert result.batches == 13 + 1
+    assert len(pauses) == 12  # a pause after each full batch only
+    assert Pruner(tw.store.db, policy).run(T0).as_dict()["runs_by_age"] == 0
+
+
+def test_batches_shrink_to_hold_the_lock_briefly_and_pause_in_proportion(
+    make_tw: Make,
+) -> None:
+    """Every batch here "takes" 0.1 s (an injected timer): over the 0.05 s target, so the size
+    halves down to the minimum, and each pause is 3 x the batch's time."""
+    tw = make_tw()
+    add_runs(tw, "a", 300, T0 - 40 * DAY_US)
+    ticks = iter(range(10_000))
+    policy = Policy(runs_keep_days=30, runs_keep_per_job=None, alerts_keep_days=None,
+                    audit_keep_days=None, batch=80, target_s=0.05, min_batch=10)  # fmt: skip
+    pauses: list[float] = []
+    pruner = Pruner(tw.store.db, policy, sleep=pauses.append, timer=lambda: next(ticks) / 10)
+    sizes = []
+    real = pruner._batched
+
+    def spy(pick: Any, remove: Any) -> int:
+        def sized(conn: Any, limit: int) -> list[int]:
+            sizes.append(limit)
+            return pick(conn, limit)  # type: ignore[no-any-return]
+
+        return real(sized, remove)
+
+    pruner._batched = spy  # type: ignore[method-assign]
+    assert pruner.run(T0).runs_by_age == 300
+    assert sizes[:5] == [80, 40, 20, 10, 10]
+    assert pauses == pytest.approx([0.3] * len(pauses))
+    assert len(pauses) == len(sizes) - 1  # none after the last (short) batch
+
+
+def test_alert_history_and_audit_by_age(make_tw: Make, clock: FakeClock) -> None:
+    tw = make_tw()
+    old = T0 - 100 * DAY_US
+    with tw.store.db.write() as conn:
+        for i, (at, status) in enumerate(
+            [(old, "delivered"), (old + 1, "pending"), (old + 2, "delivered"), (T0, "delivered")]
+        ):
+            aid = conn.execute(
+                insert(alert).values(
+                    kind="failed", severity="warning", status="queued", facts={}, created_at=at
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            did = conn.execute(
+                insert(alert_delivery).values(
+                    alert_id=aid,
+                    channel="c",
+                    status=status,
+                    attempts=1,
+                    next_attempt_at=at,
+                    created_at=at,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            conn.execute(insert(alert_attempt).values(delivery_id=did, alert_id=aid, channel="c",
+                                                      started_at=at))  # fmt: skip
+            conn.execute(
+                insert(audit_event).values(
+                    at=old - 300 * DAY_US + i, actor="t", action="job.create"
+                )
+            )
+    result = tw.prune_history(alerts_keep_days=90, audit_keep_days=365, runs_keep_days=None,
+                              runs_keep_per_job=None)  # fmt: skip
+    assert result["alerts"] == 1  # the one before the alert still pending
+    assert count(tw, alert) == 3
+    assert count(tw, alert_delivery) == 3
+    assert count(tw, alert_attempt) == 3
+    assert result["audit_events"] == 4
+
+
+def test_the_builtin_job_is_listed_and_prunes_when_it_runs(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    from tickwork.engine.node import NodeOptions
+
+    settings = replace(settings_for(tmp_path, None), retention=True, runs_keep_days=30)
+    tw = Tickwork(settings=settings, clock=clock, node_options=NodeOptions(shutdown_wait_s=5))
+    try:
+        add_runs(tw, "gone", 700, T0 - 31 * DAY_US)
+        tw.start()
+        job = tw.get_job(JOB_ID)
+        assert job is not None
+        assert (job.group, job.record.owner) == ("tickwork", "builtin")
+        assert job.id in [j.id for j in tw.get_jobs()]
+        run_id = tw.run_job(JOB_ID)
+        import time
+
+        deadline = time.monotonic() + 20
+        while (r := tw.get_run(run_id)).finished_at is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert r.status == "succeeded", r.error
+        assert '"runs_by_age": 700' in (r.result or "")
+        assert count(tw, run, run.c.job_id == "gone") == 0
+        clock.advance(7 * 60 + 1)  # it is scheduled hourly at :07
+        assert tw.get_job(JOB_ID).next_run_time is not None  # type: ignore[union-attr]
+    finally:
+        tw.close()
+
+
+def test_retention_is_off_unless_asked_when_embedded(make_tw: Make) -> None:
+    tw = make_tw()
+    tw.start()
+    assert tw.get_job(JOB_ID) is None
+    from tickwork.settings import Settings
+
+    assert Settings.from_env({"TICKWORK_RETENTION": "on"}).retention is True
+    assert Settings.from_env({"TICKWORK_RUNS_KEEP_DAYS": "forever"}).runs_keep_days is None
+    with pytest.raises(ValueError, match="TICKWORK_RUNS_KEEP_PER_JOB"):
+        Settings.from_env({"TICKWORK_RUNS_KEEP_PER_JOB": "lots"})
+    assert SEC
+
+
+def test_pruning_on_every_backend(db_url: str, tmp_path: Path, clock: FakeClock) -> None:
+    """The same statements on SQLite, PostgreSQL and MariaDB: age, count per job, alerts."""
+    tw = Tickwork(settings=settings_for(tmp_path, db_url), clock=clock)
+    try:
+        add_runs(tw, "a", 250, T0 - 40 * DAY_US)
+        add_runs(tw, "a", 2, T0 - 50 * DAY_US, status="scheduled")
+        add_runs(tw, "b", 60, T0 - DAY_US)
+        with tw.store.db.write() as conn:
+            conn.execute(insert(alert).values(kind="failed", severity="info", status="queued",
+                                              facts={}, created_at=T0 - 100 * DAY_US))  # fmt: skip
+        result = tw.prune_history(runs_keep_per_job=50, batch=40)
+        assert (result["runs_by_age"], result["runs_by_count"], result["alerts"]) == (250, 10, 1)
+        assert count(tw, run) == 2 + 50
+    finally:
+        tw.close()
