@@ -82,6 +82,10 @@ class Settings:
     runs_keep_per_job: int | None = 10_000
     alerts_keep_days: float | None = 90
     audit_keep_days: float | None = 365
+    # Scheduled backups of this store, a built-in job, on when TICKWORK_STORE_BACKUP_DIR names
+    # a directory; backups older than TICKWORK_STORE_BACKUP_KEEP_DAYS are removed.
+    store_backup_dir: Path | None = None
+    store_backup_keep_days: float = 30
 
     @property
     def effective_database_url(self) -> str:
@@ -131,6 +135,7 @@ class Settings:
             values["allowed_targets"] = parse_allowlist(env["TICKWORK_ALLOWED_TARGETS"])
         values.update(kind_settings(env))
         values.update(alert_settings(env))
+        values.update(store_backup_settings(env))
         return cls(**values)
 
 
@@ -210,4 +215,24 @@ def alert_settings(env: Mapping[str, str]) -> dict[str, Any]:
         except ValueError:
             raise InvalidInput("TICKWORK_ALERTS_POLL_S", "must be a number of seconds") from None
     values.update(retention_settings(env))
+    return values
+
+
+def store_backup_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The scheduled store backup's settings from the environment (see Settings)."""
+    values: dict[str, Any] = {}
+    folder = env.get("TICKWORK_STORE_BACKUP_DIR", "").strip()
+    if folder:
+        values["store_backup_dir"] = Path(folder)
+    days = env.get("TICKWORK_STORE_BACKUP_KEEP_DAYS", "").strip()
+    if days:
+        try:
+            keep = float(days)
+        except ValueError:
+            raise InvalidInput(
+                "TICKWORK_STORE_BACKUP_KEEP_DAYS", f"must be a number of days, not {days!r}"
+            ) from None
+        if not keep > 0:
+            raise InvalidInput("TICKWORK_STORE_BACKUP_KEEP_DAYS", "must be positive")
+        values["store_backup_keep_days"] = keep
     return values

@@ -18,10 +18,10 @@ from tickwork.service.groups import GroupsMixin
 from tickwork.service.jobs import JobsMixin
 from tickwork.service.pausing import PausingMixin
 from tickwork.service.queries import QueriesMixin
-from tickwork.service.retention import RetentionMixin
 from tickwork.service.runs import RunsMixin
 from tickwork.service.scripts import ScriptsMixin
 from tickwork.service.secrets import SecretsMixin
+from tickwork.service.store_backup import StoreBackupMixin
 from tickwork.service.templates import TemplatesMixin
 from tickwork.service.workflows import WorkflowsMixin
 
@@ -40,7 +40,7 @@ class Tickwork(
     ForecastMixin,
     TemplatesMixin,
     GroupsMixin,
-    RetentionMixin,
+    StoreBackupMixin,  # extends RetentionMixin: Tickwork's own jobs
 ):
     """Scheduler facade. Without ``start()`` it is a client of the shared database (what the
     CLI and the REST API use); ``start()`` also runs a scheduler node in background threads.

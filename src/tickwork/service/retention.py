@@ -7,10 +7,15 @@ from typing import Any
 
 from tickwork.jobspec import JobSpec
 from tickwork.service.sync import SyncMixin
+from tickwork.store.records import JobRecord
 
 
 class RetentionMixin(SyncMixin):
     def _sync_builtin_jobs(self) -> None:
+        self.sync_owned("builtin", "tickwork", self._builtin_records())
+
+    def _builtin_records(self) -> list[JobRecord]:
+        """Tickwork's own jobs as this node's settings want them (others extend the list)."""
         from tickwork import retention
 
         url = self.settings.effective_database_url
@@ -40,7 +45,7 @@ class RetentionMixin(SyncMixin):
                 owner_ref="tickwork",
             )
             records.append(self._build(spec, by="builtin"))
-        self.sync_owned("builtin", "tickwork", records)
+        return records
 
     def _retention_kwargs(self, key: str) -> dict[str, Any]:
         s = self.settings

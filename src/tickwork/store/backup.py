@@ -94,16 +94,22 @@ def backup(store: Store, path: Path, *, portable: bool = False) -> Outcome:
     if store.db.sqlite_path is not None and not portable:
         tmp = path.with_name(path.name + ".partial")
         tmp.unlink(missing_ok=True)
-        source = sqlite3.connect(store.db.sqlite_path)
-        target = sqlite3.connect(tmp)
         try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
-        counts = _sqlite_counts(tmp)
-        os.replace(tmp, path)
+            source = sqlite3.connect(store.db.sqlite_path)
+            try:
+                target = sqlite3.connect(tmp)
+                try:
+                    with target:
+                        source.backup(target)
+                finally:
+                    target.close()
+            finally:
+                source.close()
+            counts = _sqlite_counts(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # no half-written backup is left behind
+            raise
         return Outcome(path, "sqlite", counts, revision)
     return _dump(store, path, revision)
 
@@ -154,12 +160,16 @@ def _dump(store: Store, path: Path, revision: str) -> Outcome:
             "sha256": digest.hexdigest(),
         }
         tmp = path.with_name(path.name + ".partial")
-        with open(tmp, "wb") as out:
-            out.write(json.dumps(header).encode() + b"\n")
-            body.seek(0)
-            while chunk := body.read(1 << 20):
-                out.write(chunk)
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as out:
+                out.write(json.dumps(header).encode() + b"\n")
+                body.seek(0)
+                while chunk := body.read(1 << 20):
+                    out.write(chunk)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # no half-written dump is left behind
+            raise
     return Outcome(path, "dump", counts, revision)
 
 
@@ -336,4 +346,18 @@ def describe(path: Path) -> dict[str, Any]:
     return {"kind": "dump", "revision": header["revision"], "counts": header["counts"]}
 
 
-__all__ = ["Outcome", "RestoreRefused", "backup", "restore"]
+def verify(path: Path) -> dict[str, Any]:
+    """Check a backup file as restore would before writing (SQLite's ``integrity_check``, or
+    the dump's digest and counts): its kind, revision and counts, or RestoreRefused."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        is_sqlite = f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    if is_sqlite:
+        revision, counts = _check_sqlite_file(path)
+        return {"kind": "sqlite", "revision": revision, "counts": counts}
+    header = read_header(path)
+    _check_digest(path, header)
+    return {"kind": "dump", "revision": header["revision"], "counts": header["counts"]}
+
+
+__all__ = ["Outcome", "RestoreRefused", "backup", "restore", "verify"]
