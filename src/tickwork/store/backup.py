@@ -282,6 +282,10 @@ def restore(store: Store, path: Path, *, now_us: int, stop_nodes: bool = False) 
                 .where(metadata.tables["tw_node"].c.id.in_(alive))
                 .values(stopped_at=now_us, stop_reason="stopped for a restore")
             )
+        # A running node's own bookkeeping is not data: the alert sweep's lease row
+        # (tickwork.alerts.sweep.LEASE_RULE) goes like tw_node (rolled back if refused).
+        state = metadata.tables["tw_alert_state"]
+        conn.execute(state.delete().where(state.c.rule_id == "~sweep"))
         busy = [
             t.name
             for t in _tables()
