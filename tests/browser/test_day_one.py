@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 # translated in Chinese software (as in "API 令牌", "Cron 表达式", "Python 函数").
 ALLOWED = {"Tickwork", "tickwork", "Cron", "cron", "Python", "asyncio", "Bearer", "Cookie", "Unix"}
 # ... and the job kinds' (issue 17): "Shell 命令", "PostgreSQL 数据库"
-ALLOWED |= {"Shell", "Redis", "PostgreSQL", "MySQL", "MariaDB", "SQLite"}
+ALLOWED |= {"Shell", "Redis", "PostgreSQL", "MySQL", "MariaDB", "SQLite", "Celery"}
 
 # Collects every run of Latin letters in the page's text (text nodes, placeholders, titles,
 # labels) outside what is data or code: elements marked translate="no" (ids, names, zones),

@@ -611,3 +611,35 @@ def test_run_hooks_see_every_end_inside_the_recording_transaction(
     again.start()
     wait_for(lambda: any(s[1] == "missed" for s in seen), what="the missed record")
     assert ("ok", "missed", 1, True, 4) in seen
+
+
+def test_the_asyncio_entry_point_shuts_down_when_cancelled_during_start(
+    make_tw: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancel that arrives while start() is still finishing (its later steps: workflow
+    ticker, alert sweeper, built-in jobs) still shuts the node down."""
+    import asyncio
+    import threading
+
+    tw = make_tw()
+    real_start = tw.start
+    release = threading.Event()
+
+    def slow_start() -> None:
+        real_start()
+        release.wait(5)  # start() is "still under way" until the task has been cancelled
+
+    monkeypatch.setattr(tw, "start", slow_start)
+
+    async def main() -> None:
+        serving = asyncio.create_task(tw.run_async())
+        while not tw.running:
+            await asyncio.sleep(0.01)
+        serving.cancel()
+        await asyncio.sleep(0.05)
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await serving
+
+    asyncio.run(main())
+    assert not tw.running

@@ -380,6 +380,8 @@ export const en = {
   "kinds.name.http": "HTTP request",
   "kinds.name.sql": "SQL statement",
   "kinds.name.script": "Script",
+  "kinds.name.builtin": "Built-in maintenance",
+  "kinds.name.celery": "Celery task",
   "kinds.switchedOff": "Switched off on this deployment ({setting}=off)",
   "kinds.badLines": "Cannot read the line “{line}”: write one entry per line",
   "kinds.badJson": "Not valid JSON",

@@ -382,6 +382,8 @@ export const zhCN: Messages = {
   "kinds.name.http": "HTTP 请求",
   "kinds.name.sql": "SQL 语句",
   "kinds.name.script": "脚本",
+  "kinds.name.builtin": "内置维护任务",
+  "kinds.name.celery": "Celery 任务",
   "kinds.switchedOff": "本部署已关闭此类型（{setting}=off）",
   "kinds.badLines": "无法读取“{line}”这一行：每行写一项",
   "kinds.badJson": "不是有效的 JSON",

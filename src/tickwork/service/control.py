@@ -4,6 +4,7 @@ life cycle of this process's node (start, shutdown, run_forever, the asyncio ent
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
 from typing import Self
@@ -134,10 +135,15 @@ class ControlMixin(SyncMixin):
     async def run_async(self) -> None:
         """The asyncio entry point: start, run until cancelled, then shut down gracefully."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, self.start)
+        starting = loop.run_in_executor(None, self.start)
         try:
+            # shielded: a cancel while start() is still under way (its thread goes on) must
+            # not skip the shutdown below, nor race it
+            await asyncio.shield(starting)
             await asyncio.Event().wait()
         finally:
+            with contextlib.suppress(BaseException):
+                await starting
             await loop.run_in_executor(None, self.shutdown)
 
     def __enter__(self) -> Self:
