@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -38,3 +39,14 @@ def trigger_of(spec: dict[str, Any]) -> Trigger:
             _by_items.clear()
         _by_items[key] = found
     return found
+
+
+def fires_at(spec: dict[str, Any]) -> Callable[[int], bool]:
+    """Whether the schedule of ``spec`` fires at an instant. Runs recorded apart from the
+    schedule (manual runs, workflow steps) keep off these instants: the run table's unique
+    key (job, instant, attempt) would otherwise refuse the fire's own record later."""
+    try:
+        trigger = trigger_of(spec)
+    except Exception:  # no schedule (or one that no longer parses): it fires at no instant
+        return lambda _us: False
+    return lambda us: trigger.next_fire_us(us - 1) == us

@@ -8,6 +8,7 @@ from typing import Any
 from tickwork.audit import redacted_params
 from tickwork.engine.events import EVENT_JOB_SUBMITTED, JobEvent
 from tickwork.engine.hooks import RunEnded
+from tickwork.engine.trigger_cache import fires_at
 from tickwork.errors import Conflict, InvalidInput, NotFound
 from tickwork.models import ACTIVE_STATUSES, RunReason, RunStatus
 from tickwork.parameters import check_run_params, declared_of
@@ -48,6 +49,10 @@ class RunsMixin(FacadeBase):
                     triggered_by=by,
                 ),
                 now,
+                # Due now even when its recorded instant steps aside (a run of the same job
+                # asked at the same instant, or a fire of its schedule there).
+                keep_due=True,
+                avoid=fires_at(job.trigger),
             )
             self.audit.record(
                 conn,

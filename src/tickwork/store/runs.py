@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any
@@ -157,16 +157,29 @@ class RunRepo:
         found = set(conn.execute(select(run.c.id).where(run.c.id.in_(ids))).scalars())
         return [i if i in found else None for i in ids]
 
-    def insert_one(self, conn: Connection, new: NewRun, now: int, *, keep_due: bool = False) -> int:
+    def insert_one(
+        self,
+        conn: Connection,
+        new: NewRun,
+        now: int,
+        *,
+        keep_due: bool = False,
+        avoid: Callable[[int], bool] | None = None,
+    ) -> int:
         """Record one run, moving its instant by a microsecond on the rare exact collision
         (two manual runs of one job requested in the same microsecond); ``keep_due``: only
-        the fire instant moves (a workflow step is due now, whatever its instant)."""
+        the fire instant moves (a manual run or a workflow step is due now, whatever its
+        recorded instant). ``avoid``: instants it must not take even while they are free,
+        the fires of the job's schedule, which a claim records later under the same unique
+        key and whose record it would refuse."""
         for bump in range(100):
             candidate = replace(
                 new,
                 scheduled_for=new.scheduled_for + bump,
                 due_at=new.due_at + (0 if keep_due else bump),
             )
+            if avoid is not None and avoid(candidate.scheduled_for):
+                continue
             try:
                 with conn.begin_nested():
                     result = conn.execute(insert(run).returning(run.c.id), [candidate.row(now)])

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import Connection
 
 from tickwork.engine.hooks import RunEnded
+from tickwork.engine.trigger_cache import fires_at
 from tickwork.models import RunReason, RunStatus
 from tickwork.store import Store
 from tickwork.store.runs import NewRun
@@ -158,7 +159,8 @@ class Progress:
         queued = False
         for e in succeeded:
             for next_job in then.get(e.job_id, ()):
-                if self.store.jobs.get(conn, next_job) is None:
+                then_job = self.store.jobs.get(conn, next_job)
+                if then_job is None:
                     log.warning("job %r: its then job %r no longer exists", e.job_id, next_job)
                     continue
                 self.store.runs.insert_one(
@@ -173,6 +175,7 @@ class Progress:
                     ),
                     now,
                     keep_due=True,
+                    avoid=fires_at(then_job.trigger),
                 )
                 queued = True
         return queued
@@ -210,7 +213,8 @@ class Progress:
         return queued
 
     def _release(self, conn: Connection, wr: WorkflowRunRecord, step: Step, now: int) -> str:
-        if self.store.jobs.get(conn, step.job) is None:
+        step_job = self.store.jobs.get(conn, step.job)
+        if step_job is None:
             self.repo.set_step(
                 conn,
                 wr.id,
@@ -233,6 +237,7 @@ class Progress:
             ),
             now,
             keep_due=True,
+            avoid=fires_at(step_job.trigger),
         )
         record = self.store.runs.get(conn, run_id)
         assert record is not None
