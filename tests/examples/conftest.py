@@ -18,7 +18,7 @@ from tests import dbs
 from tests.conftest import service_missing
 
 # the examples' modules that import each other by short name
-SIBLINGS = ("tasks", "app", "main", "services", "scheduling", "tracker", "schedule")
+SIBLINGS = ("tasks", "app", "main", "services", "scheduling", "tracker", "schedule", "start")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
