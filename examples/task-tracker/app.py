@@ -54,6 +54,34 @@ def init_scheduler(scheduler: APScheduler) -> None:
         replace_existing=True, **RETRY)  # fmt: skip
 
 
+def init_alerts(tw: Tickwork) -> None:
+    """The seed's ``notify_on_failure``: the administrator is mailed when a job has failed for
+    good (its last retry failed too), once an hour per job at most. The SMTP server and the
+    addresses come from ``SMTP_HOST``/``SMTP_PORT``/``SMTP_USER``/``SMTP_PASSWORD``/
+    ``SMTP_FROM`` and ``ADMIN_EMAILS``; without ``ADMIN_EMAILS`` the channel is created
+    disabled and nothing is sent."""
+    if "smtp" not in {c.name for c in tw.connections()}:
+        smtp: dict[str, Any] = {
+            "host": os.environ.get("SMTP_HOST", "127.0.0.1"),
+            "port": int(os.environ.get("SMTP_PORT", "25")),
+            "security": os.environ.get("SMTP_SECURITY", "none"),
+            "from_addr": os.environ.get("SMTP_FROM", "tracker@example.com"),
+        }
+        if os.environ.get("SMTP_USER"):
+            smtp.update(username=os.environ["SMTP_USER"],
+                        password=os.environ.get("SMTP_PASSWORD", ""))  # fmt: skip
+        tw.add_connection("smtp", "smtp", smtp, description="the administrator's mail")
+    if "admin-email" not in {c.name for c in tw.alert_channels()}:
+        to = os.environ.get("ADMIN_EMAILS", "admin@example.com").split(",")
+        enabled = bool(os.environ.get("ADMIN_EMAILS"))
+        fields = {"connection": "smtp", "to": to}
+        tw.add_alert_channel("admin-email", "email", fields, language="zh-CN", enabled=enabled)
+    if "job-failed" not in {r.id for r in tw.alert_rules()}:
+        tw.add_alert_rule({"id": "job-failed", "kind": "failed", "scope": "all",
+                           "severity": "critical", "dedupe_s": 3600,
+                           "channels": ["admin-email"]})  # fmt: skip
+
+
 def create_app(tw: Tickwork | None = None, *, start: bool = True) -> Flask:
     app = Flask("task_tracker")
     url = os.environ.get("APP_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1/tracker")
@@ -76,6 +104,7 @@ def create_app(tw: Tickwork | None = None, *, start: bool = True) -> Flask:
         scheduler.tickwork.add_connection("app_db", "database", {"url": url},
                                           description="the tracker's PostgreSQL")  # fmt: skip
     init_scheduler(scheduler)
+    init_alerts(scheduler.tickwork)
     if start:
         scheduler.start()
 

@@ -16,9 +16,10 @@ from sqlalchemy.engine import make_url
 
 from tests import dbs
 from tests.conftest import service_missing
+from tickwork.targets.python import clear_cache
 
 # the examples' modules that import each other by short name
-SIBLINGS = ("tasks", "app", "main", "services", "scheduling", "tracker")
+SIBLINGS = ("tasks", "app", "main", "services", "scheduling", "tracker", "schedule", "start")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -28,6 +29,7 @@ def load(example: str, module: str) -> ModuleType:
     folder = EXAMPLES / example
     for cached in [name for name in sys.modules if name in SIBLINGS]:
         del sys.modules[cached]  # another example's sibling of the same name
+    clear_cache()  # functions resolved from a sibling loaded before are other objects now
     sys.path.insert(0, str(folder))
     try:
         name = f"example_{example.replace('-', '_')}_{module}"

@@ -83,6 +83,9 @@ def _worker(args: argparse.Namespace) -> int:
         heartbeat_s=args.heartbeat,
         shutdown_wait_s=args.shutdown_wait,
     )
+    # Runs ended on a worker raise alerts and move workflows on like runs ended on a node:
+    # the same hooks, in the transaction that records the outcome.
+    runtime.writer.hooks = tw.run_hooks
     try:
         return run_worker(runtime, broker, queues, args.concurrency, level)
     finally:
