@@ -77,6 +77,8 @@ def test_celery_queue_backlog_on_redis(redis: tuple[Redis, str], redis_url: str)
     assert result["metrics"][f"queue.{queue}"] == 1100
     assert result["metrics"][f"queue.{p}_quiet"] == 1
     assert [(f["severity"], f["object"]) for f in result["findings"]] == [("warning", queue)]
+    # the built-in's name is the findings' kind: what an alert rule's finding_kind matches
+    assert [f["kind"] for f in result["findings"]] == ["queue_backlog"]
     critical = run_builtin(redis_url, name="queue_backlog", queues=[queue], critical=1000)
     assert [f["severity"] for f in critical["findings"]] == ["critical"]
 

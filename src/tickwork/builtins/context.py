@@ -47,7 +47,7 @@ class Context:
         self.fields = dict(fields or {})
         self.out = out
         self.stopped = stopped
-        self.report = Report()
+        self.report = Report(item.name)
         self.kind = connection_kind(fields)
         self._db: Db | None = None
         self._redis: Redis | None = None

@@ -43,7 +43,8 @@ def cell(value: Any) -> Any:
 class Report:
     """A built-in's result under construction."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str = "") -> None:
+        self.kind = kind  # the built-in's name: an alert rule's finding_kind matches it
         self.metrics: dict[str, Any] = {}
         self.findings: list[dict[str, str]] = []
         self.tables: dict[str, dict[str, Any]] = {}
@@ -61,10 +62,11 @@ class Report:
         if len(self.findings) >= MAX_FINDINGS:
             self.dropped += 1
             return
-        self.findings.append(
-            {"severity": severity, "object": cut(obj, 200), "message": cut(message),
-             "action": cut(action)}
-        )  # fmt: skip
+        found = {"severity": severity, "object": cut(obj, 200), "message": cut(message),
+                 "action": cut(action)}  # fmt: skip
+        if self.kind:
+            found["kind"] = self.kind
+        self.findings.append(found)
 
     def table(self, name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         if len(self.tables) >= MAX_TABLES and name not in self.tables:
