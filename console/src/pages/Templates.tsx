@@ -225,7 +225,7 @@ export function TemplateDetailPage(props: { name: string }) {
                 <select name={p.name} value={String(values[p.name] ?? "")} onChange={(e) => set(p.name, value(e))}>
                   {p.required ? null : <option value="" />}
                   {p.choices.map((c) => (
-                    <option value={String(c)} key={String(c)}>
+                    <option value={String(c)} key={String(c)} translate={false}>
                       {String(c)}
                     </option>
                   ))}
@@ -234,7 +234,8 @@ export function TemplateDetailPage(props: { name: string }) {
                 <select name={p.name} value={String(values[p.name] ?? "")} onChange={(e) => set(p.name, value(e))} required={p.required}>
                   <option value="">{t("templates.chooseConnection")}</option>
                   {connections.map((c) => (
-                    <option value={c} key={c}>
+                    // a connection's name is data, never translated
+                    <option value={c} key={c} translate={false}>
                       {c}
                     </option>
                   ))}
