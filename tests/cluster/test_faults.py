@@ -86,11 +86,6 @@ def test_a_node_killed_mid_window_loses_no_fire(
     tw.close()
 
 
-# Known regression, open (CHANGELOG "Fixed after the merges", the stop's note): since the
-# 2026-12-05 merges a node that reconnects a few seconds after the other is declared dead and
-# one 40-s run runs twice, on PostgreSQL and MariaDB; it passed on 5fad292 (before the alerts
-# merge). Still run on every CI pass (non-strict: it reports XPASS once it holds again).
-@pytest.mark.xfail(strict=False, reason="regressed after the alerts merge; cause not yet found")
 def test_a_database_outage_does_not_make_a_healthy_node_look_dead(
     private: PrivateServer, tmp_path: Path
 ) -> None:

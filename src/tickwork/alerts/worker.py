@@ -64,6 +64,7 @@ class AlertWorker:
         self._wake.set()
 
     def _run(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
                 now_s = self.clock.now_us() / 1e6
@@ -74,9 +75,19 @@ class AlertWorker:
                         sweep(self.db, self.repo, self.clock.now_us())
                 while not self._stop.is_set() and self.deliver_once():
                     pass
-            except Exception:
-                log.exception("the alert worker failed a round; it carries on")
-            self._wake.wait(self.poll_s)
+                failures = 0
+            except Exception as exc:
+                # A database outage fails every round: one line per failure, the traceback only
+                # for the first, and a growing pause (up to 30 s). A traceback a second floods
+                # the log, and where the log is a pipe nobody drains yet, a full pipe blocks
+                # every thread that logs, the heartbeat's too (the node then looks dead).
+                failures += 1
+                if failures == 1:
+                    log.exception("the alert worker failed a round; it carries on")
+                else:
+                    log.warning("the alert worker failed round %d in a row: %s", failures, exc)
+            pause = self.poll_s if not failures else min(30.0, self.poll_s * 2 ** min(failures, 5))
+            self._wake.wait(pause)
             self._wake.clear()
 
     def flush(self) -> int:
