@@ -13,15 +13,15 @@ dify = Celery("celerytest_dify", broker="memory://", set_as_current=False)
 dify.conf.timezone = "Asia/Shanghai"
 
 
-@dify.task(name="schedule.clean_messages", queue="dataset")
+@dify.task(name="schedule.clean_messages", queue="dataset", shared=False)
 def clean_messages() -> None: ...
 
 
-@dify.task(name="schedule.clean_embedding_cache_task", queue="dataset")
+@dify.task(name="schedule.clean_embedding_cache_task", queue="dataset", shared=False)
 def clean_embedding_cache_task() -> None: ...
 
 
-@dify.task(name="schedule.queue_monitor_task", queue="monitor")
+@dify.task(name="schedule.queue_monitor_task", queue="monitor", shared=False)
 def queue_monitor_task() -> None: ...
 
 

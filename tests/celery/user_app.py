@@ -17,11 +17,11 @@ for app in (tracked_app, plain_app):
     app.conf.update(broker_connection_retry_on_startup=True, worker_hijack_root_logger=False)
 
 
-@tracked_app.task(name="schedule.clean_messages")
+@tracked_app.task(name="schedule.clean_messages", shared=False)
 def clean_messages(days: int = 30) -> dict[str, int]:
     return {"cleaned": days * 2}
 
 
-@tracked_app.task(name="schedule.broken")
+@tracked_app.task(name="schedule.broken", shared=False)
 def broken() -> None:
     raise RuntimeError("the dataset is gone")

@@ -8,10 +8,12 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,16 +27,29 @@ SEC = 1_000_000
 pytestmark = pytest.mark.slow
 
 
-def start_node(url: str, until: float, *extra: str) -> subprocess.Popen[str]:
+class Node(subprocess.Popen[str]):
+    """A node process whose output goes to a file, never a pipe: a pipe read only at the end
+    fills up under a burst of log lines and blocks every thread that logs, the heartbeat
+    too, which made healthy nodes look dead in the drills. ``communicate`` waits, then
+    returns the whole output like ``Popen.communicate`` does."""
+
+    def __init__(self, argv: list[str], log: Path, **kwargs: Any) -> None:
+        self.log = log
+        with open(log, "w") as out:  # the child keeps its own descriptor
+            super().__init__(argv, stdout=out, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+    def communicate(  # type: ignore[override]
+        self, input: str | None = None, timeout: float | None = None
+    ) -> tuple[str, None]:
+        self.wait(timeout)
+        return self.log.read_text(errors="replace"), None
+
+
+def start_node(url: str, until: float, *extra: str) -> Node:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.cluster.node_main", url, "--until", str(until), *extra],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = Path(tempfile.mkdtemp(prefix="tw-node-")) / "node.log"
+    argv = [sys.executable, "-m", "tests.cluster.node_main", url, "--until", str(until), *extra]
+    return Node(argv, log, cwd=ROOT, env=env)
 
 
 def client(url: str) -> Tickwork:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ def test_a_workflow_of_50_steps_survives_a_killed_node(server_url: str, tmp_path
 
 
 def kill_the_node_running(
-    ledger: Path, nodes: list[subprocess.Popen[str]], *, after: int, deadline: float
+    ledger: Path, nodes: Sequence[subprocess.Popen[str]], *, after: int, deadline: float
 ) -> int:
     """The index of the node that executes the fan-out once ``after`` fan-out steps have
     started (the ledger names each execution's process)."""

@@ -9,6 +9,13 @@ the message exists, so a worker never receives a run the database does not know 
 Celery; a publish that fails is tried again every second (the same task id: the worker's
 guarded start runs it once however many copies arrive). If this node dies in between, the
 reaper hands its still-``scheduled`` runs back to the queue and another node publishes them.
+
+A message can also vanish after it was published: on Redis a worker takes a message (BRPOP)
+and only then records it as unacknowledged, so a worker killed in between loses it. Every
+scheduler node's watchman pass looks for handed-over runs that waited ``resend_after_s``
+while a worker of their queue had a free slot, and publishes them again (at most once per
+``resend_after_s`` each; a copy of a message that was not lost is dropped by the guarded
+start).
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ class CeleryHandoff:
         store: Store,
         publisher: Publisher | None,
         local_queues: frozenset[str],
+        *,
+        resend_after_s: float = 60.0,
     ) -> None:
         self.store = store
         self.repo = CeleryRepo(store.db)
@@ -49,6 +58,8 @@ class CeleryHandoff:
         self._unpublished: list[tuple[int, str]] = []
         self._lock = threading.Lock()
         self._retry_at = 0.0
+        self.resend_after_us = round(resend_after_s * 1e6)
+        self.resent = 0  # runs published again since start (tests, logs)
 
     def remote(self, job: JobRecord) -> bool:
         """Whether ``job``'s runs go to Celery (a queue that is not one of this node's)."""
@@ -101,6 +112,25 @@ class CeleryHandoff:
                 return
             items, self._unpublished = self._unpublished, []
         self._publish(items)
+
+    def resend_stranded(self, now: int) -> int:
+        """Publish again the handed-over runs whose message was lost (see the module's
+        docstring); returns how many. Called on the watchman's passes."""
+        if self.publisher is None:
+            return 0
+        with self.store.db.write() as conn:
+            items = self.repo.stranded(conn, now - self.resend_after_us, now)
+        if items:
+            log.warning(
+                "publishing %d run(s) again: handed to Celery over %.0f s ago and not started "
+                "while a worker of their queue had a free slot (a lost message): %s",
+                len(items),
+                self.resend_after_us / 1e6,
+                ", ".join(str(rid) for rid, _ in items[:20]),
+            )
+            self.resent += len(items)
+            self._publish(items)
+        return len(items)
 
     def _admit(self, due: list[Pending], d: Dispatcher) -> list[Pending]:
         with self.store.db.read() as conn:

@@ -26,6 +26,7 @@ from tickwork.executors.celery_app import (
     broker_from_env,
     local_queues_from_env,
     make_app,
+    resend_after_from_env,
 )
 from tickwork.store import Store
 from tickwork.store.nodes import new_node_id
@@ -68,6 +69,9 @@ class NodeOptions:
     # (TICKWORK_LOCAL_QUEUES, comma-separated).
     celery_broker: str | None = field(default_factory=broker_from_env)
     local_queues: frozenset[str] = field(default_factory=local_queues_from_env)
+    # a handed-over run that waited this long for a worker with a free slot is published
+    # again (TICKWORK_CELERY_RESEND_AFTER; docs/celery.md, "Lost messages")
+    celery_resend_after_s: float = field(default_factory=resend_after_from_env)
 
 
 class SchedulerNode:
@@ -101,7 +105,10 @@ class SchedulerNode:
         )
         broker = options.celery_broker
         self.celery = CeleryHandoff(
-            store, Publisher(make_app(broker)) if broker else None, options.local_queues
+            store,
+            Publisher(make_app(broker)) if broker else None,
+            options.local_queues,
+            resend_after_s=options.celery_resend_after_s,
         )
         self.dispatcher = Dispatcher(
             store, self.node_id, clock, self.executor, self.writer, preparer, self.celery
@@ -129,6 +136,7 @@ class SchedulerNode:
             dead_after_s=options.dead_after_s,
             on_fenced=self._fenced,
             on_retry_recorded=self._wake_loop,
+            on_pass=self.celery.resend_stranded,
         )
         # Subscribers (alerts, workflows) called in the transactions that record runs' ends.
         self.hooks = hooks if hooks is not None else RunHooks()

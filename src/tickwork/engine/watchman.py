@@ -46,6 +46,7 @@ class Watchman:
         on_fenced: Callable[[], None] = lambda: None,
         on_retry_recorded: Callable[[], None] = lambda: None,
         reaps: bool = True,
+        on_pass: Callable[[int], object] | None = None,
     ) -> None:
         self.store = store
         self.node_id = node_id
@@ -57,6 +58,7 @@ class Watchman:
         self.on_fenced = on_fenced
         self.on_retry_recorded = on_retry_recorded
         self.reaps = reaps  # API-only nodes beat but leave reaping to scheduler nodes
+        self.on_pass = on_pass  # a scheduler node's other sweep (lost Celery messages)
         self.last_heartbeat_us = 0
         self.first_heartbeat_us = 0  # when this identity began to watch the others
         self.passes = 0  # heartbeat/reaper passes done (tests wait on it)
@@ -85,6 +87,8 @@ class Watchman:
                 self.beat()
                 if self.reaps:
                     self.reap()
+                    if self.on_pass is not None:
+                        self.on_pass(self.clock.now_us())
             except Exception as exc:
                 log.warning("heartbeat/reaper pass failed: %s", exc)
             self.passes += 1

@@ -17,7 +17,10 @@ Delivery settings (docs/celery.md explains each):
   a message that waits for a free slot longer than the timeout may be delivered again, and
   the worker's guarded start (a run that is ``running`` or ended is never started again)
   drops the second copy. The timeout bounds how soon a dead worker's received-but-unstarted
-  messages reach another worker (swept every 5 s).
+  messages reach another worker (swept every 5 s). The sweep runs under one lock per broker
+  database; kombu keeps it 300 s, so a worker killed inside a sweep stopped every sweep for
+  five minutes. It expires after 15 s here: two sweeps that overlap are harmless (each
+  message is moved back in a transaction watching the unacknowledged set).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 BROKER_ENV = "TICKWORK_CELERY_BROKER_URL"
 VISIBILITY_ENV = "TICKWORK_CELERY_VISIBILITY_TIMEOUT"
 LOCAL_QUEUES_ENV = "TICKWORK_LOCAL_QUEUES"
+RESEND_ENV = "TICKWORK_CELERY_RESEND_AFTER"
 TASK_NAME = "tickwork.run"
 # Redis: how long a received, unacknowledged message stays with its worker. A message is
 # acknowledged when its run starts, so this bounds only how soon the messages a dead worker
@@ -44,6 +48,8 @@ TASK_NAME = "tickwork.run"
 DEFAULT_VISIBILITY_TIMEOUT_S = 300.0
 # and how often a worker looks for such messages (kombu: every 10 s x 10 polls, 100 s)
 RESTORE_INTERVAL_S = 5
+# and how long a killed sweeper's lock blocks the others (kombu: 300 s)
+RESTORE_LOCK_EXPIRE_S = 15
 
 
 def broker_from_env(env: Mapping[str, str] | None = None) -> str | None:
@@ -53,6 +59,30 @@ def broker_from_env(env: Mapping[str, str] | None = None) -> str | None:
         return None
     check_broker(url)
     return url
+
+
+# A handed-over run no worker started this long while a worker of its queue had a free slot
+# is published again (its message was lost: docs/celery.md, "Lost messages").
+DEFAULT_RESEND_AFTER_S = 60.0
+
+
+def resend_after_from_env(env: Mapping[str, str] | None = None) -> float:
+    env = os.environ if env is None else env
+    raw = env.get(RESEND_ENV, "").strip()
+    if not raw:
+        return DEFAULT_RESEND_AFTER_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise InvalidInput(
+            RESEND_ENV,
+            f"{raw!r} is not a positive number of seconds",
+            code="bad_resend_after",
+            params={"value": raw},
+        )
+    return value
 
 
 def local_queues_from_env(env: Mapping[str, str] | None = None) -> frozenset[str]:
@@ -105,6 +135,7 @@ def make_app(broker: str, *, visibility_timeout_s: float | None = None) -> Celer
             "visibility_timeout": visibility_timeout_s,
             "unacked_restore_interval": RESTORE_INTERVAL_S,
             "unacked_restore_throttle": 1,
+            "unacked_mutex_expire": RESTORE_LOCK_EXPIRE_S,
         },
         worker_hijack_root_logger=False,
         worker_send_task_events=False,

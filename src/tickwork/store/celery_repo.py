@@ -102,6 +102,42 @@ class CeleryRepo:
             query = query.where(run.c.id.not_in(list(exclude)))
         return {j: int(n) for j, n in conn.execute(query).all()}
 
+    def stranded(
+        self, conn: Connection, before: int, now: int, limit: int = 500
+    ) -> list[tuple[int, str]]:
+        """Handed-over runs published before ``before`` and not started, on queues where a
+        live worker has a free slot right now (a message waiting for a slot is not lost),
+        marked published again at ``now``: (run id, queue) pairs, each taken by one node only
+        (the mark is conditional on the old publish time)."""
+        idle = {q for w in self.workers(conn) if len(w.running) < w.concurrency for q in w.queues}
+        if not idle:
+            return []
+        ids = list(
+            conn.execute(
+                select(run.c.id)
+                .where(
+                    run.c.queue.in_(sorted(idle)),
+                    run.c.status == _SCHEDULED,
+                    run.c.published_at < before,
+                )
+                .order_by(run.c.id)
+                .limit(limit)
+            ).scalars()
+        )
+        if not ids:
+            return []
+        conn.execute(
+            update(run)
+            .where(run.c.id.in_(ids), run.c.status == _SCHEDULED, run.c.published_at < before)
+            .values(published_at=now)
+        )
+        rows = conn.execute(
+            select(run.c.id, run.c.queue).where(
+                run.c.id.in_(ids), run.c.status == _SCHEDULED, run.c.published_at == now
+            )
+        )
+        return [(int(rid), str(q)) for rid, q in rows.all()]
+
     # -- the worker's side --------------------------------------------------------------------
     def start(self, conn: Connection, run_id: int, worker_id: str, now: int) -> bool:
         """The worker's durable start: only a handed-over run that no one started yet."""

@@ -43,7 +43,11 @@ def run_worker(
     app = make_app(broker)
     app.conf.worker_redirect_stdouts = False  # runs' output is captured per run instead
 
-    @app.task(name=TASK_NAME, ignore_result=True, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
+    # shared=False: Celery would otherwise add this task to every app finalized later in
+    # the process (a user's app of the celery kind among them)
+    @app.task(  # type: ignore[untyped-decorator]
+        name=TASK_NAME, ignore_result=True, acks_late=True, reject_on_worker_lost=True, shared=False
+    )
     def run(run_id: int) -> str:
         return runtime.execute(int(run_id))
 
