@@ -314,6 +314,7 @@ const ZH_REASONS: Record<string, string> = {
   // Celery: queues, the celery kind, the beat importer (issue 14)
   bad_queue_name: "必须是 1-100 个字母、数字或 . _ - : @（Celery 队列名）",
   bad_broker_url: "“{value}”不是 Tickwork 支持的消息代理（amqp:// 或 redis://）",
+  bad_resend_after: "“{value}”不是正的秒数",
   // alerts (issue 12)
   alert_channel_in_use: "告警通道“{name}”正被规则 {rules} 使用，请先修改这些规则",
   bad_alert_name: "须为 1-63 个字母、数字、“_”、“.”或“-”，以字母或数字开头",
