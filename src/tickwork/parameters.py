@@ -7,6 +7,9 @@ for those names only, each checked against its declaration; positional ``args`` 
 secret kwargs can never be overridden. Pure functions: the service layer calls them once for
 every face.
 
+A template's parameter schema (templates/schema.py) is checked by the same
+``check_parameter_list``; ``DeclRules`` says what differs between the two.
+
 A manual run's kwargs are the job's kwargs, then the declared defaults, then the values
 given; a required parameter without a default must be given. Scheduled runs use the job's
 kwargs only.
@@ -206,6 +209,7 @@ def _check_one(
     for key, limit in rules.texts:
         if item.get(key) is not None:
             entry[key] = rules.check_text(f"{where}.{key}", item[key], limit)
+            check_json(f"{where}.{key}", entry[key])  # a lone surrogate: the store can't keep it
     _check_limits(where, item, entry)
     choices = item.get("choices")
     if choices is not None:

@@ -189,3 +189,14 @@ def test_stored_shapes_keep_their_keys_and_order() -> None:
     ]  # fmt: skip
     assert job(None) == []
     assert check_schema(None) == []
+
+
+@pytest.mark.parametrize(
+    ("check", "key"), [(job, "help"), (check_schema, "help"), (check_schema, "label")]
+)
+def test_help_and_label_with_a_lone_surrogate_are_refused(check: Check, key: str) -> None:
+    """Values were refused a lone surrogate, help texts were not (the Python API has no
+    HTTP door in front: the store could not have encoded it)."""
+    got = refused(check, [{"name": "a", "type": "string", key: "bad \ud800"}])
+    assert got[1] == "lone_surrogate"
+    assert got[0].startswith(f"parameters[0].{key}")

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tickwork.errors import InvalidInput
-from tickwork.parameters import MAX_HELP, DeclRules, _check_value, check_parameter_list
+from tickwork.parameters import MAX_HELP, MAX_STRING, DeclRules, _check_value, check_parameter_list
 
 TYPES = ("string", "integer", "number", "boolean", "connection")
 LANGS = ("en", "zh-CN")
@@ -43,9 +43,21 @@ def _texts(field: str, value: Any, limit: int = MAX_HELP) -> dict[str, str]:
     return out
 
 
-def check_schema(declared: Any) -> list[dict[str, Any]]:
-    """The normalised parameter list of a template; InvalidInput naming the field."""
+def check_schema(declared: Any, *, stored: bool = False) -> list[dict[str, Any]]:
+    """The normalised parameter list of a template; InvalidInput naming the field.
+    ``stored``: one read back from the store, which may predate a bound (see _clamped)."""
+    if stored and isinstance(declared, list):
+        declared = [_clamped(item) for item in declared]
     return check_parameter_list(declared, TEMPLATE_RULES)
+
+
+def _clamped(item: Any) -> Any:
+    """A template saved before max_length was bounded to 0-MAX_STRING still loads, with its
+    max_length brought into the bound (values never could pass the kwargs limit anyway)."""
+    value = item.get("max_length") if isinstance(item, Mapping) else None
+    if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= MAX_STRING:
+        return {**item, "max_length": min(max(value, 0), MAX_STRING)}
+    return item
 
 
 def check_value(field: str, decl: Mapping[str, Any], value: Any) -> Any:
