@@ -7,6 +7,9 @@ for those names only, each checked against its declaration; positional ``args`` 
 secret kwargs can never be overridden. Pure functions: the service layer calls them once for
 every face.
 
+A template's parameter schema (templates/schema.py) is checked by the same
+``check_parameter_list``; ``DeclRules`` says what differs between the two.
+
 A manual run's kwargs are the job's kwargs, then the declared defaults, then the values
 given; a required parameter without a default must be given. Scheduled runs use the job's
 kwargs only.
@@ -18,7 +21,8 @@ import json
 import keyword
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tickwork.errors import InvalidInput
@@ -29,10 +33,6 @@ MAX_CHOICES = 100
 MAX_HELP = 500
 MAX_STRING = 64 * 1024  # a string parameter without max_length: the kwargs limit
 MAX_DEPTH = 32  # nesting of any JSON value a job or a run stores
-_KEYS = frozenset(
-    {"name", "type", "default", "required", "minimum", "maximum", "max_length", "choices",
-     "help"}
-)  # fmt: skip
 
 
 SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: not text any store can keep
@@ -97,9 +97,7 @@ def _fits(type_: str, value: Any) -> bool:
     return isinstance(value, str)
 
 
-def _bound(field: str, value: Any) -> float | None:
-    if value is None:
-        return None
+def _bound(field: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidInput(
             field,
@@ -110,11 +108,25 @@ def _bound(field: str, value: Any) -> float | None:
     return value
 
 
-def check_declarations(
-    declared: Sequence[Mapping[str, Any]] | None, secret_keys: Iterable[str]
+@dataclass(frozen=True)
+class DeclRules:
+    """What differs between a job's run-time ``parameters`` and a template's schema; the rest
+    of a declaration's rules are one (``check_parameter_list``)."""
+
+    types: tuple[str, ...]
+    fields: tuple[str, ...]  # the keys a declaration may have, in the order they are stored
+    name_max: int
+    texts: tuple[tuple[str, int], ...]  # free-text fields and their length limit
+    check_text: Callable[[str, Any, int], Any]
+    check_value: Callable[[str, Mapping[str, Any], Any], Any]
+    store_false: bool  # keep boolean flags that are false (a template's stored shape)
+
+
+def check_parameter_list(
+    declared: Any, rules: DeclRules, reserved: Collection[str] = ()
 ) -> list[dict[str, Any]]:
-    """Validate a job's ``parameters``; the normalised list to store (keys that were not
-    given are left out)."""
+    """Validate a list of parameter declarations under ``rules``; the normalised list to
+    store. ``reserved`` names (a job's secret_keys) cannot be parameters."""
     if declared is None:
         return []
     if isinstance(declared, str | bytes | Mapping) or not isinstance(declared, Sequence):
@@ -128,7 +140,6 @@ def check_declarations(
             code="too_many_items",
             params={"count": len(declared), "max": MAX_PARAMETERS},
         )
-    secrets = set(secret_keys)
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, item in enumerate(declared):
@@ -137,129 +148,175 @@ def check_declarations(
             raise InvalidInput(
                 where, "must be a mapping with name and type", code="parameter_shape"
             )
-        unknown = sorted(set(map(str, item)) - _KEYS)
-        if unknown:
+        entry = _check_one(where, item, rules, seen, reserved)
+        seen.add(entry["name"])
+        out.append({key: entry[key] for key in rules.fields if key in entry})
+    return out
+
+
+def _check_one(
+    where: str,
+    item: Mapping[str, Any],
+    rules: DeclRules,
+    seen: Collection[str],
+    reserved: Collection[str],
+) -> dict[str, Any]:
+    unknown = sorted(set(map(str, item)) - set(rules.fields))
+    if unknown:
+        raise InvalidInput(
+            f"{where}.{unknown[0]}",
+            "unknown; see the parameter fields",
+            code="unknown_parameter_field",
+            params={"fields": sorted(rules.fields)},
+        )
+    name = _check_name(f"{where}.name", item.get("name"), rules.name_max)
+    if name in seen:
+        raise InvalidInput(
+            f"{where}.name",
+            f"{name!r} is declared twice",
+            code="parameter_declared_twice",
+            params={"name": name},
+        )
+    if name in reserved:
+        raise InvalidInput(
+            f"{where}.name",
+            f"{name!r} is one of the job's secret_keys; secrets are never run-time parameters",
+            code="parameter_is_secret",
+            params={"name": name},
+        )
+    type_ = item.get("type")
+    if type_ not in rules.types:
+        raise InvalidInput(
+            f"{where}.type",
+            f"{type_!r} is not one of {', '.join(rules.types)}",
+            code="not_one_of",
+            params={"value": str(type_), "choices": list(rules.types)},
+        )
+    entry: dict[str, Any] = {"name": name, "type": type_}
+    for flag in ("required", "secret"):
+        if flag not in rules.fields:
+            continue
+        value = item.get(flag, False)
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{where}.{flag}", "must be true or false", code="expected_boolean")
+        if value or rules.store_false:
+            entry[flag] = value
+    secret = entry.get("secret", False)
+    if secret and type_ != "string":
+        raise InvalidInput(
+            f"{where}.secret", "only string parameters can be secret", code="secret_needs_string"
+        )
+    for key, limit in rules.texts:
+        if item.get(key) is not None:
+            entry[key] = rules.check_text(f"{where}.{key}", item[key], limit)
+            check_json(f"{where}.{key}", entry[key])  # a lone surrogate: the store can't keep it
+    _check_limits(where, item, entry)
+    choices = item.get("choices")
+    if choices is not None:
+        if isinstance(choices, str | bytes) or not isinstance(choices, Sequence) or not choices:
             raise InvalidInput(
-                f"{where}.{unknown[0]}",
-                "unknown; see the parameter fields",
-                code="unknown_parameter_field",
-                params={"fields": sorted(_KEYS)},
+                f"{where}.choices", "must be a non-empty list", code="expected_nonempty_list"
             )
-        name = item.get("name")
-        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        if len(choices) > MAX_CHOICES:
             raise InvalidInput(
-                f"{where}.name",
-                f"{name!r} is not a Python identifier",
-                code="not_identifier",
-                params={"value": str(name)},
+                f"{where}.choices",
+                f"at most {MAX_CHOICES} choices",
+                code="too_many_items",
+                params={"count": len(choices), "max": MAX_CHOICES},
             )
-        if len(name) > 100:
+        for choice in choices:
+            rules.check_value(f"{where}.choices", entry, choice)
+        entry["choices"] = list(choices)
+    if item.get("default") is not None:
+        if secret:
             raise InvalidInput(
-                f"{where}.name",
-                "is longer than 100 characters",
-                code="text_too_long",
-                params={"length": len(name), "max": 100},
+                f"{where}.default",
+                "a secret parameter has no default (it would be stored in the template)",
+                code="secret_default",
             )
-        if name in seen:
+        entry["default"] = rules.check_value(f"{where}.default", entry, item["default"])
+    return entry
+
+
+def _check_name(field: str, name: Any, limit: int) -> str:
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise InvalidInput(
+            field,
+            f"{name!r} is not a Python identifier",
+            code="not_identifier",
+            params={"value": str(name)[:100]},
+        )
+    if len(name) > limit:
+        raise InvalidInput(
+            field,
+            f"is longer than {limit} characters",
+            code="text_too_long",
+            params={"length": len(name), "max": limit},
+        )
+    return name
+
+
+def _check_limits(where: str, item: Mapping[str, Any], entry: dict[str, Any]) -> None:
+    """minimum/maximum (numbers only, in order) and max_length (strings only, 0-MAX_STRING)
+    into ``entry``."""
+    type_ = entry["type"]
+    for key in ("minimum", "maximum"):
+        if item.get(key) is None:
+            continue
+        if type_ not in ("integer", "number"):
             raise InvalidInput(
-                f"{where}.name",
-                f"{name!r} is declared twice",
-                code="parameter_declared_twice",
-                params={"name": name},
-            )
-        if name in secrets:
-            raise InvalidInput(
-                f"{where}.name",
-                f"{name!r} is one of the job's secret_keys; secrets are never run-time parameters",
-                code="parameter_is_secret",
-                params={"name": name},
-            )
-        seen.add(name)
-        type_ = item.get("type")
-        if type_ not in TYPES:
-            raise InvalidInput(
-                f"{where}.type",
-                f"{type_!r} is not one of {', '.join(TYPES)}",
-                code="not_one_of",
-                params={"value": str(type_), "choices": list(TYPES)},
-            )
-        entry: dict[str, Any] = {"name": name, "type": type_}
-        required = item.get("required", False)
-        if not isinstance(required, bool):
-            raise InvalidInput(
-                f"{where}.required", "must be true or false", code="expected_boolean"
-            )
-        if required:
-            entry["required"] = True
-        low = _bound(f"{where}.minimum", item.get("minimum"))
-        high = _bound(f"{where}.maximum", item.get("maximum"))
-        if (low is not None or high is not None) and type_ not in ("integer", "number"):
-            raise InvalidInput(
-                f"{where}.minimum",
+                f"{where}.{key}",
                 "only integer and number parameters have bounds",
                 code="bounds_need_number",
             )
-        if low is not None and high is not None and low > high:
-            raise InvalidInput(
-                f"{where}.maximum",
-                "must not be smaller than minimum",
-                code="not_below_field",
-                params={"other": "minimum"},
-            )
-        if low is not None:
-            entry["minimum"] = low
-        if high is not None:
-            entry["maximum"] = high
-        max_length = item.get("max_length")
-        if max_length is not None:
-            if type_ != "string":
-                raise InvalidInput(
-                    f"{where}.max_length",
-                    "only string parameters have a length",
-                    code="length_needs_string",
-                )
-            if (
-                isinstance(max_length, bool)
-                or not isinstance(max_length, int)
-                or not (0 <= max_length <= MAX_STRING)
-            ):
-                raise InvalidInput(
-                    f"{where}.max_length",
-                    f"must be a whole number 0-{MAX_STRING}",
-                    code="expected_integer_in_range",
-                    params={"min": 0, "max": MAX_STRING},
-                )
-            entry["max_length"] = max_length
-        choices = item.get("choices")
-        if choices is not None:
-            if isinstance(choices, str | bytes) or not isinstance(choices, Sequence) or not choices:
-                raise InvalidInput(
-                    f"{where}.choices", "must be a non-empty list", code="expected_nonempty_list"
-                )
-            if len(choices) > MAX_CHOICES:
-                raise InvalidInput(
-                    f"{where}.choices",
-                    f"at most {MAX_CHOICES} choices",
-                    code="too_many_items",
-                    params={"count": len(choices), "max": MAX_CHOICES},
-                )
-            entry["choices"] = list(choices)
-            for choice in entry["choices"]:
-                _check_value(f"{where}.choices", {**entry, "choices": None}, choice)
-        help_text = item.get("help")
-        if help_text is not None:
-            if not isinstance(help_text, str) or len(help_text) > MAX_HELP:
-                raise InvalidInput(
-                    f"{where}.help",
-                    f"must be text of at most {MAX_HELP} characters",
-                    code="expected_short_text",
-                    params={"max": MAX_HELP},
-                )
-            entry["help"] = help_text
-        if "default" in item and item["default"] is not None:
-            entry["default"] = _check_value(f"{where}.default", entry, item["default"])
-        out.append(entry)
-    return out
+        entry[key] = _bound(f"{where}.{key}", item[key])
+    if "minimum" in entry and "maximum" in entry and entry["minimum"] > entry["maximum"]:
+        raise InvalidInput(
+            f"{where}.maximum",
+            "must not be smaller than minimum",
+            code="not_below_field",
+            params={"other": "minimum"},
+        )
+    max_length = item.get("max_length")
+    if max_length is None:
+        return
+    if type_ != "string":
+        raise InvalidInput(
+            f"{where}.max_length",
+            "only string parameters have a length",
+            code="length_needs_string",
+        )
+    if (
+        isinstance(max_length, bool)
+        or not isinstance(max_length, int)
+        or not (0 <= max_length <= MAX_STRING)
+    ):
+        raise InvalidInput(
+            f"{where}.max_length",
+            f"must be a whole number 0-{MAX_STRING}",
+            code="expected_integer_in_range",
+            params={"min": 0, "max": MAX_STRING},
+        )
+    entry["max_length"] = max_length
+
+
+def _plain_text(field: str, value: Any, limit: int) -> str:
+    if not isinstance(value, str) or len(value) > limit:
+        raise InvalidInput(
+            field,
+            f"must be text of at most {limit} characters",
+            code="expected_short_text",
+            params={"max": limit},
+        )
+    return value
+
+
+def check_declarations(
+    declared: Sequence[Mapping[str, Any]] | None, secret_keys: Iterable[str]
+) -> list[dict[str, Any]]:
+    """Validate a job's ``parameters``; the normalised list to store (keys that were not
+    given are left out)."""
+    return check_parameter_list(declared, JOB_RULES, frozenset(secret_keys))
 
 
 def _check_value(field: str, decl: Mapping[str, Any], value: Any) -> Any:
@@ -310,6 +367,18 @@ def _check_value(field: str, decl: Mapping[str, Any], value: Any) -> Any:
             params={"value": value, "choices": list(choices[:20])},
         )
     return value
+
+
+JOB_RULES = DeclRules(
+    types=TYPES,
+    fields=("name", "type", "required", "minimum", "maximum", "max_length", "choices", "help",
+            "default"),
+    name_max=100,
+    texts=(("help", MAX_HELP),),
+    check_text=_plain_text,
+    check_value=_check_value,
+    store_false=False,
+)  # fmt: skip
 
 
 def check_run_params(

@@ -246,3 +246,24 @@ def test_a_job_made_again_without_the_template_is_not_tied_to_it(lite_api: Api) 
     assert admin.get("/api/jobs/again/template").status_code == 404
     assert admin.get("/api/templates/http-health").json()["jobs"] == 0
     assert admin.get("/api/templates/http-health/rollout").json()["items"] == []
+
+
+def test_a_template_stored_before_max_length_was_bounded_still_loads(lite_api: Api) -> None:
+    """Saving now refuses max_length outside 0-65536; one stored before still lists and
+    opens, its length bounded by the kwargs limit it always had."""
+    from tickwork.parameters import MAX_STRING
+    from tickwork.store import templates_repo
+
+    body = _mine(name="old-long")
+    body["parameters"][1] = {"name": "out", "type": "string", "required": True,
+                             "max_length": 10**9}  # fmt: skip
+    admin = lite_api.client("admin")
+    refused = admin.put("/api/templates/old-long", json=body)
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "parameters[1].max_length"
+    with lite_api.tw.store.db.write() as conn:  # as an older Tickwork stored it
+        templates_repo.put_template(conn, "old-long", body, now=0, by=None)
+    names = [t["name"] for t in admin.get("/api/templates").json()["items"]]
+    assert "old-long" in names
+    got = admin.get("/api/templates/old-long").json()
+    assert got["parameters"][1]["max_length"] == MAX_STRING

@@ -76,7 +76,7 @@ class TemplatesMixin(FacadeBase):
         out = [TemplateInfo(t, counts.get(t.name, 0)) for t in registry.builtins()]
         for row in stored:
             try:
-                template = check_template(row.definition, version=row.version)
+                template = check_template(row.definition, version=row.version, stored=True)
             except InvalidInput:  # written by a newer version with rules this one lacks
                 continue
             out.append(
@@ -95,7 +95,7 @@ class TemplatesMixin(FacadeBase):
             row = repo.get_template(conn, name)
         if row is None:
             raise NotFound("template", name)
-        return check_template(row.definition, version=row.version)
+        return check_template(row.definition, version=row.version, stored=True)
 
     def template_jobs(self, name: str) -> list[repo.TemplateLink]:
         """The jobs made from a template (that still exist), with their versions and values

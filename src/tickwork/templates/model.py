@@ -63,9 +63,11 @@ def check_template(
     version: int = 1,
     builtin: bool = False,
     check: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    stored: bool = False,
 ) -> Template:
     """A Template from its JSON form; InvalidInput naming the field (``job.target.command[2]``,
-    ``parameters[0].type``) for anything wrong."""
+    ``parameters[0].type``) for anything wrong. ``stored``: read back from the store, where a
+    template may predate a rule (check_schema)."""
     if not isinstance(data, Mapping):
         raise InvalidInput("template", "must be a mapping", code="expected_mapping")
     unknown = sorted(set(map(str, data)) - {"name", "title", "description", "category",
@@ -86,7 +88,7 @@ def check_template(
     category = data.get("category") or "general"
     if not isinstance(category, str) or not NAME.match(category):
         raise InvalidInput("category", "must be a short lower-case word", code="bad_category")
-    parameters = check_schema(data.get("parameters"))
+    parameters = check_schema(data.get("parameters"), stored=stored)
     job = data.get("job")
     if not isinstance(job, Mapping) or "target" not in job:
         raise InvalidInput("job", "must be a mapping with at least a target", code="template_job")

@@ -9,19 +9,14 @@ of a named connection (the console offers a list). Pure: errors name the field
 
 from __future__ import annotations
 
-import keyword
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tickwork.errors import InvalidInput
-from tickwork.parameters import MAX_CHOICES, MAX_HELP, MAX_PARAMETERS, _check_value
+from tickwork.parameters import MAX_HELP, MAX_STRING, DeclRules, _check_value, check_parameter_list
 
 TYPES = ("string", "integer", "number", "boolean", "connection")
 LANGS = ("en", "zh-CN")
-_KEYS = frozenset(
-    {"name", "type", "default", "required", "secret", "help", "label", "choices", "minimum",
-     "maximum", "max_length"}
-)  # fmt: skip
 
 
 def _texts(field: str, value: Any, limit: int = MAX_HELP) -> dict[str, str]:
@@ -48,139 +43,21 @@ def _texts(field: str, value: Any, limit: int = MAX_HELP) -> dict[str, str]:
     return out
 
 
-def check_schema(declared: Any) -> list[dict[str, Any]]:
-    """The normalised parameter list of a template; InvalidInput naming the field."""
-    if declared is None:
-        return []
-    if isinstance(declared, str | bytes | Mapping) or not isinstance(declared, Sequence):
-        raise InvalidInput(
-            "parameters", "must be a list of parameter declarations", code="parameters_not_list"
-        )
-    if len(declared) > MAX_PARAMETERS:
-        raise InvalidInput(
-            "parameters",
-            f"{len(declared)} parameters; the limit is {MAX_PARAMETERS}",
-            code="too_many_items",
-            params={"count": len(declared), "max": MAX_PARAMETERS},
-        )
-    out: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for index, item in enumerate(declared):
-        where = f"parameters[{index}]"
-        if not isinstance(item, Mapping):
-            raise InvalidInput(
-                where, "must be a mapping with name and type", code="parameter_shape"
-            )
-        unknown = sorted(set(map(str, item)) - _KEYS)
-        if unknown:
-            raise InvalidInput(
-                f"{where}.{unknown[0]}",
-                "unknown; see the parameter fields",
-                code="unknown_parameter_field",
-                params={"fields": sorted(_KEYS)},
-            )
-        name = item.get("name")
-        if (
-            not isinstance(name, str)
-            or not name.isidentifier()
-            or keyword.iskeyword(name)
-            or len(name) > 63
-        ):
-            raise InvalidInput(
-                f"{where}.name",
-                f"{name!r} is not a name (letters, digits and _, at most 63)",
-                code="not_identifier",
-                params={"value": str(name)[:100]},
-            )
-        if name in seen:
-            raise InvalidInput(
-                f"{where}.name",
-                f"{name!r} is declared twice",
-                code="parameter_declared_twice",
-                params={"name": name},
-            )
-        seen.add(name)
-        type_ = item.get("type")
-        if type_ not in TYPES:
-            raise InvalidInput(
-                f"{where}.type",
-                f"{type_!r} is not one of {', '.join(TYPES)}",
-                code="not_one_of",
-                params={"value": str(type_), "choices": list(TYPES)},
-            )
-        entry: dict[str, Any] = {"name": name, "type": type_}
-        for flag in ("required", "secret"):
-            value = item.get(flag, False)
-            if not isinstance(value, bool):
-                raise InvalidInput(
-                    f"{where}.{flag}", "must be true or false", code="expected_boolean"
-                )
-            entry[flag] = value
-        if entry["secret"] and type_ != "string":
-            raise InvalidInput(
-                f"{where}.secret",
-                "only string parameters can be secret",
-                code="secret_needs_string",
-            )
-        for key in ("label", "help"):
-            if item.get(key) is not None:
-                entry[key] = _texts(
-                    f"{where}.{key}", item[key], 100 if key == "label" else MAX_HELP
-                )
-        for key in ("minimum", "maximum"):
-            value = item.get(key)
-            if value is None:
-                continue
-            if type_ not in ("integer", "number"):
-                raise InvalidInput(
-                    f"{where}.{key}",
-                    "only integer and number parameters have bounds",
-                    code="bounds_need_number",
-                )
-            _check_value(f"{where}.{key}", {"type": "number"}, value)
-            entry[key] = value
-        if "minimum" in entry and "maximum" in entry and entry["minimum"] > entry["maximum"]:
-            raise InvalidInput(
-                f"{where}.maximum",
-                "must not be smaller than minimum",
-                code="not_below_field",
-                params={"other": "minimum"},
-            )
-        if item.get("max_length") is not None:
-            value = item["max_length"]
-            if type_ != "string" or isinstance(value, bool) or not isinstance(value, int):
-                raise InvalidInput(
-                    f"{where}.max_length",
-                    "only string parameters have a length (a whole number)",
-                    code="length_needs_string",
-                )
-            entry["max_length"] = value
-        choices = item.get("choices")
-        if choices is not None:
-            if isinstance(choices, str | bytes) or not isinstance(choices, Sequence) or not choices:
-                raise InvalidInput(
-                    f"{where}.choices", "must be a non-empty list", code="expected_nonempty_list"
-                )
-            if len(choices) > MAX_CHOICES:
-                raise InvalidInput(
-                    f"{where}.choices",
-                    f"at most {MAX_CHOICES} choices",
-                    code="too_many_items",
-                    params={"count": len(choices), "max": MAX_CHOICES},
-                )
-            for choice in choices:
-                check_value(f"{where}.choices", entry, choice)
-            entry["choices"] = list(choices)
-        if item.get("default") is not None:
-            if entry["secret"]:
-                raise InvalidInput(
-                    f"{where}.default",
-                    "a secret parameter has no default (it would be stored in the template)",
-                    code="secret_default",
-                )
-            entry["default"] = check_value(f"{where}.default", entry, item["default"])
-        out.append(entry)
-    return out
+def check_schema(declared: Any, *, stored: bool = False) -> list[dict[str, Any]]:
+    """The normalised parameter list of a template; InvalidInput naming the field.
+    ``stored``: one read back from the store, which may predate a bound (see _clamped)."""
+    if stored and isinstance(declared, list):
+        declared = [_clamped(item) for item in declared]
+    return check_parameter_list(declared, TEMPLATE_RULES)
+
+
+def _clamped(item: Any) -> Any:
+    """A template saved before max_length was bounded to 0-MAX_STRING still loads, with its
+    max_length brought into the bound (values never could pass the kwargs limit anyway)."""
+    value = item.get("max_length") if isinstance(item, Mapping) else None
+    if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= MAX_STRING:
+        return {**item, "max_length": min(max(value, 0), MAX_STRING)}
+    return item
 
 
 def check_value(field: str, decl: Mapping[str, Any], value: Any) -> Any:
@@ -190,6 +67,18 @@ def check_value(field: str, decl: Mapping[str, Any], value: Any) -> Any:
 
         return check_name(value, field)
     return _check_value(field, decl, value)
+
+
+TEMPLATE_RULES = DeclRules(
+    types=TYPES,
+    fields=("name", "type", "required", "secret", "label", "help", "minimum", "maximum",
+            "max_length", "choices", "default"),
+    name_max=63,
+    texts=(("label", 100), ("help", MAX_HELP)),
+    check_text=_texts,
+    check_value=check_value,
+    store_false=True,  # stored templates have required and secret always
+)  # fmt: skip
 
 
 def check_values(
