@@ -213,6 +213,12 @@ def _check_one(
     _check_limits(where, item, entry)
     choices = item.get("choices")
     if choices is not None:
+        if secret:
+            raise InvalidInput(
+                f"{where}.choices",
+                "a secret parameter has no choices (they would be stored in the template)",
+                code="secret_choices",
+            )
         if isinstance(choices, str | bytes) or not isinstance(choices, Sequence) or not choices:
             raise InvalidInput(
                 f"{where}.choices", "must be a non-empty list", code="expected_nonempty_list"

@@ -156,6 +156,12 @@ def test_template_face_rules() -> None:
     assert refused(check_schema, [{"name": "a", "type": "string", "secret": True, "default": "x"}])[
         :2
     ] == ("parameters[0].default", "secret_default")
+    secret_choices = [{"name": "a", "type": "string", "secret": True, "choices": ["x", "y"]}]
+    assert refused(check_schema, secret_choices)[:2] == ("parameters[0].choices", "secret_choices")
+    # one stored before the rule loads, without the choices (they are not kept as a rule)
+    assert check_schema(secret_choices, stored=True) == [
+        {"name": "a", "type": "string", "required": False, "secret": True}
+    ]
     assert refused(check_schema, [{"name": "a", "type": "string", "help": {"fr": "x"}}])[:2] == (
         "parameters[0].help",
         "bilingual_text",

@@ -297,6 +297,7 @@ const ZH_REASONS: Record<string, string> = {
   rollout_refused: "任务“{id}”无法更新：{reason}",
   root_not_allowed: "{value} 不是允许的根目录（允许：{choices}）",
   secret_default: "机密参数不能有默认值（默认值会保存在模板中）",
+  secret_choices: "机密参数不能有可选值（可选值会保存在模板中）",
   secret_needs_string: "只有字符串参数可以设为机密",
   secret_placement: "机密参数“{name}”只能作为 Python 目标 kwargs 的完整取值（{\"$param\": \"...\"}），由密钥库加密",
   template_in_use: "有 {count} 个任务由模板“{name}”创建，请先删除这些任务",

@@ -53,7 +53,10 @@ def check_schema(declared: Any, *, stored: bool = False) -> list[dict[str, Any]]
 
 def _clamped(item: Any) -> Any:
     """A template saved before max_length was bounded to 0-MAX_STRING still loads, with its
-    max_length brought into the bound (values never could pass the kwargs limit anyway)."""
+    max_length brought into the bound (values never could pass the kwargs limit anyway); one
+    saved before a secret parameter's choices were refused loads without them."""
+    if isinstance(item, Mapping) and item.get("secret") is True and "choices" in item:
+        item = {k: v for k, v in item.items() if k != "choices"}
     value = item.get("max_length") if isinstance(item, Mapping) else None
     if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= MAX_STRING:
         return {**item, "max_length": min(max(value, 0), MAX_STRING)}
