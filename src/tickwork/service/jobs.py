@@ -34,11 +34,11 @@ from tickwork.store import JobFilter
 from tickwork.store.records import JobRecord
 from tickwork.targets.policy import check_target
 
-BULK_BATCH = 50_000  # rows per insert of a bulk add (one transaction for all of them)
+BULK_BATCH = 50_000  # most rows per insert of a bulk add (one transaction for all)
 
 
 @contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
+def no_gc() -> Iterator[None]:
     """The cyclic collector off while a bulk call makes a million records and rows (none
     of them cyclic): its passes over the growing heap cost a fifth of the time."""
     was = gc.isenabled()
@@ -129,7 +129,7 @@ class JobsMixin(FacadeBase):
         """Bulk-add new jobs (ids must not exist yet) in one transaction. Each job is
         validated as ``add_job`` would; equal cron triggers are built once. ``progress``
         is called with the number of jobs done so far: built, then written."""
-        with _no_gc():
+        with no_gc():
             records = build_records(
                 specs, now_us=self.clock.now_us(), default_tz=self.settings.timezone, by=by
             )
@@ -145,7 +145,7 @@ class JobsMixin(FacadeBase):
         """Bulk-add jobs already built by ``build_record`` (an importer validated each one
         and keeps them: building them again would double the work). One transaction; the
         audit keeps one lean ``job.create`` event per job (``AuditLog.record_created``)."""
-        with _no_gc():
+        with no_gc():
             now = self.clock.now_us()
             records = [self._seal(r) if r.secret_keys else r for r in records]
             self._check_restricted_many(records)
@@ -155,8 +155,10 @@ class JobsMixin(FacadeBase):
                 for r in records:
                     if r.target_kind != "python":
                         self._check_kind(conn, r, None)
-                for start in range(0, len(records), BULK_BATCH):
-                    batch = records[start : start + BULK_BATCH]
+                # about twenty steps of progress, in batches of 500 to 50,000 rows
+                size = min(BULK_BATCH, max(500, -(-len(records) // 20)))
+                for start in range(0, len(records), size):
+                    batch = records[start : start + size]
                     self.store.jobs.insert_many(conn, batch)
                     self.audit.record_created(
                         conn, at=now, actor=actor, job_ids=[r.id for r in batch], detail=detail
