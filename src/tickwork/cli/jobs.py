@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict
 from typing import Any
 
 from tickwork.cli import targets
@@ -298,16 +297,15 @@ def _target_text(record: Any) -> str:
         return record.target_kind  # type: ignore[no-any-return]
 
 
-def _job_dict(record: Any) -> dict[str, Any]:
+def _job_dict(record: Any, *, info: bool = True) -> dict[str, Any]:
     """A job as an entry of Tickwork's job file format (so `jobs list --json > jobs.json`
     re-imports with `tickwork jobs import jobs.json`, or serves as a job file), with what the
-    database says about it under ``info`` (ignored on import)."""
+    database says about it under ``info`` (ignored on import; ``info=False``: without it,
+    as ``tickwork export`` writes a million of them)."""
     from tickwork.audit import redacted_target
     from tickwork.parameters import declared_of
 
-    data = asdict(record)
     target = redacted_target(record)  # secrets shown as ****** (sealed at rest)
-    zone = trigger_of(record.trigger).tz
     python = record.target_kind == "python"
     spec = {k: v for k, v in target.items() if k != "parameters"}
     entry: dict[str, Any] = {
@@ -320,11 +318,15 @@ def _job_dict(record: Any) -> dict[str, Any]:
             if python:
                 entry[key] = target.get(key) or ([] if key == "args" else {})
         else:
-            entry[key] = data[key]
+            value = getattr(record, key)  # copies of its lists: the record is not handed out
+            entry[key] = list(value) if isinstance(value, list) else value
     parameters = declared_of(record.target)
     if parameters:
         entry["parameters"] = parameters  # what a manual run may set
     entry["trigger"] = record.trigger  # the stored spec: the same schedule comes back
+    if not info:
+        return entry
+    zone = trigger_of(record.trigger).tz
     state = "paused" if record.paused else ("scheduled" if record.next_fire_at else "completed")
     entry["info"] = {
         "state": state,
