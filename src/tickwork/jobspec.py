@@ -231,14 +231,6 @@ def build_record(
     )
 
 
-def build_records(
-    specs: Sequence[JobSpec], *, now_us: int, default_tz: str, by: str | None
-) -> list[JobRecord]:
-    """``build_record`` of each spec, the schedules of equal cron triggers built once."""
-    memo = TriggerMemo(now_us)
-    return [build_record(s, now_us=now_us, default_tz=default_tz, by=by, memo=memo) for s in specs]
-
-
 def _schedule(
     spec: JobSpec, tz: str, job_id: str, now_us: int, memo: TriggerMemo | None
 ) -> tuple[dict[str, Any], Callable[[], int | None]]:

@@ -6,13 +6,15 @@ progress. On every backend: the rows go to each driver its own way (COPY on Post
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from tickwork.audit import AuditFilter
+from tickwork.bulk_build import build_records
 from tickwork.clock import FakeClock
 from tickwork.errors import Conflict, InvalidInput
-from tickwork.jobspec import JobSpec, build_record, build_records
+from tickwork.jobspec import JobSpec, build_record
 from tickwork.service import Tickwork
 from tickwork.settings import Settings
 from tickwork.store import JobFilter
@@ -57,6 +59,54 @@ def _specs() -> list[JobSpec]:
             ),
         ]
     return out
+
+
+def _shared_parts() -> list[JobSpec]:
+    """Jobs that share all but id, name and trigger, in several groups of sharers, and
+    jobs whose shared part holds more than plain values."""
+    shell = {"kind": "shell", "command": "echo hi", "shell": True}
+    out: list[JobSpec] = []
+    for i in range(3):
+        out += [
+            JobSpec(target=REF, trigger="@hourly", id=f"py-{i}", group="g1", retries=2),
+            JobSpec(target=REF, trigger="@hourly", id=f"named-{i}", name=f"n{i}", group="g1",
+                    retries=2, description="same"),
+            JobSpec(target=dict(shell), trigger="5 4 * * *", id=f"sh-{i}", group="crontab",
+                    description=f"line {i}", executor="process"),
+            JobSpec(target={"kind": "python", "ref": REF}, trigger="5 4 * * *", id=f"pm-{i}"),
+            JobSpec(target=REF, trigger="5 4 * * *", id=f"nrt-{i}", next_run_time=None),
+            JobSpec(target=REF, trigger="5 4 * * *", id=f"args-{i}", args=[i], kwargs={"k": i}),
+            JobSpec(target=REF, trigger="5 4 * * *", id=f"sec-{i}", kwargs={"pw": "x"},
+                    secret_keys=["pw"]),
+            JobSpec(target=REF, trigger="5 4 * * *", id=f"tz-{i}", timezone="Asia/Shanghai",
+                    timeout_s=30, max_instances=2, misfire_policy="skip"),
+        ]  # fmt: skip
+    return out
+
+
+def test_jobs_sharing_fields_are_built_as_one_by_one() -> None:
+    now = int(AT.timestamp() * 1_000_000)
+    one_by_one = [build_record(s, now_us=now, default_tz="UTC", by=None) for s in _shared_parts()]
+    built = build_records(_shared_parts(), now_us=now, default_tz="UTC", by=None)
+    assert built == one_by_one
+    shells = [r.target for r in built if r.target_kind == "shell"]
+    assert len({id(t) for t in shells}) == 3  # each its own target
+
+
+@pytest.mark.parametrize(
+    ("field", "good", "bad"),
+    [("max_instances", 1, True), ("retries", 0, 0.0), ("timeout_s", 1.0, "1"),
+     ("group", "g", "bad\x00group"), ("executor", "thread", "threads")],
+)  # fmt: skip
+def test_a_value_equal_to_a_valid_one_is_still_checked(field: str, good: Any, bad: Any) -> None:
+    """True == 1 == 1.0: a shared part that passed must not let an equal value of another
+    type (or another value) through."""
+    now = int(AT.timestamp() * 1_000_000)
+    ok = JobSpec(target=REF, trigger="@daily", id="ok", **{field: good})
+    wrong = JobSpec(target=REF, trigger="@daily", id="wrong", **{field: bad})
+    with pytest.raises(InvalidInput) as caught:
+        build_records([ok, wrong], now_us=now, default_tz="UTC", by=None)
+    assert caught.value.field == field
 
 
 def test_bulk_built_records_are_the_ones_built_one_by_one() -> None:

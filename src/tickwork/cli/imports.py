@@ -194,14 +194,12 @@ def validate(
 ) -> tuple[list[tuple[JobSpec, JobRecord]], list[tuple[str, str]]]:
     """Each entry validated as a job the CLI creates (the target rules apply) and built,
     once: (spec, record) of the valid ones, (where, reason) of the others (``strict``: the
-    first one raises, its field prefixed with where it is). Equal cron triggers are built
-    once (``TriggerMemo``); progress on stderr."""
-    from tickwork.jobspec import build_record
-    from tickwork.trigger_memo import TriggerMemo
+    first one raises, its field prefixed with where it is). What the entries share is
+    checked once, equal cron triggers built once (``BulkBuilder``); progress on stderr."""
+    from tickwork.bulk_build import BulkBuilder
 
-    now = tw.clock.now_us()
+    builder = BulkBuilder(now_us=tw.clock.now_us(), default_tz=tw.settings.timezone, by=tw.actor)
     allowed = tw.allowed_targets()
-    memo = TriggerMemo(now)
     checked: set[str] = set()
     valid: list[tuple[JobSpec, JobRecord]] = []
     refused: list[tuple[str, str]] = []
@@ -214,9 +212,7 @@ def validate(
                 if isinstance(target, str) and target not in checked:
                     check_target(target, allowed)  # the target rules, before importing it
                     checked.add(target)
-                record = build_record(
-                    spec, now_us=now, default_tz=tw.settings.timezone, by=tw.actor, memo=memo
-                )
+                record = builder.build(spec)
             except InvalidInput as exc:
                 if strict:
                     raise InvalidInput(

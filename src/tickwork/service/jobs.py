@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from tickwork.bulk_build import build_records
 from tickwork.engine.events import (
     EVENT_ALL_JOBS_REMOVED,
     EVENT_JOB_ADDED,
@@ -19,7 +20,7 @@ from tickwork.engine.events import (
 )
 from tickwork.errors import Conflict, InvalidInput, NotFound, ReadOnlyJob
 from tickwork.job import Job
-from tickwork.jobspec import UNSET, JobSpec, build_record, build_records
+from tickwork.jobspec import UNSET, JobSpec, build_record
 from tickwork.service.base import RESTRICTED_OWNERS, FacadeBase
 from tickwork.service.specs import (
     JOB_KEYS,
@@ -40,7 +41,7 @@ BULK_BATCH = 50_000  # most rows per insert of a bulk add (one transaction for a
 @contextlib.contextmanager
 def no_gc() -> Iterator[None]:
     """The cyclic collector off while a bulk call makes a million records and rows (none
-    of them cyclic): its passes over the growing heap cost a fifth of the time."""
+    of them cyclic): its passes over the growing heap took 40 % of building 300,000."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -127,7 +128,8 @@ class JobsMixin(FacadeBase):
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """Bulk-add new jobs (ids must not exist yet) in one transaction. Each job is
-        validated as ``add_job`` would; equal cron triggers are built once. ``progress``
+        validated as ``add_job`` would (``BulkBuilder``: what they share checked once,
+        equal cron triggers built once). ``progress``
         is called with the number of jobs done so far: built, then written."""
         with no_gc():
             records = build_records(
