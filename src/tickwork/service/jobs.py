@@ -129,8 +129,8 @@ class JobsMixin(FacadeBase):
     ) -> int:
         """Bulk-add new jobs (ids must not exist yet) in one transaction. Each job is
         validated as ``add_job`` would (``BulkBuilder``: what they share checked once,
-        equal cron triggers built once). ``progress``
-        is called with the number of jobs done so far: built, then written."""
+        equal cron triggers built once). ``progress`` is called with
+        the number of jobs written so far, after each batch (about twenty in all)."""
         with no_gc():
             records = build_records(
                 specs, now_us=self.clock.now_us(), default_tz=self.settings.timezone, by=by
