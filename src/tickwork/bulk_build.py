@@ -1,12 +1,13 @@
 """Building many job records at once (issue 15: a million jobs), each exactly as
 ``build_record`` alone builds it.
 
-Jobs added in bulk differ in their id, name and trigger and share the rest: the target, the
-group, the policies, the numbers. ``BulkBuilder`` validates that shared part once, with the
-first job that has it (through ``build_record``, every check), and builds the others from it,
-checking what is their own: the id, the name, the trigger (equal cron triggers built once,
-``TriggerMemo``), the first fire. A job whose shared part holds anything but plain values
-(arguments, tags, secrets, parameters, nested target fields) goes through ``build_record``.
+Jobs added in bulk differ in their id, name, description and trigger and share the rest: the
+target, the group, the policies, the numbers. ``BulkBuilder`` validates that shared part once,
+with the first job that has it (through ``build_record``, every check), and builds the others
+from it, checking what is their own: the id, the name, the description, the trigger (equal
+cron triggers built once, ``TriggerMemo``), the first fire. A job whose shared part holds
+anything but plain values (arguments, tags, secrets, parameters, nested target fields) goes
+through ``build_record``.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class BulkBuilder:
             next_fire = _instant("next_run_time", spec.next_run_time, tz)
         if paused:
             next_fire = None
+        description = _text("description", spec.description or "", 10_000)
         first = shared.record
         if first.target_kind == "python":
             target: dict[str, Any] = {"ref": shared.ref, "args": [], "kwargs": {}}
@@ -96,7 +98,7 @@ class BulkBuilder:
             }
         now, by = self.now_us, self.by
         return JobRecord(
-            id=job_id, name=name, description=first.description, group=first.group, tags=[],
+            id=job_id, name=name, description=description, group=first.group, tags=[],
             target_kind=first.target_kind, target=target,
             trigger_kind=str(trigger_spec["kind"]), trigger=trigger_spec,
             timezone=str(trigger_spec.get("tz", tz)), executor=first.executor,
@@ -135,7 +137,7 @@ def _shared_key(spec: JobSpec) -> tuple[Any, ...] | None:
     elif type(target) is not str:
         return None  # a callable: its reference is worked out each time
     values = (
-        spec.description, spec.group, spec.timezone, spec.executor, spec.queue,
+        spec.group, spec.timezone, spec.executor, spec.queue,
         spec.misfire_policy, spec.misfire_grace_s, spec.max_catchup, spec.concurrency_policy,
         spec.max_instances, spec.timeout_s, spec.retries, spec.retry_backoff_s,
         spec.retry_backoff_max_s, spec.paused, spec.owner, spec.owner_ref, spec.check_target,
