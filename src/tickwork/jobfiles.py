@@ -29,8 +29,9 @@ from typing import Any
 
 import yaml
 
+from tickwork.bulk_build import BulkBuilder
 from tickwork.errors import InvalidInput
-from tickwork.jobspec import UNSET, JobSpec, build_record, from_apscheduler
+from tickwork.jobspec import UNSET, JobSpec, from_apscheduler
 from tickwork.store.records import JobRecord
 
 _LIST_KEYS = ("jobs", "default_tasks", "JOBS", "tasks")
@@ -77,11 +78,12 @@ def load_job_file(
     """Parse and validate one file; raises InvalidInput naming the file, the job, the field.
     The facade syncs what this returns (``Tickwork.sync_job_files``)."""
     records: list[JobRecord] = []
+    builder = BulkBuilder(now_us=now_us, default_tz=default_tz, by="config")
     for where, spec in read_specs(source):
         try:
             spec.check_target = check_targets
             spec.owner, spec.owner_ref = "config", owner_ref(source)
-            record = build_record(spec, now_us=now_us, default_tz=default_tz, by="config")
+            record = builder.build(spec)  # build_record's, what the jobs share checked once
         except InvalidInput as exc:
             raise InvalidInput(
                 f"{where}: {exc.field}", exc.reason, code=exc.code, params=exc.params

@@ -23,6 +23,7 @@ from tickwork.queue_names import queue_name
 from tickwork.store.records import JobRecord
 from tickwork.targets import is_coroutine_target, kinds, ref_of, resolve
 from tickwork.targets.kinds import split_target
+from tickwork.trigger_memo import TriggerMemo
 from tickwork.triggers import Trigger, from_keywords, from_spec
 from tickwork.triggers import cron as cron_trigger
 from tickwork.triggers.base import to_us
@@ -121,15 +122,21 @@ def from_apscheduler(
 _BEFORE_ANY_DATE = -(2**62)  # epoch microseconds before any date a trigger can hold
 
 
-def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None) -> JobRecord:
-    """Validate ``spec`` and build the record to store (next_fire_at computed from now)."""
-    kind, target_ref, kind_spec, is_coroutine = _target(spec)
+def build_record(
+    spec: JobSpec,
+    *,
+    now_us: int,
+    default_tz: str,
+    by: str | None,
+    memo: TriggerMemo | None = None,
+) -> JobRecord:
+    """Validate ``spec`` and build the record to store (next_fire_at computed from now).
+    ``memo``: bulk builders share the built schedules of equal cron triggers (trigger_memo)."""
+    kind, target_ref, kind_spec, is_coroutine = _target(spec, memo)
     job_id = _job_id(spec.id)
     name = _text("name", spec.name or _default_name(target_ref, job_id), 200)
     tz = spec.timezone or default_tz
-    trigger = make_trigger(spec.trigger, spec.trigger_args, tz=tz, seed=job_id, now_us=now_us)
-    trigger_spec = trigger.to_spec()
-    _check_trigger_bounds(trigger_spec)
+    trigger_spec, first_fire = _schedule(spec, tz, job_id, now_us, memo)
     executor = spec.executor or ("asyncio" if is_coroutine else "thread")
     if executor == "default":
         executor = "thread"
@@ -154,7 +161,11 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
                 code="secret_not_kwarg",
                 params={"key": key},
             )
-    parameters = check_declarations(spec.parameters, secret_keys)
+    parameters = (
+        []
+        if not spec.parameters and type(spec.parameters) in (tuple, list)
+        else check_declarations(spec.parameters, secret_keys)
+    )
     target: dict[str, Any]
     if kind == "python":
         target = {"ref": target_ref, "args": args, "kwargs": kwargs}
@@ -175,12 +186,7 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
     paused = bool(spec.paused)
     next_fire: int | None
     if spec.next_run_time is UNSET:
-        next_fire = trigger.next_fire_us(now_us)
-        if next_fire is None and trigger_spec["kind"] == "date":
-            # A one-off job whose time has already passed is still owed its fire: the
-            # loop claims it at once and its misfire policy decides (run_once runs it,
-            # skip or a passed grace time records it missed). Never silently completed.
-            next_fire = trigger.next_fire_us(_BEFORE_ANY_DATE)
+        next_fire = first_fire()
     elif spec.next_run_time is None:
         paused, next_fire = True, None
     else:
@@ -223,6 +229,40 @@ def build_record(spec: JobSpec, *, now_us: int, default_tz: str, by: str | None)
         updated_by=by,
         queue=queue_name(spec.queue),
     )
+
+
+def _schedule(
+    spec: JobSpec, tz: str, job_id: str, now_us: int, memo: TriggerMemo | None
+) -> tuple[dict[str, Any], Callable[[], int | None]]:
+    """The trigger's stored spec, and its first fire after now (computed when asked)."""
+    key = None
+    if memo is not None and memo.now_us == now_us and spec.next_run_time is UNSET:
+        key = memo.key(spec.trigger, spec.trigger_args, tz)
+    if key is not None:
+        seed = memo.seed_of(spec.trigger, job_id)  # type: ignore[union-attr]
+        try:
+            shared, first = memo.get(key, seed)  # type: ignore[union-attr]
+            return shared, lambda: first
+        except KeyError:
+            pass
+    trigger = make_trigger(spec.trigger, spec.trigger_args, tz=tz, seed=job_id, now_us=now_us)
+    trigger_spec = trigger.to_spec()
+    _check_trigger_bounds(trigger_spec)
+
+    def first_fire() -> int | None:
+        next_fire = trigger.next_fire_us(now_us)
+        if next_fire is None and trigger_spec["kind"] == "date":
+            # A one-off job whose time has already passed is still owed its fire: the
+            # loop claims it at once and its misfire policy decides (run_once runs it,
+            # skip or a passed grace time records it missed). Never silently completed.
+            next_fire = trigger.next_fire_us(_BEFORE_ANY_DATE)
+        return next_fire
+
+    if key is not None:
+        first = first_fire()
+        memo.put(key, seed, trigger_spec, first)  # type: ignore[union-attr]
+        return trigger_spec, lambda: first
+    return trigger_spec, first_fire
 
 
 def make_trigger(
@@ -308,7 +348,9 @@ def same_schedule_ignoring_default_start(stored: Mapping[str, Any], new: Mapping
 
 
 # -- field checks -------------------------------------------------------------------------------
-def _target(spec: JobSpec) -> tuple[str, str | None, dict[str, Any] | None, bool]:
+def _target(
+    spec: JobSpec, memo: TriggerMemo | None = None
+) -> tuple[str, str | None, dict[str, Any] | None, bool]:
     """(kind, python reference or None, the mapping's spec or None, is a coroutine)."""
     target = spec.target
     if isinstance(target, Mapping):
@@ -326,6 +368,12 @@ def _target(spec: JobSpec) -> tuple[str, str | None, dict[str, Any] | None, bool
         ref_spec = JobSpec(target=rest.get("ref"), check_target=spec.check_target)  # type: ignore[arg-type]
         ref, is_coroutine = _python_target(ref_spec)
         return "python", ref, rest, is_coroutine
+    if memo is not None and type(target) is str:
+        checked = (target, spec.check_target)
+        known = memo.targets.get(checked)
+        if known is None:
+            known = memo.targets[checked] = _python_target(spec)  # a pure check of the ref
+        return "python", known[0], None, known[1]
     ref, is_coroutine = _python_target(spec)
     return "python", ref, None, is_coroutine
 
@@ -403,6 +451,8 @@ def _text(name: str, value: Any, limit: int) -> str:
             code="expected_text",
             params={"value": repr(value)},
         )
+    if len(value) <= limit and value.isprintable():
+        return value  # no control characters, no surrogates: the checks below would pass
     if len(value) > limit:
         raise InvalidInput(
             name,
@@ -420,6 +470,8 @@ def _text(name: str, value: Any, limit: int) -> str:
 
 
 def _tags(tags: Sequence[str]) -> list[str]:
+    if not tags and type(tags) in (tuple, list):
+        return []
     if isinstance(tags, str):
         raise InvalidInput(
             "tags", "must be a list of tags, not a single string", code="tags_not_list"
@@ -520,6 +572,8 @@ def _integer(name: str, value: Any, low: int, high: int) -> int:
 
 
 def _arguments(args: Any, kwargs: Any) -> tuple[list[Any], dict[str, Any]]:
+    if not args and not kwargs and type(args) in (tuple, list) and type(kwargs) is dict:
+        return [], {}  # most jobs (a million are added in bulk): no ABC checks
     if isinstance(args, str | bytes) or not isinstance(args, Sequence):
         raise InvalidInput("args", "must be a list", code="expected_list")
     if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):

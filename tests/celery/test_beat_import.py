@@ -75,7 +75,8 @@ def test_what_cannot_move_is_refused_with_the_reason(
     monkeypatch.setenv("TICKWORK_ALLOWED_TARGETS", "tests.celery")
     db = tmp_path / "t.db"
     url = ["--database-url", f"sqlite:///{db}"]
-    assert main(["import", "celery-beat", "tests.celery.beat_apps:odd", *url]) == 1
+    argv = ["import", "celery-beat", "tests.celery.beat_apps:odd", "--skip-refused", *url]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert (
         "refused at-dawn: solar schedules (a sun event at a place) have no Tickwork trigger" in out
@@ -97,3 +98,85 @@ def test_an_app_that_cannot_be_loaded_is_an_error(
     url = ["--database-url", f"sqlite:///{tmp_path / 't.db'}"]
     assert main(["import", "celery-beat", "no_such_module_xyz:app", *url]) == 2
     assert "app: 'no_such_module_xyz:app' cannot be loaded" in capsys.readouterr().err
+
+
+def test_refused_entries_write_nothing_unless_skip_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as every other importer: a refusal writes nothing, --skip-refused creates the others
+    monkeypatch.syspath_prepend(str(ROOT))
+    monkeypatch.setenv("TICKWORK_ALLOWED_TARGETS", "tests.celery")
+    db = tmp_path / "t.db"
+    url = ["--database-url", f"sqlite:///{db}"]
+    assert main(["import", "celery-beat", "tests.celery.beat_apps:odd", *url]) == 1
+    captured = capsys.readouterr()
+    assert "refused at-dawn: solar schedules" in captured.out
+    assert "nothing written: 2 refused, 1 convertible" in captured.err
+    tw = client(db)
+    try:
+        assert tw.get_jobs() == []
+    finally:
+        tw.close()
+    argv = ["import", "celery-beat", "tests.celery.beat_apps:odd", "--skip-refused", *url]
+    assert main(argv) == 0
+    assert "imported 1 job(s); 2 refused" in capsys.readouterr().out
+    tw = client(db)
+    try:
+        assert [j.id for j in tw.get_jobs()] == ["every-30s"]
+    finally:
+        tw.close()
+
+
+def test_existing_jobs_are_replaced_only_with_replace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))
+    monkeypatch.setenv("TICKWORK_ALLOWED_TARGETS", "tests.celery")
+    db = tmp_path / "t.db"
+    url = ["--database-url", f"sqlite:///{db}"]
+    assert main(["import", "celery-beat", "tests.celery.beat_apps:dify", *url]) == 0
+    tw = client(db)
+    try:
+        tw.modify_job("queue-monitor", name="changed here", origin="cli")
+    finally:
+        tw.close()
+    capsys.readouterr()
+    assert main(["import", "celery-beat", "tests.celery.beat_apps:dify", *url]) == 2
+    assert "5 job(s) already exist" in capsys.readouterr().err
+    tw = client(db)
+    try:
+        job = tw.get_job("queue-monitor")
+        assert job is not None
+        assert job.name == "changed here"
+    finally:
+        tw.close()
+    argv = ["import", "celery-beat", "tests.celery.beat_apps:dify", "--replace", *url]
+    assert main(argv) == 0
+    assert "imported 5 job(s); 0 refused" in capsys.readouterr().out
+    tw = client(db)
+    try:
+        job = tw.get_job("queue-monitor")
+        assert job is not None
+        assert job.name == "queue-monitor"
+    finally:
+        tw.close()
+
+
+def test_prefix_names_the_new_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))
+    monkeypatch.setenv("TICKWORK_ALLOWED_TARGETS", "tests.celery")
+    db = tmp_path / "t.db"
+    url = ["--database-url", f"sqlite:///{db}"]
+    argv = ["import", "celery-beat", "tests.celery.beat_apps:dify", "--prefix", "beat", *url]
+    assert main(argv) == 0
+    assert "will add job beat-queue-monitor:" in capsys.readouterr().out
+    tw = client(db)
+    try:
+        ids = {j.id for j in tw.get_jobs()}
+        assert "beat-queue-monitor" in ids
+        assert len(ids) == 5
+        assert all(i.startswith("beat-") for i in ids)
+    finally:
+        tw.close()

@@ -31,12 +31,7 @@ def entries(records: list[Any]) -> list[dict[str, Any]]:
     """Tickwork job file entries (``jobs list --json`` without its read-only ``info``)."""
     from tickwork.cli.jobs import _job_dict
 
-    out = []
-    for record in records:
-        entry = _job_dict(record)
-        entry.pop("info", None)
-        out.append(entry)
-    return out
+    return [_job_dict(record, info=False) for record in records]
 
 
 def _export(args: argparse.Namespace) -> int:

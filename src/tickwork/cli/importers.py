@@ -1,15 +1,20 @@
 """``tickwork import celery-beat pkg.module:celery_app [--dry-run]``: a Celery beat schedule
-becomes Tickwork jobs (docs/celery.md)."""
+becomes Tickwork jobs (docs/celery.md). ``--skip-refused``, ``--replace`` and ``--prefix`` as
+every importer has them (cli/imports.py), and the same bulk path."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
+
+from tickwork.jobspec import JobSpec
 
 
 def celery_beat(args: argparse.Namespace) -> int:
     """The handler of ``tickwork import celery-beat`` (registered in ``cli/imports.py``)."""
     from tickwork.cli.common import open_client
+    from tickwork.cli.imports import nothing_written, stored_ids, validate, write
     from tickwork.importers.celery_beat import plan
     from tickwork.targets.celery_task import load_app
 
@@ -22,9 +27,11 @@ def celery_beat(args: argparse.Namespace) -> int:
         print(f"error: app: {args.app!r} is not a Celery app", file=sys.stderr)
         return 2
     planned, refused = plan(app, args.app)
+    if args.prefix:  # as the other importers: the new jobs' ids start with it
+        planned = [replace(p, job_id=f"{args.prefix}-{p.job_id}") for p in planned]
     tw = open_client(args)
     try:
-        existing = {j.id for j in tw.get_jobs()}
+        existing = stored_ids(tw)
         verb = "would" if args.dry_run else "will"
         for p in planned:
             action = "replace" if p.job_id in existing else "add"
@@ -38,18 +45,20 @@ def celery_beat(args: argparse.Namespace) -> int:
                 f"dry run: {len(planned)} job(s) planned, {len(refused)} refused; nothing changed"
             )
             return 0 if not refused else 1
-        for p in planned:
-            tw.add_job(
-                p.target,
-                p.trigger,
-                id=p.job_id,
-                name=p.entry,
-                timezone=p.timezone,
-                owner="cli",
-                replace_existing=True,
-                **p.trigger_args,
-            )
-        print(f"imported {len(planned)} job(s); {len(refused)} refused")
-        return 0 if not refused else 1
+        specs = [
+            (p.entry, JobSpec(target=p.target, trigger=p.trigger, trigger_args=p.trigger_args,
+                              id=p.job_id, name=p.entry, timezone=p.timezone))
+            for p in planned
+        ]  # fmt: skip
+        valid, invalid = validate(tw, specs)
+        for where, reason in invalid:
+            print(f"refused {where}: {reason}")
+        count = len(refused) + len(invalid)
+        if count and not args.skip_refused:
+            print(nothing_written(count, len(valid)), file=sys.stderr)
+            return 1
+        write(tw, valid, replace=args.replace, hint=", or --prefix for other ids")
+        print(f"imported {len(valid)} job(s); {count} refused")
+        return 0
     finally:
         tw.close()

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from tickwork.cli.common import Progress, open_client, store_options
 from tickwork.errors import InvalidInput
 from tickwork.importers import Imported
+from tickwork.jobspec import JobSpec
+from tickwork.service.jobs import no_gc
+from tickwork.store.records import JobRecord
+from tickwork.targets.policy import check_target
+
+PROGRESS_EVERY = 10_000  # entries between two progress lines while checking
 
 Adder = Callable[
     ["argparse._SubParsersAction[argparse.ArgumentParser]", argparse.ArgumentParser], None
@@ -151,36 +157,16 @@ def _ruoyi(cmds: Any, common: argparse.ArgumentParser) -> None:
 
 def run_import(args: argparse.Namespace, imported: Imported) -> int:
     from tickwork.cli.jobs import _describe, _target_text
-    from tickwork.jobspec import build_record
-    from tickwork.targets.policy import check_target
 
     for note in imported.notes:
         print(f"note: {note}", file=sys.stderr)
-    refused = list(imported.refused)
-    valid = []
     with open_client(args) as tw:
-        now = tw.clock.now_us()
-        allowed = tw.allowed_targets()
-        for where, spec in imported.jobs:
-            spec.owner, spec.owner_ref, spec.check_target = "cli", None, True
-            try:
-                if isinstance(spec.target, str):  # the target rules, before importing it
-                    check_target(spec.target, allowed)
-                record = build_record(
-                    spec, now_us=now, default_tz=tw.settings.timezone, by=tw.actor
-                )
-            except InvalidInput as exc:
-                refused.append((where, f"{exc.field}: {exc.reason}"))
-                continue
-            valid.append((spec, record))
+        valid, refused = validate(tw, imported.jobs)
+        refused = [*imported.refused, *refused]
         for where, reason in refused:
             print(f"refused: {where}: {reason}", file=sys.stderr)
         if refused and not args.skip_refused:
-            print(
-                f"nothing written: {len(refused)} refused, {len(valid)} convertible "
-                "(fix them, or give --skip-refused to create the others)",
-                file=sys.stderr,
-            )
+            print(nothing_written(len(refused), len(valid)), file=sys.stderr)
             return 1
         if args.dry_run:
             for _, record in valid:
@@ -191,25 +177,83 @@ def run_import(args: argparse.Namespace, imported: Imported) -> int:
                 )
             print(f"{len(valid)} jobs would be created, {len(refused)} refused (dry run)")
             return 0
-        existing = {j.id for j in tw.get_jobs()}
-        clash = [s.id for s, _ in valid if s.id in existing]
-        if clash and not args.replace:
-            raise InvalidInput(
-                "id",
-                f"{len(clash)} job(s) already exist ({', '.join(map(str, clash[:5]))}); "
-                "give --replace to replace them, or --prefix for other ids",
-                code="duplicate_id",
-                params={"id": str(clash[0])},
-            )
-        new = [r for s, r in valid if s.id not in existing]  # validated once, added as built
-        old = [s for s, _ in valid if s.id in existing]
-        progress = Progress("importing jobs", len(valid))
-        for start in range(0, len(new), 5000):
-            batch = new[start : start + 5000]
-            tw.add_records(batch, by=tw.actor)
-            progress.advance(len(batch))
-        for spec in old:
-            tw.create_job(spec, by=tw.actor, replace_existing=True)
-            progress.advance(1)
-        print(f"imported {len(valid)} jobs: {len(new)} added, {len(old)} replaced")
+        added, replaced = write(tw, valid, replace=args.replace, hint=", or --prefix for other ids")
+        print(f"imported {len(valid)} jobs: {added} added, {replaced} replaced")
     return 0
+
+
+def nothing_written(refused: int, valid: int) -> str:
+    return (
+        f"nothing written: {refused} refused, {valid} convertible "
+        "(fix them, or give --skip-refused to create the others)"
+    )
+
+
+def validate(
+    tw: Any, entries: Sequence[tuple[str, JobSpec]], *, strict: bool = False
+) -> tuple[list[tuple[JobSpec, JobRecord]], list[tuple[str, str]]]:
+    """Each entry validated as a job the CLI creates (the target rules apply) and built,
+    once: (spec, record) of the valid ones, (where, reason) of the others (``strict``: the
+    first one raises, its field prefixed with where it is). What the entries share is
+    checked once, equal cron triggers built once (``BulkBuilder``); progress on stderr."""
+    from tickwork.bulk_build import BulkBuilder
+
+    builder = BulkBuilder(now_us=tw.clock.now_us(), default_tz=tw.settings.timezone, by=tw.actor)
+    allowed = tw.allowed_targets()
+    checked: set[str] = set()
+    valid: list[tuple[JobSpec, JobRecord]] = []
+    refused: list[tuple[str, str]] = []
+    progress = Progress("checking jobs", len(entries))
+    with no_gc():
+        for n, (where, spec) in enumerate(entries, start=1):
+            spec.owner, spec.owner_ref, spec.check_target = "cli", None, True
+            try:
+                target = spec.target
+                if isinstance(target, str) and target not in checked:
+                    check_target(target, allowed)  # the target rules, before importing it
+                    checked.add(target)
+                record = builder.build(spec)
+            except InvalidInput as exc:
+                if strict:
+                    raise InvalidInput(
+                        f"{where}: {exc.field}", exc.reason, code=exc.code, params=exc.params
+                    ) from None
+                refused.append((where, f"{exc.field}: {exc.reason}"))
+            else:
+                valid.append((spec, record))
+            if n % PROGRESS_EVERY == 0 or n == len(entries):
+                progress.advance(n - progress.done)
+    return valid, refused
+
+
+def write(
+    tw: Any, valid: Sequence[tuple[JobSpec, JobRecord]], *, replace: bool, hint: str = ""
+) -> tuple[int, int]:
+    """Add the new jobs in bulk (as built: no second build), replace the existing ones if
+    ``replace`` (else refuse them all, InvalidInput), with progress. (added, replaced)."""
+    existing = stored_ids(tw)
+    clash = [str(s.id) for s, _ in valid if s.id in existing]
+    if clash and not replace:
+        raise InvalidInput(
+            "id",
+            f"{len(clash)} job(s) already exist ({', '.join(clash[:5])}"
+            f"{', ...' if len(clash) > 5 else ''}); give --replace to replace them{hint}",
+            code="duplicate_id",
+            params={"id": clash[0]},
+        )
+    new = [r for s, r in valid if s.id not in existing]
+    old = [s for s, _ in valid if s.id in existing]
+    progress = Progress("importing jobs", len(valid))
+    tw.add_records(new, by=tw.actor, progress=lambda done: progress.advance(done - progress.done))
+    for spec in old:
+        tw.create_job(spec, by=tw.actor, replace_existing=True)
+        progress.advance(1)
+    return len(new), len(old)
+
+
+def stored_ids(tw: Any) -> set[str]:
+    """The ids of the stored jobs (not their records: an import into a large store)."""
+    from tickwork.store import JobFilter
+
+    with tw.store.db.read() as conn:
+        return set(tw.store.jobs.ids(conn, JobFilter()))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict
 from typing import Any
 
 from tickwork.cli import targets
@@ -225,51 +224,29 @@ def _run(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     """Validate every entry first (nothing is written if one is wrong), then add the new jobs
-    in batches and replace existing ones (--replace), with progress on stderr."""
-    from tickwork.cli.common import Progress
+    in bulk as validated and replace existing ones (--replace), with progress on stderr."""
+    from tickwork.cli.imports import stored_ids, validate, write
     from tickwork.jobfiles import read_specs
-    from tickwork.jobspec import build_record
-    from tickwork.targets.policy import check_target
 
     entries = read_specs(args.file)
     with open_client(args) as tw:
-        now = tw.clock.now_us()
-        allowed = tw.allowed_targets()
-        stored = {j.id: j.record for j in tw.get_jobs()}
+        existing = stored_ids(tw)
         for where, spec in entries:
-            spec.owner, spec.owner_ref, spec.check_target = "cli", None, True
+            if not spec.secret_keys:
+                continue
+            old = None
+            if spec.id in existing:  # a masked secret keeps the stored one
+                with tw.store.db.read() as conn:
+                    old = tw.store.jobs.get(conn, str(spec.id))
             try:
-                if isinstance(spec.target, str):  # the target rules, before importing it
-                    check_target(spec.target, allowed)
-                spec.kwargs = _kept_secrets(spec, stored.get(str(spec.id)))
-                build_record(spec, now_us=now, default_tz=tw.settings.timezone, by="cli")
+                spec.kwargs = _kept_secrets(spec, old)
             except InvalidInput as exc:
                 raise InvalidInput(
                     f"{where}: {exc.field}", exc.reason, code=exc.code, params=exc.params
                 ) from None
-        existing = set(stored)
-        clash = [spec.id for _, spec in entries if spec.id in existing]
-        if clash and not args.replace:
-            raise InvalidInput(
-                "id",
-                f"{len(clash)} job(s) already exist ({', '.join(map(str, clash[:5]))}"
-                f"{', ...' if len(clash) > 5 else ''}); give --replace to replace them",
-                code="duplicate_id",
-                params={"id": str(clash[0])},
-            )
-        new = [spec for _, spec in entries if spec.id not in existing]
-        old = [spec for _, spec in entries if spec.id in existing]
-        progress = Progress("importing jobs", len(entries))
-        for start in range(0, len(new), 500):
-            batch = new[start : start + 500]
-            tw.add_jobs(batch, by=tw.actor)
-            progress.advance(len(batch))
-        for spec in old:
-            tw.create_job(spec, by=tw.actor, replace_existing=True)
-            progress.advance(1)
-        print(
-            f"imported {len(entries)} jobs from {args.file}: {len(new)} added, {len(old)} replaced"
-        )
+        valid, _ = validate(tw, entries, strict=True)
+        added, replaced = write(tw, valid, replace=args.replace)
+        print(f"imported {len(entries)} jobs from {args.file}: {added} added, {replaced} replaced")
     return 0
 
 
@@ -320,16 +297,15 @@ def _target_text(record: Any) -> str:
         return record.target_kind  # type: ignore[no-any-return]
 
 
-def _job_dict(record: Any) -> dict[str, Any]:
+def _job_dict(record: Any, *, info: bool = True) -> dict[str, Any]:
     """A job as an entry of Tickwork's job file format (so `jobs list --json > jobs.json`
     re-imports with `tickwork jobs import jobs.json`, or serves as a job file), with what the
-    database says about it under ``info`` (ignored on import)."""
+    database says about it under ``info`` (ignored on import; ``info=False``: without it,
+    as ``tickwork export`` writes a million of them)."""
     from tickwork.audit import redacted_target
     from tickwork.parameters import declared_of
 
-    data = asdict(record)
     target = redacted_target(record)  # secrets shown as ****** (sealed at rest)
-    zone = trigger_of(record.trigger).tz
     python = record.target_kind == "python"
     spec = {k: v for k, v in target.items() if k != "parameters"}
     entry: dict[str, Any] = {
@@ -342,11 +318,15 @@ def _job_dict(record: Any) -> dict[str, Any]:
             if python:
                 entry[key] = target.get(key) or ([] if key == "args" else {})
         else:
-            entry[key] = data[key]
+            value = getattr(record, key)  # copies of its lists: the record is not handed out
+            entry[key] = list(value) if isinstance(value, list) else value
     parameters = declared_of(record.target)
     if parameters:
         entry["parameters"] = parameters  # what a manual run may set
     entry["trigger"] = record.trigger  # the stored spec: the same schedule comes back
+    if not info:
+        return entry
+    zone = trigger_of(record.trigger).tz
     state = "paused" if record.paused else ("scheduled" if record.next_fire_at else "completed")
     entry["info"] = {
         "state": state,

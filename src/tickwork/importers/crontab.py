@@ -29,7 +29,7 @@ def _unquote(value: str) -> str:
 
 
 def _has_bare_percent(command: str) -> bool:
-    return re.search(r"(?<!\\)%", command) is not None
+    return "%" in command and re.search(r"(?<!\\)%", command) is not None
 
 
 def read(path: str | Path, *, prefix: str = "crontab", group: str = "crontab") -> Imported:
@@ -42,8 +42,10 @@ def read(path: str | Path, *, prefix: str = "crontab", group: str = "crontab") -
         where = f"{source.name}:{number}"
         if not line or line.startswith("#"):
             continue
-        match = _ENV.match(line)
-        if match and not line.startswith("@") and not line[0].isdigit() and line[0] != "*":
+        # a job line starts with a time field or a nickname: no assignment to look for
+        job_line = line[0].isdigit() or line[0] in "*@"
+        match = None if job_line else _ENV.match(line)
+        if match:
             name, value = match.group(1), _unquote(match.group(2))
             if name == "MAILTO":
                 out.notes.append(

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from tickwork.errors import Conflict
+from tickwork.store.bulk_rows import JOB_ROW_COLUMNS, insert_rows, job_rows
 from tickwork.store.database import Database
 from tickwork.store.records import JobRecord
 from tickwork.store.tables import job, job_tag
@@ -50,14 +51,13 @@ class JobRepo:
         if not records:
             return
         try:
-            conn.execute(insert(job), [r.to_row() for r in records])
+            insert_rows(conn, job, JOB_ROW_COLUMNS, job_rows(records))
         except IntegrityError:
             raise Conflict(
                 "id", "one of the job ids already exists", code="duplicate_ids"
             ) from None
-        tags = [{"job_id": r.id, "tag": t} for r in records for t in r.tags]
-        if tags:
-            conn.execute(insert(job_tag), tags)
+        tags = [(r.id, t) for r in records for t in dict.fromkeys(r.tags)]
+        insert_rows(conn, job_tag, ("job_id", "tag"), tags)
 
     def update(self, conn: Connection, record: JobRecord, expected_version: int) -> JobRecord:
         """Replace a job's row if its version is still ``expected_version``."""
