@@ -10,8 +10,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, select
 
 from tickwork.models import ACTIVE_STATUSES
 from tickwork.store.database import Database
@@ -92,43 +93,48 @@ class Pruner:
         if p.alerts_keep_days is not None:
             self.result.alerts = self._alerts(now_us - int(p.alerts_keep_days * DAY_US))
         if p.audit_keep_days is not None:
+            cutoff = now_us - int(p.audit_keep_days * DAY_US)
             self.result.audit_events = self._batched(
-                lambda conn, limit: [
-                    r[0]
-                    for r in conn.execute(
-                        select(audit_event.c.id)
-                        .where(audit_event.c.at < now_us - int(p.audit_keep_days * DAY_US))  # type: ignore[operator]
-                        .order_by(audit_event.c.at)
-                        .limit(limit)
-                    ).all()
-                ],
-                lambda conn, ids: conn.execute(
-                    delete(audit_event).where(audit_event.c.id.in_(ids))
-                ),
+                lambda conn, limit: self._delete_first(
+                    conn, audit_event, [audit_event.c.at < cutoff], audit_event.c.at, limit
+                )
             )
         self.result.elapsed_s = time.monotonic() - started
         return self.result
 
-    def _batched(
+    def _delete_first(
         self,
-        pick: Callable[[Connection, int], list[int]],
-        remove: Callable[[Connection, list[int]], object],
+        conn: Connection,
+        table: Table,
+        where: list[ColumnElement[bool]],
+        order: ColumnElement[Any],
+        limit: int,
     ) -> int:
-        """Pick and delete one batch per transaction until a batch comes back short."""
+        """Delete the first ``limit`` rows of ``table`` (by ``order``) that match ``where``, in
+        one statement: the ids stay in the database (no list is read, built and bound in this
+        process, which is the scheduler node's). Returns how many rows went."""
+        pick = select(table.c.id).where(*where).order_by(order).limit(limit)
+        if self.db.is_mysql:
+            # MySQL/MariaDB refuse LIMIT in an IN subquery and a subquery on the table deleted
+            # from; a derived table (materialised first) is allowed.
+            pick = select(pick.subquery().c.id)
+        return int(conn.execute(delete(table).where(table.c.id.in_(pick))).rowcount)
+
+    def _batched(self, batch: Callable[[Connection, int], int]) -> int:
+        """Delete one batch per transaction (``batch`` deletes up to its size and says how
+        many it did) until a batch comes back short."""
         total = 0
         p = self.policy
         while not self.stop.is_set():
             size = self.size
             started = self.timer()
             with self.db.write() as conn:
-                ids = pick(conn, size)
-                if ids:
-                    remove(conn, ids)
+                done = batch(conn, size)
             held = self.timer() - started
-            total += len(ids)
-            if ids:
+            total += done
+            if done:
                 self.result.batches += 1
-            if len(ids) < size:
+            if done < size:
                 break
             if held > p.target_s:
                 self.size = max(p.min_batch, size // 2)
@@ -138,17 +144,9 @@ class Pruner:
         return total
 
     def _runs_by_age(self, cutoff: int) -> int:
+        where = [run.c.scheduled_for < cutoff, run.c.status.not_in(_ACTIVE)]
         return self._batched(
-            lambda conn, limit: [
-                r[0]
-                for r in conn.execute(
-                    select(run.c.id)
-                    .where(run.c.scheduled_for < cutoff, run.c.status.not_in(_ACTIVE))
-                    .order_by(run.c.scheduled_for)
-                    .limit(limit)
-                ).all()
-            ],
-            lambda conn, ids: conn.execute(delete(run).where(run.c.id.in_(ids))),
+            lambda conn, limit: self._delete_first(conn, run, where, run.c.scheduled_for, limit)
         )
 
     def _runs_by_count(self, keep: int) -> int:
@@ -175,24 +173,19 @@ class Pruner:
                 ).scalar()
             if edge is None:
                 continue
+            where = [run.c.job_id == job_id, run.c.id <= edge, run.c.status.not_in(_ACTIVE)]
             total += self._batched(
-                lambda conn, limit, job_id=job_id, edge=edge: [  # type: ignore[misc]
-                    r[0]
-                    for r in conn.execute(
-                        select(run.c.id)
-                        .where(
-                            run.c.job_id == job_id, run.c.id <= edge, run.c.status.not_in(_ACTIVE)
-                        )
-                        .order_by(run.c.id)
-                        .limit(limit)
-                    ).all()
-                ],
-                lambda conn, ids: conn.execute(delete(run).where(run.c.id.in_(ids))),
+                lambda conn, limit, where=where: self._delete_first(  # type: ignore[misc]
+                    conn, run, where, run.c.id, limit
+                )
             )
         return total
 
     def _alerts(self, cutoff: int) -> int:
-        def pick(conn: Connection, limit: int) -> list[int]:
+        """Alert history is small next to runs (an alert per outage, not per fire): its
+        batches read the ids, since an alert whose delivery is still due must stay."""
+
+        def batch(conn: Connection, limit: int) -> int:
             ids = [
                 r[0]
                 for r in conn.execute(
@@ -203,7 +196,7 @@ class Pruner:
                 ).all()
             ]
             if not ids:
-                return ids
+                return 0
             # an alert whose delivery is still due stays (and so do the later ones)
             waiting = conn.execute(
                 select(func.min(alert_delivery.c.alert_id)).where(
@@ -211,11 +204,11 @@ class Pruner:
                     alert_delivery.c.status.in_(["pending", "sending"]),
                 )
             ).scalar()
-            return ids if waiting is None else [i for i in ids if i < waiting]
+            gone = ids if waiting is None else [i for i in ids if i < waiting]
+            if gone:
+                conn.execute(delete(alert_attempt).where(alert_attempt.c.alert_id.in_(gone)))
+                conn.execute(delete(alert_delivery).where(alert_delivery.c.alert_id.in_(gone)))
+                conn.execute(delete(alert).where(alert.c.id.in_(gone)))
+            return len(gone)  # cut short by a waiting delivery: the pass ends here
 
-        def remove(conn: Connection, ids: list[int]) -> None:
-            conn.execute(delete(alert_attempt).where(alert_attempt.c.alert_id.in_(ids)))
-            conn.execute(delete(alert_delivery).where(alert_delivery.c.alert_id.in_(ids)))
-            conn.execute(delete(alert).where(alert.c.id.in_(ids)))
-
-        return self._batched(pick, remove)
+        return self._batched(batch)
