@@ -6,9 +6,10 @@ the pass."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +83,7 @@ class Pruner:
         self.timer = timer
         self.result = Pruned()
         self.size = max(policy.min_batch, min(policy.batch, policy.max_batch))
+        self._own_checkpoints = False  # SQLite: after each batch (see _connection)
 
     def run(self, now_us: int) -> Pruned:
         started = time.monotonic()
@@ -120,20 +122,55 @@ class Pruner:
             pick = select(pick.subquery().c.id)
         return int(conn.execute(delete(table).where(table.c.id.in_(pick))).rowcount)
 
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """The pass's one connection. On SQLite its commits do not checkpoint the WAL: an
+        automatic checkpoint (every 1,000 pages, a few batches of deletes) runs inside the
+        COMMIT, copying and syncing pages while this process's write turn is still held, and
+        made due starts wait 15-30 ms behind it. The pass checkpoints its own pages after each
+        batch (:meth:`_checkpoint`), out of the turn: a running node's checkpointer
+        (``store.wal_checkpoint``) would copy them too, but in bursts of a few batches."""
+        with self.db.engine.connect().execution_options(tw_write=True) as conn:
+            if not self.db.is_sqlite:
+                yield conn
+                return
+            self._own_checkpoints = True
+            raw: Any = conn.connection.driver_connection
+            before = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            raw.execute("PRAGMA wal_autocheckpoint=0")
+            try:
+                yield conn
+            finally:
+                raw.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
+
+    def _checkpoint(self, conn: Connection) -> None:
+        """SQLite: copy the WAL's pages into the database without waiting for (or blocking)
+        readers and writers (PASSIVE), so the next automatic checkpoint of another
+        connection finds little left to do."""
+        if self._own_checkpoints:
+            conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA wal_checkpoint(PASSIVE)"
+            ).fetchall()
+
     def _batched(self, batch: Callable[[Connection, int], int]) -> int:
         """Delete one batch per transaction (``batch`` deletes up to its size and says how
         many it did) until a batch comes back short."""
+        with self._connection() as conn:
+            return self._batches(conn, batch)
+
+    def _batches(self, conn: Connection, batch: Callable[[Connection, int], int]) -> int:
         total = 0
         p = self.policy
         while not self.stop.is_set():
             size = self.size
             started = self.timer()
-            with self.db.write() as conn:
+            with self.db.write_on(conn):
                 done = batch(conn, size)
             held = self.timer() - started
             total += done
             if done:
                 self.result.batches += 1
+                self._checkpoint(conn)
             if done < size:
                 break
             if held > p.target_s:
