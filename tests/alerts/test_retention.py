@@ -244,3 +244,27 @@ def test_one_statement_per_batch_on_every_backend(
             assert n <= 6, (statement, params)  # the limit and the filters, never the ids
     finally:
         tw.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_on_postgresql_a_batch_does_not_wait_for_the_wal_flush(db_url: str) -> None:
+    """The pass's transactions commit asynchronously (a crash loses a few deletes that the
+    next pass redoes); the setting is the transaction's own and leaves with it."""
+    from sqlalchemy import text
+
+    from tickwork.store.database import Database
+
+    db = Database(db_url)
+    seen: list[str] = []
+
+    def batch(conn: Any, limit: int) -> int:
+        seen.append(conn.execute(text("SHOW synchronous_commit")).scalar_one())
+        return 0
+
+    try:
+        Pruner(db, Policy())._batched(batch)
+        with db.read() as conn:
+            after = conn.execute(text("SHOW synchronous_commit")).scalar_one()
+        assert (seen, after) == (["off"], "on")
+    finally:
+        db.dispose()
