@@ -1,8 +1,9 @@
 """Deleting old history in bounded transactions: runs by age and by count per job, alert
-history and the audit trail by age. Each batch is one short transaction (on SQLite the write
-lock that due starts wait for is held for one batch only) followed by a pause, so pruning a
-million rows never stalls the scheduler; a batch that finds fewer rows than its size ends
-the pass."""
+history and the audit trail by age. Each batch is one short transaction of one DELETE whose
+rows the database picks (no id list passes through this process, the scheduler node's; on
+SQLite the write lock that due starts wait for is held for one batch only) followed by a
+pause, so pruning a million rows never stalls the scheduler; a batch that finds fewer rows
+than its size ends the pass."""
 
 from __future__ import annotations
 
