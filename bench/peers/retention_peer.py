@@ -72,7 +72,7 @@ def prune_under_load(p: dict[str, Any]) -> dict[str, Any]:
         policy = Policy(
             runs_keep_days=30, runs_keep_per_job=None, alerts_keep_days=None,
             audit_keep_days=None, batch=100 if db.is_sqlite else 1000, pause_s=0.01,
-            target_s=0.004 if db.is_sqlite else 0.05,
+            target_s=0.004 if db.is_sqlite else 0.01,
         )  # fmt: skip
         t = time.time()
         result = Pruner(db, policy, stop=stop).run(int(t * 1e6))

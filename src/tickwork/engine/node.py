@@ -30,6 +30,7 @@ from tickwork.executors.celery_app import (
 )
 from tickwork.store import Store
 from tickwork.store.nodes import new_node_id
+from tickwork.store.wal_checkpoint import WalCheckpointer
 from tickwork.targets.prepare import Preparer
 
 log = logging.getLogger("tickwork.node")
@@ -138,6 +139,8 @@ class SchedulerNode:
             on_retry_recorded=self._wake_loop,
             on_pass=self.celery.resend_stranded,
         )
+        # SQLite: the WAL is checkpointed off the write turn that due starts wait for.
+        self.checkpointer = WalCheckpointer(store.db)
         # Subscribers (alerts, workflows) called in the transactions that record runs' ends.
         self.hooks = hooks if hooks is not None else RunHooks()
         self.writer.hooks = self.loop.hooks = self.watchman.hooks = self.hooks
@@ -181,6 +184,7 @@ class SchedulerNode:
             if self.options.gc_freeze:
                 gc.collect()
                 gc.freeze()
+            self.checkpointer.start()
             self.writer.start()
             self.dispatcher.start()
             self.loop.start()
@@ -188,6 +192,7 @@ class SchedulerNode:
             self.started = True
             log.info("scheduler node %s started on %s", self.node_id, self.store.db.display_url)
         except BaseException:
+            self.checkpointer.stop()
             if self._lock is not None:
                 self._lock.release()
             raise
@@ -232,6 +237,7 @@ class SchedulerNode:
                 self.store.nodes.stop(conn, self.node_id, self.clock.now_us(), "shutdown")
         except Exception:
             log.exception("could not record the node's stop")
+        self.checkpointer.stop()
         if self._lock is not None:
             self._lock.release()
         log.info("scheduler node %s stopped", self.node_id)
@@ -274,6 +280,8 @@ class SchedulerNode:
             "writer": self.writer.alive,
             "watchman": self.watchman.alive,
         }
+        if self.store.db.is_sqlite:
+            health["checkpointer"] = self.checkpointer.alive
         with self._executors_lock:
             executors = dict(self._executors)
         for name, executor in sorted(executors.items()):

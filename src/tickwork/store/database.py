@@ -81,8 +81,11 @@ class Database:
                 # how the cleanup_connection_pool built-in knows Tickwork's own sessions
                 kwargs["connect_args"] = {"application_name": "tickwork-store"}
         self.engine: Engine = create_engine(self.url, **kwargs)
+        # SQLite: the WAL pages after which a COMMIT checkpoints (0 while a node's
+        # WalCheckpointer does it off the write turn); connections follow it at checkout.
+        self.autocheckpoint = 1000
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, self)
         self._write_turn = WriteTurn() if self.is_sqlite else None
         # Row locks that other claimers skip: PostgreSQL 9.5+, MySQL 8, MariaDB 10.6+.
         self.skip_locked = not self.is_sqlite
@@ -163,6 +166,15 @@ class Database:
             yield conn
 
     @contextlib.contextmanager
+    def write_on(self, conn: Connection) -> Iterator[Connection]:
+        """Like :meth:`write`, on a connection the caller holds (opened with
+        ``execution_options(tw_write=True)``) and has set up for itself; the write turn is
+        taken the same way."""
+        turn = self._write_turn.taken() if self._write_turn else contextlib.nullcontext()
+        with turn, conn.begin():
+            yield conn
+
+    @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction (a consistent snapshot where the dialect gives one)."""
         joined = self._joined()
@@ -172,6 +184,11 @@ class Database:
             return
         with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def set_autocheckpoint(self, pages: int) -> None:
+        """SQLite: checkpoint in a COMMIT past ``pages`` WAL pages (0: never; see
+        ``store.wal_checkpoint``); each connection takes it at its next checkout."""
+        self.autocheckpoint = pages
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -200,7 +217,7 @@ def _private_sqlite_file(path: Path) -> None:
         os.close(fd)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, db: Database) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control from pysqlite so BEGIN IMMEDIATE is possible.
@@ -211,6 +228,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get("tw_autocheckpoint", 1000) != db.autocheckpoint:
+            dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={int(db.autocheckpoint)}")
+            record.info["tw_autocheckpoint"] = db.autocheckpoint
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -1,17 +1,20 @@
 """Deleting old history in bounded transactions: runs by age and by count per job, alert
-history and the audit trail by age. Each batch is one short transaction (on SQLite the write
-lock that due starts wait for is held for one batch only) followed by a pause, so pruning a
-million rows never stalls the scheduler; a batch that finds fewer rows than its size ends
-the pass."""
+history and the audit trail by age. Each batch is one short transaction of one DELETE whose
+rows the database picks (no id list passes through this process, the scheduler node's; on
+SQLite the write lock that due starts wait for is held for one batch only) followed by a
+pause, so pruning a million rows never stalls the scheduler; a batch that finds fewer rows
+than its size ends the pass."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, select
 
 from tickwork.models import ACTIVE_STATUSES
 from tickwork.store.database import Database
@@ -81,6 +84,7 @@ class Pruner:
         self.timer = timer
         self.result = Pruned()
         self.size = max(policy.min_batch, min(policy.batch, policy.max_batch))
+        self._own_checkpoints = False  # SQLite: after each batch (see _connection)
 
     def run(self, now_us: int) -> Pruned:
         started = time.monotonic()
@@ -92,43 +96,87 @@ class Pruner:
         if p.alerts_keep_days is not None:
             self.result.alerts = self._alerts(now_us - int(p.alerts_keep_days * DAY_US))
         if p.audit_keep_days is not None:
+            cutoff = now_us - int(p.audit_keep_days * DAY_US)
             self.result.audit_events = self._batched(
-                lambda conn, limit: [
-                    r[0]
-                    for r in conn.execute(
-                        select(audit_event.c.id)
-                        .where(audit_event.c.at < now_us - int(p.audit_keep_days * DAY_US))  # type: ignore[operator]
-                        .order_by(audit_event.c.at)
-                        .limit(limit)
-                    ).all()
-                ],
-                lambda conn, ids: conn.execute(
-                    delete(audit_event).where(audit_event.c.id.in_(ids))
-                ),
+                lambda conn, limit: self._delete_first(
+                    conn, audit_event, [audit_event.c.at < cutoff], audit_event.c.at, limit
+                )
             )
         self.result.elapsed_s = time.monotonic() - started
         return self.result
 
-    def _batched(
+    def _delete_first(
         self,
-        pick: Callable[[Connection, int], list[int]],
-        remove: Callable[[Connection, list[int]], object],
+        conn: Connection,
+        table: Table,
+        where: list[ColumnElement[bool]],
+        order: ColumnElement[Any],
+        limit: int,
     ) -> int:
-        """Pick and delete one batch per transaction until a batch comes back short."""
+        """Delete the first ``limit`` rows of ``table`` (by ``order``) that match ``where``, in
+        one statement: the ids stay in the database (no list is read, built and bound in this
+        process, which is the scheduler node's). Returns how many rows went."""
+        pick = select(table.c.id).where(*where).order_by(order).limit(limit)
+        if self.db.is_mysql:
+            # MySQL/MariaDB refuse LIMIT in an IN subquery and a subquery on the table deleted
+            # from; a derived table (materialised first) is allowed.
+            pick = select(pick.subquery().c.id)
+        return int(conn.execute(delete(table).where(table.c.id.in_(pick))).rowcount)
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """The pass's one connection. On SQLite its commits do not checkpoint the WAL: an
+        automatic checkpoint (every 1,000 pages, a few batches of deletes) runs inside the
+        COMMIT, copying and syncing pages while this process's write turn is still held, and
+        made due starts wait 15-30 ms behind it. The pass checkpoints its own pages after each
+        batch (:meth:`_checkpoint`), out of the turn: a running node's checkpointer
+        (``store.wal_checkpoint``) would copy them too, but in bursts of a few batches."""
+        with self.db.engine.connect().execution_options(tw_write=True) as conn:
+            if not self.db.is_sqlite:
+                yield conn
+                return
+            self._own_checkpoints = True
+            raw: Any = conn.connection.driver_connection
+            before = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            raw.execute("PRAGMA wal_autocheckpoint=0")
+            try:
+                yield conn
+            finally:
+                raw.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
+
+    def _checkpoint(self, conn: Connection) -> None:
+        """SQLite: copy the WAL's pages into the database without waiting for (or blocking)
+        readers and writers (PASSIVE), so the next automatic checkpoint of another
+        connection finds little left to do."""
+        if self._own_checkpoints:
+            conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA wal_checkpoint(PASSIVE)"
+            ).fetchall()
+
+    def _batched(self, batch: Callable[[Connection, int], int]) -> int:
+        """Delete one batch per transaction (``batch`` deletes up to its size and says how
+        many it did) until a batch comes back short."""
+        with self._connection() as conn:
+            return self._batches(conn, batch)
+
+    def _batches(self, conn: Connection, batch: Callable[[Connection, int], int]) -> int:
         total = 0
         p = self.policy
         while not self.stop.is_set():
             size = self.size
             started = self.timer()
-            with self.db.write() as conn:
-                ids = pick(conn, size)
-                if ids:
-                    remove(conn, ids)
+            with self.db.write_on(conn):
+                if self.db.is_postgres:
+                    # Its commit need not wait for the WAL flush that the scheduler's start
+                    # records wait for (a crash loses a few deletes; the next pass redoes them).
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                done = batch(conn, size)
             held = self.timer() - started
-            total += len(ids)
-            if ids:
+            total += done
+            if done:
                 self.result.batches += 1
-            if len(ids) < size:
+                self._checkpoint(conn)
+            if done < size:
                 break
             if held > p.target_s:
                 self.size = max(p.min_batch, size // 2)
@@ -138,17 +186,9 @@ class Pruner:
         return total
 
     def _runs_by_age(self, cutoff: int) -> int:
+        where = [run.c.scheduled_for < cutoff, run.c.status.not_in(_ACTIVE)]
         return self._batched(
-            lambda conn, limit: [
-                r[0]
-                for r in conn.execute(
-                    select(run.c.id)
-                    .where(run.c.scheduled_for < cutoff, run.c.status.not_in(_ACTIVE))
-                    .order_by(run.c.scheduled_for)
-                    .limit(limit)
-                ).all()
-            ],
-            lambda conn, ids: conn.execute(delete(run).where(run.c.id.in_(ids))),
+            lambda conn, limit: self._delete_first(conn, run, where, run.c.scheduled_for, limit)
         )
 
     def _runs_by_count(self, keep: int) -> int:
@@ -175,24 +215,19 @@ class Pruner:
                 ).scalar()
             if edge is None:
                 continue
+            where = [run.c.job_id == job_id, run.c.id <= edge, run.c.status.not_in(_ACTIVE)]
             total += self._batched(
-                lambda conn, limit, job_id=job_id, edge=edge: [  # type: ignore[misc]
-                    r[0]
-                    for r in conn.execute(
-                        select(run.c.id)
-                        .where(
-                            run.c.job_id == job_id, run.c.id <= edge, run.c.status.not_in(_ACTIVE)
-                        )
-                        .order_by(run.c.id)
-                        .limit(limit)
-                    ).all()
-                ],
-                lambda conn, ids: conn.execute(delete(run).where(run.c.id.in_(ids))),
+                lambda conn, limit, where=where: self._delete_first(  # type: ignore[misc]
+                    conn, run, where, run.c.id, limit
+                )
             )
         return total
 
     def _alerts(self, cutoff: int) -> int:
-        def pick(conn: Connection, limit: int) -> list[int]:
+        """Alert history is small next to runs (an alert per outage, not per fire): its
+        batches read the ids, since an alert whose delivery is still due must stay."""
+
+        def batch(conn: Connection, limit: int) -> int:
             ids = [
                 r[0]
                 for r in conn.execute(
@@ -203,7 +238,7 @@ class Pruner:
                 ).all()
             ]
             if not ids:
-                return ids
+                return 0
             # an alert whose delivery is still due stays (and so do the later ones)
             waiting = conn.execute(
                 select(func.min(alert_delivery.c.alert_id)).where(
@@ -211,11 +246,11 @@ class Pruner:
                     alert_delivery.c.status.in_(["pending", "sending"]),
                 )
             ).scalar()
-            return ids if waiting is None else [i for i in ids if i < waiting]
+            gone = ids if waiting is None else [i for i in ids if i < waiting]
+            if gone:
+                conn.execute(delete(alert_attempt).where(alert_attempt.c.alert_id.in_(gone)))
+                conn.execute(delete(alert_delivery).where(alert_delivery.c.alert_id.in_(gone)))
+                conn.execute(delete(alert).where(alert.c.id.in_(gone)))
+            return len(gone)  # cut short by a waiting delivery: the pass ends here
 
-        def remove(conn: Connection, ids: list[int]) -> None:
-            conn.execute(delete(alert_attempt).where(alert_attempt.c.alert_id.in_(ids)))
-            conn.execute(delete(alert_delivery).where(alert_delivery.c.alert_id.in_(ids)))
-            conn.execute(delete(alert).where(alert.c.id.in_(ids)))
-
-        return self._batched(pick, remove)
+        return self._batched(batch)
