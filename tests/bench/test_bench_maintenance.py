@@ -26,6 +26,6 @@ def test_maintenance_bench_runs_every_method_at_a_tiny_size(
         assert by_method["tickwork"]["rows"] == 3_000, engine
         assert by_method["naive_delete"]["rows"] == 3_000, engine
         assert by_method["row_by_row"]["rows"] == 3_000, engine
-        assert by_method["tickwork"]["writer_errors"] == 0, engine
+        assert by_method["tickwork"]["writer_errors"] == 0, (engine, by_method["tickwork"])
         assert by_method["tickwork"]["writer_txns"] > 0, engine
     assert "tickwork rows/s" in capsys.readouterr().out
