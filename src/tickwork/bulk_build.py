@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tickwork.jobspec import (
-    UNSET,
     JobSpec,
     _default_name,
-    _instant,
+    _first_fire,
     _job_id,
     _schedule,
     _text,
@@ -77,16 +76,7 @@ class BulkBuilder:
         name = _text("name", spec.name or _default_name(shared.ref, job_id), 200)
         tz = shared.tz
         trigger_spec, first_fire = _schedule(spec, tz, job_id, self.now_us, self.memo)
-        paused = shared.paused
-        next_fire: int | None
-        if spec.next_run_time is UNSET:
-            next_fire = first_fire()
-        elif spec.next_run_time is None:
-            paused, next_fire = True, None
-        else:
-            next_fire = _instant("next_run_time", spec.next_run_time, tz)
-        if paused:
-            next_fire = None
+        paused, next_fire = _first_fire(spec, tz, shared.paused, first_fire)
         description = _text("description", spec.description or "", 10_000)
         first = shared.record
         if first.target_kind == "python":

@@ -183,16 +183,7 @@ def build_record(
             params={"other": "retry_backoff_s"},
         )
 
-    paused = bool(spec.paused)
-    next_fire: int | None
-    if spec.next_run_time is UNSET:
-        next_fire = first_fire()
-    elif spec.next_run_time is None:
-        paused, next_fire = True, None
-    else:
-        next_fire = _instant("next_run_time", spec.next_run_time, tz)
-    if paused:
-        next_fire = None
+    paused, next_fire = _first_fire(spec, tz, bool(spec.paused), first_fire)
 
     return JobRecord(
         id=job_id,
@@ -615,6 +606,21 @@ def _interval_length(args: Mapping[str, Any]) -> timedelta:
         )
     except (TypeError, ValueError, OverflowError):
         return timedelta(0)  # the interval trigger itself reports the bad field
+
+
+def _first_fire(
+    spec: JobSpec, tz: str, paused: bool, first_fire: Callable[[], int | None]
+) -> tuple[bool, int | None]:
+    """(paused, next fire): APScheduler's ``next_run_time`` (None pauses) over the trigger's
+    first fire, and none while paused."""
+    next_fire: int | None
+    if spec.next_run_time is UNSET:
+        next_fire = first_fire()
+    elif spec.next_run_time is None:
+        paused, next_fire = True, None
+    else:
+        next_fire = _instant("next_run_time", spec.next_run_time, tz)
+    return paused, None if paused else next_fire
 
 
 def _instant(name: str, value: Any, tz: str) -> int:
