@@ -206,7 +206,18 @@ def test_a_node_declared_dead_while_alive_is_fenced_and_its_outcome_still_lands(
     assert a.node.node_id in live  # type: ignore[union-attr]
     assert old_id not in live
     # The retry queued for the lost run runs once (at least once: the original still runs)
-    wait_for(lambda: len(tasks.calls["block"]) == 2, timeout=15, what="the retry started")
+    moved = [0.0]
+
+    def retry_started() -> bool:
+        # The fake clock moves a little more, as real time would: a loop that computed its
+        # wait just before the last advance would otherwise sleep until an advance that never
+        # comes (bounded well below the dead-after time, so no node is declared dead by it).
+        if moved[0] < 3:
+            clock.advance(0.1)
+            moved[0] += 0.1
+        return len(tasks.calls["block"]) == 2
+
+    wait_for(retry_started, timeout=15, what="the retry started")
     tasks.gates["block"].set()  # both bodies end
     wait_for(lambda: all(r.status == "succeeded" for r in a.get_runs("long")), timeout=15,
              what="both records end with their real outcome")  # fmt: skip

@@ -216,10 +216,12 @@ def spawn_tree(path: str, seconds: float, ignore_term: bool) -> None:
     )
     assert child.stdout is not None
     grandchild = int(child.stdout.readline())
+    # printed before the pid file exists: the test acts on the file at once, and a cancel
+    # between print's two writes (the text, then the newline) kept "tree started" unended
+    print("tree started", flush=True)
     with open(path + ".part", "w") as f:
         f.write(f"{os.getpid()} {child.pid} {grandchild}")
     os.replace(path + ".part", path)  # the test never reads a half-written file
-    print("tree started")
     time.sleep(seconds)
 
 
