@@ -5,6 +5,7 @@ integrations are thin layers over this."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -78,7 +79,17 @@ class Embedded:
 
     def _start_node(self) -> None:
         self.tw.start(paused=self._paused_start)
+        # A web server's worker ends by exiting (gunicorn: SIGTERM, then sys.exit): the
+        # node's threads are daemons, so without this the outcomes still in the writer's
+        # batch were lost with the process and those runs ended `lost` later.
+        atexit.register(self._shutdown_at_exit)
         log.info("scheduler node started in pid %d", os.getpid())
+
+    def _shutdown_at_exit(self) -> None:
+        try:
+            self.shutdown(wait=True)
+        except Exception as exc:  # the process is ending; say why the node did not stop
+            log.warning("scheduler node did not shut down cleanly at exit: %s", exc)
 
     def shutdown(self, wait: bool = True) -> None:
         with self._lock:
