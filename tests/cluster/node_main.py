@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -38,9 +40,14 @@ def main() -> None:
     tw = Tickwork(settings=Settings(database_url=args.url, timezone="UTC"), node_options=options)
     tw.start()
     assert tw.node is not None
+    # SIGTERM stops cleanly, as `tickwork run` does: without a handler Python dies at once,
+    # leaving a run that was running at that moment `running` with no node left to reap it.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"node {tw.node.node_id} started", flush=True)
     while time.time() < args.until and not (args.stop_file and args.stop_file.exists()):
-        time.sleep(0.1)
+        if stop.wait(0.1):
+            break
     tw.shutdown(wait=True)
     tw.close()
     print("node stopped", flush=True)

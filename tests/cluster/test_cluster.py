@@ -187,6 +187,30 @@ def test_a_node_killed_mid_run_loses_only_its_run_which_is_retried(
     tw.close()
 
 
+def test_a_sigterm_mid_run_lets_the_run_finish(server_url: str, tmp_path: Path) -> None:
+    """The node the other tests stop with SIGTERM stops cleanly: a run running at that moment
+    ends with its outcome, not `running` for good (no node would be left to reap it)."""
+    log = tmp_path / "executions.log"
+    tw = client(server_url)
+    tw.add_job(
+        "tests.cluster.tasks:mark_and_sleep",
+        "date",
+        run_date=iso((int(time.time()) + 2) * SEC),
+        id="long",
+        kwargs={"log": str(log), "key": "long", "seconds": 2.0},
+        owner="python",
+    )
+    node = start_node(server_url, time.time() + 60)
+    deadline = time.time() + 20
+    while not (log.exists() and "long:start" in log.read_text()):
+        assert time.time() < deadline, "the run never started"
+        time.sleep(0.05)
+    node.send_signal(signal.SIGTERM)
+    output = node.communicate(timeout=30)[0]
+    assert [r.status for r in tw.get_runs("long")] == ["succeeded"], output
+    tw.close()
+
+
 def test_the_loop_survives_a_database_restart(private: PrivateServer, tmp_path: Path) -> None:
     server_url = database_on(private)
     log = str(tmp_path / "executions.log")
