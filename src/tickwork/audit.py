@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from tickwork.executors.redact import MASK
-from tickwork.store.bulk_rows import insert_rows
+from tickwork.store.bulk_rows import insert_rows, last_rowid
 from tickwork.store.database import Database
 from tickwork.store.records import JobRecord
+from tickwork.store.tables import job
 from tickwork.store.tables_audit import audit_event
 
 # What each action means; the API documents this list.
@@ -154,6 +155,30 @@ class AuditLog:
         text = json.dumps(dict(detail))
         rows = [(at, actor, "job.create", job_id, text) for job_id in job_ids]
         insert_rows(conn, audit_event, ("at", "actor", "action", "job_id", "detail"), rows)
+
+    def record_created_since(
+        self,
+        conn: Connection,
+        *,
+        at: int,
+        actor: str,
+        after_rowid: int,
+        detail: Mapping[str, Any],
+    ) -> int:
+        """``record_created`` of the jobs inserted on SQLite after ``after_rowid`` (this
+        write transaction's: new rows get rowids past the largest, and the caller holds the
+        write lock), in one INSERT ... SELECT the database runs without a Python row each
+        (a million events took 3 s through the driver). Returns the largest rowid now."""
+        actor = (actor or "unknown")[:100]
+        jobs, events = job.name, audit_event.name
+        last = last_rowid(conn, job)
+        conn.exec_driver_sql(
+            f'INSERT INTO "{events}" (at, actor, action, job_id, detail) '
+            f"SELECT ?, ?, 'job.create', id, ? FROM \"{jobs}\" WHERE rowid > ? AND rowid <= ? "
+            "ORDER BY rowid",
+            (at, actor, json.dumps(dict(detail)), after_rowid, last),
+        )
+        return last
 
     @staticmethod
     def row(**fields: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from tickwork.audit import AuditFilter
 from tickwork.bulk_build import build_records
@@ -186,5 +187,166 @@ def test_jobs_of_the_cli_and_api_keep_the_target_rules(db_url: str) -> None:
         tw.add_jobs([JobSpec(target="other.module:fn", trigger="@daily", id="py",
                              check_target=False)])  # fmt: skip
         assert [j.id for j in tw.get_jobs()] == ["py"]
+    finally:
+        tw.close()
+
+
+def _indexes(tw: Tickwork) -> list[tuple[str, str]]:
+    with tw.store.db.read() as conn:
+        return sorted(
+            conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name IN ('tw_job', 'tw_audit_event') AND sql IS NOT NULL"
+            ).all()
+        )
+
+
+def test_a_large_bulk_on_sqlite_builds_the_indexes_at_the_end(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The secondary indexes are dropped and built again around a bulk that outgrows the
+    table (the threshold lowered here): the same indexes after, queries through them answer,
+    the page cache is back to what it was."""
+    from tickwork.store import bulk_rows
+
+    monkeypatch.setattr(bulk_rows, "REINDEX_MIN_ROWS", 10)
+    tw = _client(f"sqlite:///{tmp_path / 'bulk.db'}")
+    try:
+        before = _indexes(tw)
+        assert len(before) >= 6  # next_fire_at, group, the audit's four
+        statements: list[str] = []
+        event.listen(
+            tw.store.db.engine,
+            "before_cursor_execute",
+            lambda _c, _k, statement, *_: statements.append(statement),
+        )
+        tw.add_jobs([JobSpec(target=REF, trigger="@daily", id=f"j-{i:03d}") for i in range(40)])
+        assert sorted(s for s in statements if s.startswith("DROP INDEX")) == sorted(
+            f'DROP INDEX "{name}"' for name, _ in before
+        )
+        assert _indexes(tw) == before
+        with tw.store.db.read() as conn:
+            plan = " ".join(
+                str(row[-1])
+                for row in conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN SELECT id FROM tw_job WHERE next_fire_at < 1"
+                )
+            )
+            assert "ix_tw_job_next_fire_at" in plan
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() != -bulk_rows.BULK_CACHE_KIB
+        assert len(tw.get_jobs()) == 40
+        assert tw.audit.count(AuditFilter(action="job.create")) == 40
+    finally:
+        tw.close()
+
+
+def test_a_failed_large_bulk_on_sqlite_keeps_the_indexes_and_writes_nothing(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tickwork.store import bulk_rows
+
+    monkeypatch.setattr(bulk_rows, "REINDEX_MIN_ROWS", 10)
+    tw = _client(f"sqlite:///{tmp_path / 'bulk.db'}")
+    try:
+        before = _indexes(tw)
+        specs = [JobSpec(target=REF, trigger="@daily", id=f"j-{i:03d}") for i in range(40)]
+        with pytest.raises(Conflict):
+            tw.add_jobs([*specs, JobSpec(target=REF, trigger="@daily", id="j-000")])
+        assert _indexes(tw) == before
+        assert tw.get_jobs() == []
+        assert tw.audit.count(AuditFilter(action="job.create")) == 0
+    finally:
+        tw.close()
+
+
+def test_a_taken_id_in_a_later_batch_writes_nothing(db_url: str) -> None:
+    """A duplicate id found by the database after two batches were written leaves
+    nothing, on every backend."""
+    tw = _client(db_url)
+    try:
+        specs = [JobSpec(target=REF, trigger="@daily", id=f"j-{i:04d}") for i in range(1_200)]
+        specs[1_100] = JobSpec(target=REF, trigger="@hourly", id="j-0005")
+        progress: list[int] = []
+        with pytest.raises(Conflict):
+            tw.add_jobs(specs, progress=progress.append)
+        assert progress == [500, 1_000]  # two batches were written before it
+        assert tw.get_jobs() == []
+        assert tw.audit.count(AuditFilter(action="job.create")) == 0
+    finally:
+        tw.close()
+
+
+def test_bulk_rows_write_each_trigger_as_json_dumps_would() -> None:
+    """The cron spec text made from a prefix per expression is json.dumps' text, for
+    seeds with quotes, non-ASCII and escapes, and for specs of any other shape."""
+    import json
+
+    from tickwork.store.bulk_rows import JOB_ROW_COLUMNS, job_rows
+
+    at = JOB_ROW_COLUMNS.index("trigger")
+    now = 1_800_000_000_000_000
+    specs = [
+        JobSpec(target=REF, trigger=t, id=i, owner="python", check_target=False)
+        for i, t in [
+            ("a", "0 2 * * *"),
+            ("b", "0 2 * * *"),
+            ("c", {"kind": "cron", "expr": "0 2 * * *", "tz": "UTC", "seed": 'q"uo\\te'}),
+            ("d", {"kind": "cron", "expr": "0 2 * * *", "tz": "UTC", "seed": "计划-Ω\n"}),
+            ("e", {"kind": "cron", "expr": "0 2 * * *", "tz": "Asia/Shanghai"}),
+            ("f", "H 3 * * *"),
+            ("g", "interval"),
+        ]
+    ]
+    specs[-1].trigger_args = {"minutes": 5}
+    records = build_records(specs, now_us=now, default_tz="UTC", by=None)
+    assert [row[at] for row in job_rows(records)] == [json.dumps(r.trigger) for r in records]
+
+
+def test_sqlite_bulk_rows_with_shared_literals_read_back_exactly(tmp_path: Any) -> None:
+    """On SQLite, what jobs of a run share is written into the statement as literals:
+    quotes, SQL-looking text, non-ASCII, whole and other floats, booleans and NULLs read
+    back as the records had them, across runs that split and rejoin."""
+    tw = _client(f"sqlite:///{tmp_path / 'lit.db'}")
+    try:
+        texts = ["it's", "'; DROP TABLE tw_job; --", "计划任务 Ω", 'say "hi"', ""]
+        specs = []
+        for i in range(60):
+            specs.append(
+                JobSpec(
+                    target=REF,
+                    trigger="0 2 * * *" if i % 3 else "*/5 * * * *",
+                    id=f"j-{i:02d}",
+                    name=f"name {texts[i % len(texts)]}",
+                    description=texts[(i // 7) % len(texts)],
+                    group="g'1" if (i // 10) % 2 else "default",
+                    timeout_s=[None, 3.0, 2.5, 0.1][(i // 15) % 4],
+                    paused=bool((i // 20) % 2),
+                    max_instances=1 + (i // 30),
+                )
+            )
+        statements: list[str] = []
+        event.listen(
+            tw.store.db.engine,
+            "before_cursor_execute",
+            lambda _c, _k, statement, *_: statements.append(statement),
+        )
+        tw.add_jobs(specs, by="o'neil")
+        inserts = [s for s in statements if s.startswith("INSERT INTO tw_job ")]
+        assert any("'it''s'" in s and "'o''neil'" in s for s in inserts)  # literals, escaped
+        assert any("'it''s'" not in s and "'o''neil'" not in s for s in inserts)  # 2.5 bound
+        now = tw.clock.now_us()
+        expected = {
+            s.id: build_record(s, now_us=now, default_tz="Europe/Berlin", by="o'neil")
+            for s in specs
+        }
+        assert {j.id: j.record for j in tw.get_jobs()} == expected
+        with tw.store.db.read() as conn:
+            assert (
+                conn.exec_driver_sql(
+                    "SELECT typeof(timeout_s) FROM tw_job WHERE id = 'j-15'"
+                ).scalar()
+                == "real"
+            )
     finally:
         tw.close()

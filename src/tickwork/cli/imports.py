@@ -19,7 +19,7 @@ from tickwork.cli.common import Progress, open_client, store_options
 from tickwork.errors import InvalidInput
 from tickwork.importers import Imported
 from tickwork.jobspec import JobSpec
-from tickwork.service.jobs import no_gc
+from tickwork.service.bulk_add import no_gc
 from tickwork.store.records import JobRecord
 from tickwork.targets.policy import check_target
 

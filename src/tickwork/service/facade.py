@@ -11,6 +11,7 @@ APScheduler 3 calls work unchanged::
 from __future__ import annotations
 
 from tickwork.service.alerts import AlertsMixin
+from tickwork.service.bulk_add import BulkAddMixin
 from tickwork.service.connections import ConnectionsMixin
 from tickwork.service.control import ControlMixin
 from tickwork.service.forecast import ForecastMixin
@@ -29,6 +30,7 @@ from tickwork.service.workflows import WorkflowsMixin
 class Tickwork(
     WorkflowsMixin,  # first: it wraps start/shutdown/sync_job_files of the others
     JobsMixin,
+    BulkAddMixin,
     PausingMixin,
     RunsMixin,
     ControlMixin,

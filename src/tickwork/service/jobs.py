@@ -3,13 +3,10 @@ reschedule, remove. Every write is one transaction with its audit record."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from tickwork.bulk_build import build_records
 from tickwork.engine.events import (
     EVENT_ALL_JOBS_REMOVED,
     EVENT_JOB_ADDED,
@@ -34,21 +31,6 @@ from tickwork.service.specs import (
 from tickwork.store import JobFilter
 from tickwork.store.records import JobRecord
 from tickwork.targets.policy import check_target
-
-BULK_BATCH = 50_000  # most rows per insert of a bulk add (one transaction for all)
-
-
-@contextlib.contextmanager
-def no_gc() -> Iterator[None]:
-    """The cyclic collector off while a bulk call makes a million records and rows (none
-    of them cyclic): its passes over the growing heap took 40 % of building 300,000."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def check_editable(old: JobRecord, origin: str) -> None:
@@ -119,77 +101,6 @@ class JobsMixin(FacadeBase):
                 self._declared[record.id] = record
             return self._job(record, pending=True)
         return self._job(self._save(record, replace_existing=replace_existing))
-
-    def add_jobs(
-        self,
-        specs: Sequence[JobSpec],
-        *,
-        by: str | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> int:
-        """Bulk-add new jobs (ids must not exist yet) in one transaction. Each job is
-        validated as ``add_job`` would (``BulkBuilder``: what they share checked once,
-        equal cron triggers built once). ``progress`` is called with
-        the number of jobs written so far, after each batch (about twenty in all)."""
-        with no_gc():
-            records = build_records(
-                specs, now_us=self.clock.now_us(), default_tz=self.settings.timezone, by=by
-            )
-            return self.add_records(records, by=by, progress=progress)
-
-    def add_records(
-        self,
-        records: Sequence[JobRecord],
-        *,
-        by: str | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> int:
-        """Bulk-add jobs already built by ``build_record`` (an importer validated each one
-        and keeps them: building them again would double the work). One transaction; the
-        audit keeps one lean ``job.create`` event per job (``AuditLog.record_created``)."""
-        with no_gc():
-            now = self.clock.now_us()
-            records = [self._seal(r) if r.secret_keys else r for r in records]
-            self._check_restricted_many(records)
-            actor = by or self.actor
-            detail = {"bulk": len(records)}
-            with self.store.db.write() as conn:
-                for r in records:
-                    if r.target_kind != "python":
-                        self._check_kind(conn, r, None)
-                # about twenty steps of progress, in batches of 500 to 50,000 rows
-                size = min(BULK_BATCH, max(500, -(-len(records) // 20)))
-                for start in range(0, len(records), size):
-                    batch = records[start : start + size]
-                    self.store.jobs.insert_many(conn, batch)
-                    self.audit.record_created(
-                        conn, at=now, actor=actor, job_ids=[r.id for r in batch], detail=detail
-                    )
-                    if progress is not None:
-                        progress(start + len(batch))
-        self._changed()
-        return len(records)
-
-    def _check_restricted_many(self, records: Sequence[JobRecord]) -> None:
-        """``_check_restricted`` of new jobs, for many: the allowed targets read once, each
-        distinct target checked once."""
-        if not any(r.owner in RESTRICTED_OWNERS for r in records):
-            return
-        allowed = self.allowed_targets()
-        passed: set[tuple[str, str]] = set()
-        for r in records:
-            if r.owner not in RESTRICTED_OWNERS or r.target_kind not in ("python", "celery"):
-                continue
-            ref = str(r.target.get("ref" if r.target_kind == "python" else "app"))
-            if (r.target_kind, ref) in passed:
-                continue
-            try:
-                check_target(ref, allowed)  # a denied one too
-            except InvalidInput as exc:
-                raise InvalidInput(
-                    f"jobs[{r.id}].target", exc.reason, code=exc.code, params=exc.params
-                ) from None
-            passed.add((r.target_kind, ref))
 
     def job(self, trigger: Any = None, **options: Any) -> Callable[[Callable[..., Any]], Any]:
         """Decorator form of ``add_job``: ``@tw.job("cron", hour=2)``."""

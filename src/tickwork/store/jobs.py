@@ -14,6 +14,7 @@ from tickwork.errors import Conflict
 from tickwork.store.bulk_rows import JOB_ROW_COLUMNS, insert_rows, job_rows
 from tickwork.store.database import Database
 from tickwork.store.records import JobRecord
+from tickwork.store.sqlite_bulk import insert_jobs
 from tickwork.store.tables import job, job_tag
 
 
@@ -47,11 +48,15 @@ class JobRepo:
         self._write_tags(conn, record.id, record.tags)
 
     def insert_many(self, conn: Connection, records: Sequence[JobRecord]) -> None:
-        """Bulk insert new jobs (ids must be new); one statement per batch."""
+        """Bulk insert new jobs (ids must be new); one statement per batch (on SQLite one per
+        run of jobs sharing their other columns, ``sqlite_bulk``)."""
         if not records:
             return
         try:
-            insert_rows(conn, job, JOB_ROW_COLUMNS, job_rows(records))
+            if conn.dialect.name == "sqlite":
+                insert_jobs(conn, job.name, records)
+            else:
+                insert_rows(conn, job, JOB_ROW_COLUMNS, job_rows(records))
         except IntegrityError:
             raise Conflict(
                 "id", "one of the job ids already exists", code="duplicate_ids"

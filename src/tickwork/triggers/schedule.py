@@ -20,6 +20,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from tickwork.triggers.zones import DAY
 
@@ -95,6 +96,7 @@ class CronFields:
         return self.dom_full and self.dow_full
 
 
+@lru_cache(maxsize=4096)  # a million jobs share a few thousand minute and hour sets
 def _next_table(allowed: frozenset[int], size: int) -> tuple[int, ...]:
     """t[v] = smallest allowed value >= v, or ``size`` when there is none (t has size+2 slots)."""
     out = [size] * (size + 2)
