@@ -69,6 +69,8 @@ def _export(args: argparse.Namespace) -> int:
         import yaml
 
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    elif isinstance(data, dict):
+        text = _job_file_json(data["jobs"])
     else:
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if args.output is None:
@@ -78,3 +80,12 @@ def _export(args: argparse.Namespace) -> int:
         print(f"exported {len(data['jobs'] if isinstance(data, dict) else data)} jobs to "
               f"{args.output}", file=sys.stderr)  # fmt: skip
     return 0
+
+
+def _job_file_json(jobs: list[dict[str, Any]]) -> str:
+    """``{"jobs": [...]}`` with one job per line: each line by the C encoder (``indent``
+    makes json use its pure-Python encoder: most of exporting a million jobs)."""
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    if not jobs:
+        return '{"jobs": []}\n'
+    return '{"jobs": [\n  ' + ",\n  ".join(map(dumps, jobs)) + "\n]}\n"

@@ -225,6 +225,13 @@ def _run(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     """Validate every entry first (nothing is written if one is wrong), then add the new jobs
     in bulk as validated and replace existing ones (--replace), with progress on stderr."""
+    from tickwork.service.bulk_add import no_gc
+
+    with no_gc():  # as for the importers (cli.imports.import_with)
+        return _import_entries(args)
+
+
+def _import_entries(args: argparse.Namespace) -> int:
     from tickwork.cli.imports import stored_ids, validate, write
     from tickwork.jobfiles import read_specs
 

@@ -3,15 +3,16 @@
 Jobs added in bulk share most of their 31 columns (group, target, policies, owner, times):
 the driver binds every parameter of every row in Python, and for a million jobs that
 binding was the larger part of the insert (measured: 4.9 s for 31 bound columns against
-1.9 s for the 4 that differ). Here consecutive rows that share those columns go in one
-statement with the shared values as SQL literals and only the id, name, trigger and first
-fire bound. Only values whose literal reads back exactly are written so (text without NUL,
-integers, booleans, whole floats, NULL); a run with any other shared value is bound as a
-whole.
+1.9 s for the 4 that differ). Here the columns every job of a batch holds equal go into
+the statement as SQL literals and only the others are bound (the id, name, trigger and
+first fire, and whatever else differs, such as a crontab line's description). Only values
+whose literal reads back exactly are written so (text without NUL, integers, booleans,
+whole floats, NULL); other values are bound.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
@@ -22,11 +23,8 @@ from tickwork.store.bulk_rows import JOB_ROW_COLUMNS, job_rows, trigger_text
 from tickwork.store.records import JobRecord
 
 _BOUND = ("id", "name", "trigger", "next_fire_at")  # what differs between jobs of a bulk
-_SHARED = tuple(c for c in JOB_ROW_COLUMNS if c not in _BOUND)
-_ATTR = {"group_name": "group"}
-# A run goes on while a record's shared attributes equal the first's (equal values are
-# stored alike: SQLite's column affinity makes 1, 1.0 and True the same stored value).
-_shared_of = attrgetter(*(_ATTR.get(c, c) for c in _SHARED))
+_ATTR = {c: c for c in JOB_ROW_COLUMNS} | {"group_name": "group"}
+_JSON = frozenset({"tags", "target", "secret_keys"})  # stored as text made from the record
 _MAX_EXACT = 2**53
 
 
@@ -50,30 +48,45 @@ def _literal(value: Any) -> str:
     raise _NotLiteral
 
 
+def _shared_columns(records: Sequence[JobRecord]) -> list[str]:
+    """The columns (besides _BOUND) whose values are equal in every record. Equal values
+    are stored alike (SQLite's column affinity makes 1, 1.0 and True one stored value)."""
+    shared = [c for c in JOB_ROW_COLUMNS if c not in _BOUND]
+    first = records[0]
+    get = attrgetter(*(_ATTR[c] for c in shared))
+    key = get(first)
+    for r in records:
+        values = get(r)
+        if values != key:  # some column differs: drop it, compare the rest from here on
+            shared = [c for c, v, k in zip(shared, values, key, strict=True) if v == k]
+            if len(shared) < 2:
+                return []
+            get = attrgetter(*(_ATTR[c] for c in shared))
+            key = get(first)
+    return shared
+
+
 def insert_jobs(conn: Connection, table: str, records: Sequence[JobRecord]) -> None:
     """Insert ``records`` (new ids) into ``table`` in the caller's transaction; a duplicate
     id raises SQLAlchemy's IntegrityError."""
-    start = 0
-    while start < len(records):
-        key = _shared_of(records[start])
-        end = start + 1
-        while end < len(records) and _shared_of(records[end]) == key:
-            end += 1
-        _insert_run(conn, table, records[start:end])
-        start = end
-
-
-def _insert_run(conn: Connection, table: str, run: Sequence[JobRecord]) -> None:
+    if not records:
+        return
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in JOB_ROW_COLUMNS)
-    first = dict(zip(JOB_ROW_COLUMNS, job_rows(run[:1])[0], strict=True))
-    try:
-        values = ", ".join("?" if c in _BOUND else _literal(first[c]) for c in JOB_ROW_COLUMNS)
-    except _NotLiteral:
+    first = dict(zip(JOB_ROW_COLUMNS, job_rows(records[:1])[0], strict=True))
+    literals: dict[str, str] = {}
+    for c in _shared_columns(records):
+        with contextlib.suppress(_NotLiteral):  # bound instead
+            literals[c] = _literal(first[c])
+    bound = [c for c in JOB_ROW_COLUMNS if c not in literals and c != "trigger"]
+    if _JSON.intersection(bound) or len(bound) > 12:  # little to gain: every column bound
         marks = ", ".join("?" * len(JOB_ROW_COLUMNS))
-        conn.exec_driver_sql(
-            f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", job_rows(run)
-        )
+        statement = f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})"
+        conn.exec_driver_sql(statement, job_rows(records))
         return
-    rows = [(r.id, r.name, trigger_text(r.trigger), r.next_fire_at) for r in run]
+    # ?1 is the trigger's text, ?2... the other bound columns in their order
+    number = {c: i for i, c in enumerate(bound, start=2)} | {"trigger": 1}
+    values = ", ".join(literals.get(c) or f"?{number[c]}" for c in JOB_ROW_COLUMNS)
+    get = attrgetter(*(_ATTR[c] for c in bound))  # id, name, next_fire_at at least: a tuple
+    rows = [(trigger_text(r.trigger), *get(r)) for r in records]
     conn.exec_driver_sql(f"INSERT INTO {quote(table)} ({names}) VALUES ({values})", rows)
