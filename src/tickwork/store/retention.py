@@ -65,6 +65,13 @@ class Policy:
     max_batch: int = 5000
 
 
+@dataclass(slots=True)
+class _Floor:
+    """Where a pass's previous batch stopped (see ``Pruner._delete_first``)."""
+
+    value: Any = None
+
+
 class Pruner:
     """One pruning pass over the store; ``stop`` (an Event) ends it between batches."""
 
@@ -97,9 +104,10 @@ class Pruner:
             self.result.alerts = self._alerts(now_us - int(p.alerts_keep_days * DAY_US))
         if p.audit_keep_days is not None:
             cutoff = now_us - int(p.audit_keep_days * DAY_US)
+            floor = _Floor()
             self.result.audit_events = self._batched(
                 lambda conn, limit: self._delete_first(
-                    conn, audit_event, [audit_event.c.at < cutoff], audit_event.c.at, limit
+                    conn, audit_event, [audit_event.c.at < cutoff], audit_event.c.at, limit, floor
                 )
             )
         self.result.elapsed_s = time.monotonic() - started
@@ -112,16 +120,34 @@ class Pruner:
         where: list[ColumnElement[bool]],
         order: ColumnElement[Any],
         limit: int,
+        floor: _Floor | None = None,
     ) -> int:
         """Delete the first ``limit`` rows of ``table`` (by ``order``) that match ``where``, in
         one statement: the ids stay in the database (no list is read, built and bound in this
-        process, which is the scheduler node's). Returns how many rows went."""
+        process, which is the scheduler node's). Returns how many rows went.
+
+        ``floor`` (PostgreSQL): where the previous batch of this pass stopped. A deleted row's
+        index entries stay until vacuum, and while any older snapshot is open on the server
+        the index scan cannot mark them dead: without the floor each batch walked past every
+        row deleted before it (after 540,000 deletes, batches of 10 rows took 6 ms), and the
+        pass slowed down as it went. Rows below the floor that stayed (running ones) are not
+        deletable in this pass anyway; ties with the floor are looked at again (``>=``)."""
+        if floor is not None and floor.value is not None:
+            where = [*where, order >= floor.value]
         pick = select(table.c.id).where(*where).order_by(order).limit(limit)
         if self.db.is_mysql:
             # MySQL/MariaDB refuse LIMIT in an IN subquery and a subquery on the table deleted
             # from; a derived table (materialised first) is allowed.
             pick = select(pick.subquery().c.id)
-        return int(conn.execute(delete(table).where(table.c.id.in_(pick))).rowcount)
+        gone = delete(table).where(table.c.id.in_(pick))
+        if floor is None or not self.db.is_postgres:
+            return int(conn.execute(gone).rowcount)
+        # one row back: how many went and the last of them in order
+        cte = gone.returning(order.label("k")).cte("gone")
+        n, last = conn.execute(select(func.count(), func.max(cte.c.k))).one()
+        if last is not None:
+            floor.value = last
+        return int(n)
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[Connection]:
@@ -187,8 +213,11 @@ class Pruner:
 
     def _runs_by_age(self, cutoff: int) -> int:
         where = [run.c.scheduled_for < cutoff, run.c.status.not_in(_ACTIVE)]
+        floor = _Floor()
         return self._batched(
-            lambda conn, limit: self._delete_first(conn, run, where, run.c.scheduled_for, limit)
+            lambda conn, limit: self._delete_first(
+                conn, run, where, run.c.scheduled_for, limit, floor
+            )
         )
 
     def _runs_by_count(self, keep: int) -> int:
@@ -216,9 +245,10 @@ class Pruner:
             if edge is None:
                 continue
             where = [run.c.job_id == job_id, run.c.id <= edge, run.c.status.not_in(_ACTIVE)]
+            floor = _Floor()
             total += self._batched(
-                lambda conn, limit, where=where: self._delete_first(  # type: ignore[misc]
-                    conn, run, where, run.c.id, limit
+                lambda conn, limit, where=where, floor=floor: self._delete_first(  # type: ignore[misc]
+                    conn, run, where, run.c.id, limit, floor
                 )
             )
         return total
