@@ -112,11 +112,22 @@ def _measure(kind: str, n: int, folder: Path) -> dict[str, Any]:
     return out
 
 
+def _core_speed() -> float:
+    """Seconds for a fixed pure-Python loop: how fast a core is right now. On a shared
+    virtual machine it varies by half from hour to hour, and so does every figure here."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    return time.perf_counter() - t0
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     n = 20_000 if quick else int(os.environ.get("TICKWORK_BENCH_BULK_N", "1000000"))
     os.environ["TICKWORK_ALLOWED_TARGETS"] = "bench"
     results: dict[str, Any] = {}
     load_start = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    speed_start = _core_speed()
     with tempfile.TemporaryDirectory(prefix="tw-bulk-") as tmp:
         for kind in ("sqlite", "postgres"):
             try:
@@ -124,10 +135,15 @@ def run(quick: bool = False) -> dict[str, Any]:
             except Exception as exc:  # a missing server: say so, measure the rest
                 results[kind] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    speed_end = _core_speed()
     print(f"bulk: {n:,} jobs per measurement; ratio = rate / target rate (>= 1: met)")
     print(
         f"load average at the start: {load_start}, at the end: {load} "
         "(other work on the machine slows every figure)"
+    )
+    print(
+        f"core speed (a fixed pure-Python loop, s; lower is faster): {speed_start:.2f} at the "
+        f"start, {speed_end:.2f} at the end"
     )
     print(
         f"{'store':<10} {'operation':<18} {'seconds':>9} {'jobs/s':>9} {'target/s':>9} {'ratio':>6}"
@@ -145,4 +161,5 @@ def run(quick: bool = False) -> dict[str, Any]:
             print(f"{kind:<10} {op:<18} {seconds:>9.1f} {rate:>9,.0f} {shown:>9} {ratio:>6}")
             flat[f"bulk_{kind}_{op}_s"] = round(seconds, 2)
     flat["bulk_jobs"] = n
+    flat["bulk_core_speed_s"] = [round(speed_start, 2), round(speed_end, 2)]
     return flat
