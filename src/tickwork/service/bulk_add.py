@@ -15,7 +15,7 @@ from tickwork.bulk_build import build_records
 from tickwork.errors import InvalidInput
 from tickwork.jobspec import JobSpec
 from tickwork.service.base import RESTRICTED_OWNERS, FacadeBase
-from tickwork.store.bulk_rows import bulk_load, last_rowid
+from tickwork.store.bulk_rows import bulk_load
 from tickwork.store.records import JobRecord
 from tickwork.store.tables import job as job_table
 from tickwork.store.tables_audit import audit_event
@@ -84,21 +84,12 @@ class BulkAddMixin(FacadeBase):
                 for r in records:
                     if r.target_kind != "python":
                         self._check_kind(conn, r, None)
-                sqlite = conn.dialect.name == "sqlite"
-                if sqlite:
-                    last = last_rowid(conn, job_table)
                 for start in range(0, len(records), size):
                     batch = records[start : start + size]
                     self.store.jobs.insert_many(conn, batch)
-                    if sqlite:
-                        last = self.audit.record_created_since(
-                            conn, at=now, actor=actor, after_rowid=last, detail=detail
-                        )
-                    else:
-                        ids = [r.id for r in batch]
-                        self.audit.record_created(
-                            conn, at=now, actor=actor, job_ids=ids, detail=detail
-                        )
+                    self.audit.record_created(
+                        conn, at=now, actor=actor, job_ids=[r.id for r in batch], detail=detail
+                    )
                     if progress is not None:
                         progress(start + len(batch))
         self._changed()

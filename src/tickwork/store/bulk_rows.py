@@ -129,7 +129,7 @@ BULK_CACHE_KIB = 262_144
 def bulk_load(conn: Connection, tables: Sequence[Table], incoming: int) -> Iterator[None]:
     """Around inserting ``incoming`` new rows into each of ``tables`` in the caller's
     transaction. On SQLite: a large page cache for the duration, and the secondary indexes
-    of a table that the bulk more than doubles dropped and built again after the inserts,
+    of a table that the bulk at least doubles dropped and built again after the inserts,
     in the same transaction (an error rolls the drop back with the rest; readers keep
     their snapshot). Other databases: nothing (PostgreSQL takes the rows by COPY)."""
     if conn.dialect.name != "sqlite" or incoming < REINDEX_MIN_ROWS:

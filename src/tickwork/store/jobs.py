@@ -54,7 +54,7 @@ class JobRepo:
             return
         try:
             if conn.dialect.name == "sqlite":
-                insert_jobs(conn, job.name, records)
+                insert_jobs(conn, job, records)
             else:
                 insert_rows(conn, job, JOB_ROW_COLUMNS, job_rows(records))
         except IntegrityError:

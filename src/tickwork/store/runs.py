@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any
@@ -148,16 +148,7 @@ class RunRepo:
         """PostgreSQL: the claim's insert as one fixed statement over an array per column
         (``_PG_INSERT_RUNS``): nothing compiled or processed per row by SQLAlchemy in the
         loop thread, whose Python work a due fire's dispatcher waits behind for the GIL."""
-        cols: list[list[Any]] = [[] for _ in range(14)]
-        for r in runs:
-            values = (
-                r.job_id, r.scheduled_for, r.due_at, r.attempt, r.retry_of, r.reason, r.status,
-                r.node_id, r.finished_at, r.error,
-                None if r.params is None else json.dumps(r.params),
-                r.triggered_by, r.fires, r.last_scheduled_for,
-            )  # fmt: skip
-            for i, v in enumerate(values):
-                cols[i].append(v)
+        cols = _columns([_insert_values(r) for r in runs])
         rows = conn.exec_driver_sql(_PG_INSERT_RUNS, (now, *cols))
         ids = {(j, s, a): int(i) for i, j, s, a in rows}
         return [ids.get((r.job_id, r.scheduled_for, r.attempt)) for r in runs]
@@ -309,10 +300,7 @@ class RunRepo:
         changes, so nothing is compiled per batch (compiling a ``VALUES`` list of the batch
         was 60 % of the writer thread's GIL time at 200 runs/s, time a due fire's dispatcher
         waited for) and the driver prepares it once per connection."""
-        cols: list[list[Any]] = [[] for _ in range(10)]
-        for o in outcomes:
-            for i, v in enumerate((o["id"], o["node_id"], *_outcome_values(o))):
-                cols[i].append(v)
+        cols = _columns((o["id"], o["node_id"], *_outcome_values(o)) for o in outcomes)
         rows = conn.exec_driver_sql(_PG_FINISH, tuple(cols))
         return {int(rid) for (rid,) in rows}
 
@@ -566,3 +554,18 @@ def _insert_ignoring_duplicates(db: Database) -> Any:
 
         return sqlite_insert(run).on_conflict_do_nothing()
     return insert(run).prefix_with("IGNORE")
+
+
+def _columns(rows: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows (at least one) as one list per column: the arrays PostgreSQL's ``unnest`` takes
+    (the driver adapts lists, not tuples, to arrays)."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _insert_values(r: NewRun) -> tuple[Any, ...]:
+    """A new run's values in _PG_INSERT_RUNS' array order."""
+    params = None if r.params is None else json.dumps(r.params)
+    return (
+        r.job_id, r.scheduled_for, r.due_at, r.attempt, r.retry_of, r.reason, r.status,
+        r.node_id, r.finished_at, r.error, params, r.triggered_by, r.fires, r.last_scheduled_for,
+    )  # fmt: skip

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 
-from tickwork.store.bulk_rows import JOB_ROW_COLUMNS, job_rows, trigger_text
+from tickwork.store.bulk_rows import JOB_ROW_COLUMNS, insert_rows, job_rows, trigger_text
 from tickwork.store.records import JobRecord
 
 _BOUND = ("id", "name", "trigger", "next_fire_at")  # what differs between jobs of a bulk
@@ -59,20 +59,18 @@ def _shared_columns(records: Sequence[JobRecord]) -> list[str]:
         values = get(r)
         if values != key:  # some column differs: drop it, compare the rest from here on
             shared = [c for c, v, k in zip(shared, values, key, strict=True) if v == k]
-            if len(shared) < 2:
+            if len(shared) < 2:  # one left: not worth a statement of its own shape
                 return []
             get = attrgetter(*(_ATTR[c] for c in shared))
             key = get(first)
     return shared
 
 
-def insert_jobs(conn: Connection, table: str, records: Sequence[JobRecord]) -> None:
+def insert_jobs(conn: Connection, table: Table, records: Sequence[JobRecord]) -> None:
     """Insert ``records`` (new ids) into ``table`` in the caller's transaction; a duplicate
     id raises SQLAlchemy's IntegrityError."""
     if not records:
         return
-    quote = conn.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in JOB_ROW_COLUMNS)
     first = dict(zip(JOB_ROW_COLUMNS, job_rows(records[:1])[0], strict=True))
     literals: dict[str, str] = {}
     for c in _shared_columns(records):
@@ -80,13 +78,13 @@ def insert_jobs(conn: Connection, table: str, records: Sequence[JobRecord]) -> N
             literals[c] = _literal(first[c])
     bound = [c for c in JOB_ROW_COLUMNS if c not in literals and c != "trigger"]
     if _JSON.intersection(bound) or len(bound) > 12:  # little to gain: every column bound
-        marks = ", ".join("?" * len(JOB_ROW_COLUMNS))
-        statement = f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})"
-        conn.exec_driver_sql(statement, job_rows(records))
+        insert_rows(conn, table, JOB_ROW_COLUMNS, job_rows(records))
         return
     # ?1 is the trigger's text, ?2... the other bound columns in their order
     number = {c: i for i, c in enumerate(bound, start=2)} | {"trigger": 1}
     values = ", ".join(literals.get(c) or f"?{number[c]}" for c in JOB_ROW_COLUMNS)
     get = attrgetter(*(_ATTR[c] for c in bound))  # id, name, next_fire_at at least: a tuple
     rows = [(trigger_text(r.trigger), *get(r)) for r in records]
-    conn.exec_driver_sql(f"INSERT INTO {quote(table)} ({names}) VALUES ({values})", rows)
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in JOB_ROW_COLUMNS)
+    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({values})", rows)
