@@ -31,7 +31,7 @@ MAX_JOBS_SHOWN = 50  # per hot spot
 MAX_CHANGES_SHOWN = 500
 _FIELDS_5 = ("minute", "hour", "day-of-month", "month", "day-of-week")
 _FIELDS_6 = ("second", *_FIELDS_5)
-_STEP = re.compile(r"^(?:\*|0)/([0-9]+)$")
+_STEP = re.compile(r"^(?:\*|0)/([0-9]+)\Z")
 _MACROS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",

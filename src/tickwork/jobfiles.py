@@ -294,7 +294,7 @@ def _only(entry: Mapping[str, Any], known: set[str]) -> None:
             raise InvalidInput(str(key), "unknown key for this entry format")
 
 
-_PYTHON_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_PYTHON_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*\Z")
 
 
 def _is_python_ref(source: str) -> bool:

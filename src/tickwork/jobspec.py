@@ -28,7 +28,7 @@ from tickwork.triggers import Trigger, from_keywords, from_spec
 from tickwork.triggers import cron as cron_trigger
 from tickwork.triggers.base import to_us
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,190}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,190}\Z")
 TRIGGER_KINDS = ("cron", "interval", "date")
 EXECUTORS = ("thread", "process", "asyncio")
 OWNERS = ("code", "python", "config", "api", "cli", "builtin")

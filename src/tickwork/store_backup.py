@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 JOB_ID = "tickwork-store-backup"
 TARGET = "tickwork.store_backup:backup_store"
 PREFIX = "tickwork-store-"
-NAME = re.compile(r"^tickwork-store-(\d{8}-\d{6})\.(db|jsonl)$")
+NAME = re.compile(r"^tickwork-store-(\d{8}-\d{6})\.(db|jsonl)\Z")
 _STAMP = "%Y%m%d-%H%M%S"
 _DAY_US = 86_400_000_000
 _lock = threading.Lock()

@@ -35,7 +35,7 @@ _RUNS = tuple(
     run * 4 + run[::-1] * 4
     for run in ("0123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm")
 )
-_AROUND = re.compile(r"^[\W\d_]*(.*?)[\W\d_]*$")  # digits and punctuation around a word
+_AROUND = re.compile(r"^[\W\d_]*(.*?)[\W\d_]*\Z")  # digits and punctuation around a word
 
 
 @contextlib.contextmanager

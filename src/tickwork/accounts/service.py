@@ -32,7 +32,7 @@ from tickwork.store.database import Database
 from tickwork.store.tables_auth import api_token, session, user
 from tickwork.store.tables_groups import group_grant
 
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,99}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,99}\Z")
 
 
 @dataclass(frozen=True, slots=True)

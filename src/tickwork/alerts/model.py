@@ -27,8 +27,8 @@ RULE_KINDS = (*FAILURE_KINDS, "long_run", "recovery", "finding")
 FAILED_STATUSES = frozenset({"failed", "timed_out", "lost"})
 ENDED_STATUSES = ("succeeded", "failed", "timed_out", "lost")
 MAX_DEDUPE_S = 30 * 86_400
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\Z")
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from tickwork.targets.base import refuse, where
 
 # A table, column or index name as the user writes it ("name" or "schema.name"); the catalog
 # decides at run time whether it exists. Quotes, spaces and semicolons never get this far.
-IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$")
-COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?\Z")
+COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from tickwork.errors import InvalidInput
 from tickwork.executors.redact import MASK
 
 KINDS = ("database", "redis", "http", "smtp", "amqp")
-NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
 # kind -> (public fields, secret fields)
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "database": (("url",), ("password",)),
@@ -43,8 +43,8 @@ DIALECTS = {
     "sqlite": "sqlite",
 }
 SECURITY = ("starttls", "tls", "none")
-_HEADER = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
-_EMAIL = re.compile(r"^[^@\s<>]{1,200}@[^@\s<>]{1,200}$")
+_HEADER = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}\Z")
+_EMAIL = re.compile(r"^[^@\s<>]{1,200}@[^@\s<>]{1,200}\Z")
 
 
 def _refuse(field: str, reason: str, code: str = "invalid_value", **params: Any) -> InvalidInput:

@@ -15,7 +15,7 @@ from pathlib import Path
 from tickwork.importers import Imported
 from tickwork.jobspec import JobSpec
 
-_ENV = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+_ENV = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\Z")
 _NICKNAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 # cron's environment variables that change how cron itself behaves, not the command
 _CRON_ONLY = {"MAILTO", "MAILFROM", "CRON_TZ", "RANDOM_DELAY"}

@@ -10,7 +10,7 @@ import re
 
 from tickwork.errors import InvalidInput
 
-_NUMBER = re.compile(r"^\d+$")
+_NUMBER = re.compile(r"^\d+\Z")
 
 
 def _day(token: str, expression: str) -> str:

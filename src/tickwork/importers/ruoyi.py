@@ -21,7 +21,7 @@ from tickwork.errors import InvalidInput
 from tickwork.importers import Imported, quartz, sqldump
 from tickwork.jobspec import JobSpec
 
-_CALL = re.compile(r"^\s*([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+)\s*(?:\((.*)\))?\s*$", re.S)
+_CALL = re.compile(r"^\s*([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+)\s*(?:\((.*)\))?\s*\Z", re.S)
 _JAVA_NUMBER = re.compile(r"(?<![\w.'\"])(\d+(?:\.\d+)?)[LlDdFf](?![\w'\"])")
 _JAVA_WORDS = {"true": "True", "false": "False", "null": "None"}
 _MISFIRE = {"0": "run_once", "1": "run_all", "2": "run_once", "3": "skip"}

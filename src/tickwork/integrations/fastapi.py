@@ -105,7 +105,7 @@ def mount(
     return sub
 
 
-_PREFIX = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
+_PREFIX = re.compile(r"^(/[A-Za-z0-9._-]+)+\Z")
 
 
 def _serve_console(sub: FastAPI, prefix: str) -> None:

@@ -44,9 +44,9 @@ Resolver = Callable[[str, int], Sequence[str]]
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _COMPAT = ipaddress.ip_network("::/96")  # IPv4-compatible (deprecated), also :: and ::1
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # CGNAT
-_HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?$")
-_NUMBERISH = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+))*\.?$")
-_NUMBER = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
+_HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?\Z")
+_NUMBERISH = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+))*\.?\Z")
+_NUMBER = re.compile(r"^(0x[0-9a-f]*|[0-9]+)\Z")
 
 
 class OutboundRefused(TickworkError):

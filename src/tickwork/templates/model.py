@@ -20,7 +20,7 @@ from typing import Any
 from tickwork.errors import InvalidInput
 from tickwork.templates.schema import _texts, check_schema
 
-NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
 JOB_FIELDS = frozenset(
     {"target", "trigger", "name", "description", "group", "tags", "timezone", "timeout_s",
      "retries", "retry_backoff_s", "concurrency_policy", "max_instances", "misfire_policy",

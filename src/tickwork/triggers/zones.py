@@ -33,7 +33,7 @@ _SAMPLE = DAY  # sampling step when looking for offset changes
 _CHUNK = 16 * YEAR  # how far a table grows at a time
 _GUARD = 2 * YEAR  # keep at least this much table beyond any instant asked about
 
-_OFFSET_RE = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+_OFFSET_RE = re.compile(r"^([+-])(\d{2}):?(\d{2})\Z")
 _FIXED_KEYS = frozenset(
     {
         "UTC",

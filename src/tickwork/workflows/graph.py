@@ -13,7 +13,7 @@ from typing import Any
 from tickwork.errors import InvalidInput
 
 CONDITIONS = ("success", "failure", "always")
-STEP_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$")
+STEP_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}\Z")
 MAX_STEPS = 500
 
 # States of a step in a workflow run.
