@@ -12,12 +12,14 @@ through ``build_record``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter, is_
 from typing import Any
 
 from tickwork.jobspec import (
+    UNSET,
     JobSpec,
     _default_name,
     _first_fire,
@@ -26,9 +28,13 @@ from tickwork.jobspec import (
     _text,
     build_record,
 )
+from tickwork.store.bulk_rows import json_text
+from tickwork.store.job_batch import JobBatch, JobRun, Own
 from tickwork.store.records import JobRecord
 from tickwork.trigger_memo import TriggerMemo
 
+_Text = tuple[str, str, int | None]
+_quote = json.encoder.encode_basestring_ascii  # how the stored JSON writes a text
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _EMPTY = frozenset({tuple, list})
 
@@ -41,6 +47,9 @@ class _Shared:
     ref: str | None  # the python target's reference (for default names)
     tz: str
     paused: bool
+    # A memoised cron expression's stored JSON up to its seed, its zone and first fire, by
+    # expression (in this zone): a job's trigger text is this and its quoted id and "}".
+    texts: dict[str, _Text]
 
 
 class BulkBuilder:
@@ -54,81 +63,136 @@ class BulkBuilder:
         self.shared: dict[tuple[Any, ...], _Shared] = {}
         # The last shared part used, with the very objects it was found from: specs made
         # in a loop hold the same objects, and comparing identities is cheaper than
-        # building and hashing the key (a quarter of the build of a million).
-        self._last: tuple[str, tuple[Any, ...], _Shared] | None = None
+        # building and hashing the key (a quarter of the build of a million); specs read
+        # from a file hold equal objects, compared by value and type.
+        self._last: tuple[Any, tuple[Any, ...], _Shared] | None = None
+        self._texts: dict[str, dict[str, _Text]] = {}  # by zone, by cron expression
+        self._spec_texts: dict[tuple[str, str], _Text] = {}  # stored cron specs, by memo key
 
     def build(self, spec: JobSpec) -> JobRecord:
+        """``build_record(spec)``."""
+        shared, record = self._shared_of(spec)
+        if record is not None:
+            return record
+        assert shared is not None
+        own = self._own(spec, shared)
+        return JobRun(shared.record, [own]).record(own)
+
+    def add(self, spec: JobSpec, batch: JobBatch) -> None:
+        """``build_record(spec)`` appended to ``batch``: a job sharing an earlier job's
+        shared part as the tuple of its own columns (no record made)."""
+        shared, record = self._shared_of(spec)
+        if record is None:
+            assert shared is not None
+            batch.append_own(shared.record, self._own(spec, shared))
+        elif shared is not None:  # the first job of a shared part starts its run
+            batch.append_own(record, JobRun.own(record))
+        else:
+            batch.append(record)
+
+    def _shared_of(self, spec: JobSpec) -> tuple[_Shared | None, JobRecord | None]:
+        """(the shared part ``spec`` has with an earlier job, None); or (None, its whole
+        record) when it has none to share; or (a new shared part, its record)."""
         values = _SHARED_FIELDS(spec)
         last = self._last
         if (
             last is not None
-            and spec.target is last[0]
-            and all(map(is_, values, last[1]))
+            and (all(map(is_, values, last[1])) or _same(values, last[1]))
             and _bare(spec)
         ):
-            return self._from_shared(spec, last[2])
+            target, seen = spec.target, last[0]
+            if (
+                target is seen
+                or (type(target) is str and type(seen) is str and target == seen)
+                or (type(target) is dict and type(seen) is tuple and _content(target) == seen)
+            ):
+                return last[2], None
         key = _shared_key(spec, values)
         if key is None:
-            return self._full(spec)
+            return None, self._full(spec)
         shared = self.shared.get(key)
         if shared is None:
             record = self._full(spec)
             ref = record.target.get("ref") if record.target_kind == "python" else None
             tz = spec.timezone or self.default_tz
-            shared = self.shared[key] = _Shared(record, ref, tz, bool(spec.paused))
+            texts = self._texts.setdefault(tz, {})
+            shared = self.shared[key] = _Shared(record, ref, tz, bool(spec.paused), texts)
             self._remember(spec, values, shared)
-            return record
+            return shared, record
         self._remember(spec, values, shared)
-        return self._from_shared(spec, shared)
+        return shared, None
 
     def _remember(self, spec: JobSpec, values: tuple[Any, ...], shared: _Shared) -> None:
-        # Only a text target: a dict's identity says nothing about its content.
-        self._last = (spec.target, values, shared) if type(spec.target) is str else None
+        # A text target by identity; a dict's identity says nothing about its content (an
+        # importer makes one per job): a snapshot of its content, compared in order and type.
+        target = spec.target
+        seen = target if type(target) is str else _content(target) if type(target) is dict else None
+        self._last = (seen, values, shared) if seen is not None else None
 
     def _full(self, spec: JobSpec) -> JobRecord:
         return build_record(
             spec, now_us=self.now_us, default_tz=self.default_tz, by=self.by, memo=self.memo
         )
 
-    def _from_shared(self, spec: JobSpec, shared: _Shared) -> JobRecord:
-        """What ``build_record`` does for the fields of this job's own (in its order)."""
+    def _own(self, spec: JobSpec, shared: _Shared) -> Own:
+        """What ``build_record`` makes of the job's own fields (in its order of checks)."""
         job_id = _job_id(spec.id)
         name = _text("name", spec.name or _default_name(shared.ref, job_id), 200)
         tz = shared.tz
+        trigger = spec.trigger
+        plain = spec.next_run_time is UNSET and not spec.trigger_args
+        if plain and type(trigger) is str:
+            hit = shared.texts.get(trigger)
+            if hit is not None:  # a cron expression built before: only the seed differs
+                head, zone, first = hit
+                description = _text("description", spec.description or "", 10_000)
+                paused = shared.paused
+                # a job id needs no JSON escapes (ID_PATTERN: ASCII letters, digits, _.:@-)
+                return (
+                    job_id, name, description, "cron", zone, paused, None if paused else first,
+                    f'{head}"{job_id}"}}',
+                )  # fmt: skip
+        key = TriggerMemo.key(trigger, {}, tz) if plain and type(trigger) is dict else None
+        if key is not None:
+            hit = self._spec_texts.get(key)
+            seed = trigger.get("seed")  # type: ignore[union-attr]
+            if hit is not None and type(seed) is str:  # a stored cron spec built before
+                head, zone, first = hit
+                description = _text("description", spec.description or "", 10_000)
+                paused = shared.paused
+                return (
+                    job_id, name, description, "cron", zone, paused, None if paused else first,
+                    f"{head}{_quote(seed)}}}",
+                )  # fmt: skip
         trigger_spec, first_fire = _schedule(spec, tz, job_id, self.now_us, self.memo)
         paused, next_fire = _first_fire(spec, tz, shared.paused, first_fire)
         description = _text("description", spec.description or "", 10_000)
-        first = shared.record
-        if first.target_kind == "python":
-            target: dict[str, Any] = {"ref": shared.ref, "args": [], "kwargs": {}}
-        else:  # its own copy, one level deeper than the record's (nested defaults)
-            target = {
-                k: list(v) if type(v) is list else dict(v) if type(v) is dict else v
-                for k, v in first.target.items()
-            }
-        now, by = self.now_us, self.by
-        return JobRecord(
-            id=job_id, name=name, description=description, group=first.group, tags=[],
-            target_kind=first.target_kind, target=target,
-            trigger_kind=str(trigger_spec["kind"]), trigger=trigger_spec,
-            timezone=str(trigger_spec.get("tz", tz)), executor=first.executor,
-            misfire_policy=first.misfire_policy, misfire_grace_s=first.misfire_grace_s,
-            max_catchup=first.max_catchup, concurrency_policy=first.concurrency_policy,
-            max_instances=first.max_instances, timeout_s=first.timeout_s,
-            retries=first.retries, retry_backoff_s=first.retry_backoff_s,
-            retry_backoff_max_s=first.retry_backoff_max_s, secret_keys=[], paused=paused,
-            owner=first.owner, owner_ref=first.owner_ref, version=1, next_fire_at=next_fire,
-            created_at=now, created_by=by, updated_at=now, updated_by=by, queue=first.queue,
-        )  # fmt: skip
+        text = json_text(trigger_spec)
+        zone = str(trigger_spec.get("tz", tz))
+        if plain and trigger_spec["kind"] == "cron" and list(trigger_spec)[-1] == "seed":
+            memo_key = TriggerMemo.key(trigger, {}, tz) if type(trigger) is str else key
+            seed = trigger_spec["seed"]
+            tail = _quote(seed) + "}"
+            if memo_key in self.memo.entries and type(seed) is str and text.endswith(tail):
+                head = text[: -len(tail)]
+                if type(trigger) is str and seed == job_id:
+                    shared.texts[trigger] = (head, zone, first_fire())
+                elif key is not None and seed == trigger.get("seed"):  # type: ignore[union-attr]
+                    self._spec_texts[key] = (head, zone, first_fire())
+        return (job_id, name, description, str(trigger_spec["kind"]), zone, paused, next_fire, text)
 
 
 def build_records(
     specs: Sequence[JobSpec], *, now_us: int, default_tz: str, by: str | None
-) -> list[JobRecord]:
+) -> JobBatch:
     """``build_record`` of each spec: the shared part validated once, equal cron triggers
-    built once."""
+    built once; jobs sharing a part kept as their own columns (``JobBatch``)."""
     builder = BulkBuilder(now_us=now_us, default_tz=default_tz, by=by)
-    return [builder.build(s) for s in specs]
+    batch = JobBatch()
+    add = builder.add
+    for spec in specs:
+        add(spec, batch)
+    return batch
 
 
 # What a spec shares with others beside its target, read in one C call (a million specs).
@@ -138,17 +202,26 @@ _SHARED_FIELDS = attrgetter(
     "retry_backoff_s", "retry_backoff_max_s", "paused", "owner", "owner_ref", "check_target",
 )  # fmt: skip
 _LISTS = attrgetter("tags", "args", "secret_keys", "parameters")
+_DEFAULTS = ((), (), (), ())
 
 
 def _bare(spec: JobSpec) -> bool:
     """No arguments, tags, secrets or parameters (empty lists or tuples, an empty dict)."""
     lists = _LISTS(spec)
-    return (
-        not any(lists)
-        and _EMPTY.issuperset(map(type, lists))
-        and not spec.kwargs
-        and type(spec.kwargs) is dict
-    )
+    # JobSpec's defaults are the one empty tuple, equal at once
+    if lists != _DEFAULTS and (any(lists) or not _EMPTY.issuperset(map(type, lists))):
+        return False
+    return not spec.kwargs and type(spec.kwargs) is dict
+
+
+def _same(values: tuple[Any, ...], seen: tuple[Any, ...]) -> bool:
+    """Equal values of equal types (1, 1.0 and True are equal values)."""
+    return values == seen and tuple(map(type, values)) == tuple(map(type, seen))
+
+
+def _content(target: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[type, ...]]:
+    """A target mapping's items in order and their values' types (1, 1.0 and True differ)."""
+    return tuple(target.items()), tuple(map(type, target.values()))
 
 
 def _shared_key(spec: JobSpec, values: tuple[Any, ...]) -> tuple[Any, ...] | None:

@@ -88,7 +88,7 @@ def _shared_parts() -> list[JobSpec]:
 def test_jobs_sharing_fields_are_built_as_one_by_one() -> None:
     now = int(AT.timestamp() * 1_000_000)
     one_by_one = [build_record(s, now_us=now, default_tz="UTC", by=None) for s in _shared_parts()]
-    built = build_records(_shared_parts(), now_us=now, default_tz="UTC", by=None)
+    built = list(build_records(_shared_parts(), now_us=now, default_tz="UTC", by=None))
     assert built == one_by_one
     shells = [r.target for r in built if r.target_kind == "shell"]
     assert len({id(t) for t in shells}) == 3  # each its own target
@@ -113,7 +113,7 @@ def test_a_value_equal_to_a_valid_one_is_still_checked(field: str, good: Any, ba
 def test_bulk_built_records_are_the_ones_built_one_by_one() -> None:
     now = int(AT.timestamp() * 1_000_000)
     one_by_one = [build_record(s, now_us=now, default_tz="UTC", by="me") for s in _specs()]
-    assert build_records(_specs(), now_us=now, default_tz="UTC", by="me") == one_by_one
+    assert list(build_records(_specs(), now_us=now, default_tz="UTC", by="me")) == one_by_one
     # each job keeps its own id as the seed of its (shared) schedule
     plain = [r for r in one_by_one if r.id.startswith("plain-")]
     assert [r.trigger["seed"] for r in plain] == ["plain-0", "plain-1", "plain-2"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from tickwork.errors import InvalidInput
 from tickwork.importers import Imported
 from tickwork.jobspec import JobSpec
 from tickwork.service.bulk_add import no_gc
+from tickwork.store.job_batch import JobBatch
 from tickwork.store.records import JobRecord
 from tickwork.targets.policy import check_target
 
@@ -178,7 +180,7 @@ def run_import(args: argparse.Namespace, imported: Imported) -> int:
             print(nothing_written(len(refused), len(valid)), file=sys.stderr)
             return 1
         if args.dry_run:
-            for _, record in valid:
+            for _, record in valid.pairs():
                 state = " (paused)" if record.paused else ""
                 print(
                     f"would create {record.id}: {_describe(record.trigger)}{state} -> "
@@ -198,19 +200,34 @@ def nothing_written(refused: int, valid: int) -> str:
     )
 
 
+@dataclass(slots=True)
+class Valid:
+    """The entries that passed ``validate``: their specs and, in the same order, their jobs
+    as built (a ``JobBatch``: a million of them are not a million records)."""
+
+    specs: list[JobSpec]
+    jobs: JobBatch
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def pairs(self) -> Iterator[tuple[JobSpec, JobRecord]]:
+        return zip(self.specs, self.jobs, strict=True)
+
+
 def validate(
     tw: Any, entries: Sequence[tuple[str, JobSpec]], *, strict: bool = False
-) -> tuple[list[tuple[JobSpec, JobRecord]], list[tuple[str, str]]]:
+) -> tuple[Valid, list[tuple[str, str]]]:
     """Each entry validated as a job the CLI creates (the target rules apply) and built,
-    once: (spec, record) of the valid ones, (where, reason) of the others (``strict``: the
-    first one raises, its field prefixed with where it is). What the entries share is
-    checked once, equal cron triggers built once (``BulkBuilder``); progress on stderr."""
+    once: the valid ones, (where, reason) of the others (``strict``: the first one raises,
+    its field prefixed with where it is). What the entries share is checked once, equal
+    cron triggers built once (``BulkBuilder``); progress on stderr."""
     from tickwork.bulk_build import BulkBuilder
 
     builder = BulkBuilder(now_us=tw.clock.now_us(), default_tz=tw.settings.timezone, by=tw.actor)
     allowed = tw.allowed_targets()
     checked: set[str] = set()
-    valid: list[tuple[JobSpec, JobRecord]] = []
+    valid = Valid([], JobBatch())
     refused: list[tuple[str, str]] = []
     progress = Progress("checking jobs", len(entries))
     with no_gc():
@@ -221,7 +238,7 @@ def validate(
                 if isinstance(target, str) and target not in checked:
                     check_target(target, allowed)  # the target rules, before importing it
                     checked.add(target)
-                record = builder.build(spec)
+                builder.add(spec, valid.jobs)
             except InvalidInput as exc:
                 if strict:
                     raise InvalidInput(
@@ -229,19 +246,18 @@ def validate(
                     ) from None
                 refused.append((where, f"{exc.field}: {exc.reason}"))
             else:
-                valid.append((spec, record))
+                valid.specs.append(spec)
             if n % PROGRESS_EVERY == 0 or n == len(entries):
                 progress.advance(n - progress.done)
     return valid, refused
 
 
-def write(
-    tw: Any, valid: Sequence[tuple[JobSpec, JobRecord]], *, replace: bool, hint: str = ""
-) -> tuple[int, int]:
+def write(tw: Any, valid: Valid, *, replace: bool, hint: str = "") -> tuple[int, int]:
     """Add the new jobs in bulk (as built: no second build), replace the existing ones if
     ``replace`` (else refuse them all, InvalidInput), with progress. (added, replaced)."""
     existing = stored_ids(tw)
-    clash = [str(s.id) for s, _ in valid if s.id in existing]
+    new_ids = [s.id not in existing for s in valid.specs]
+    clash = [str(s.id) for s, new in zip(valid.specs, new_ids, strict=True) if not new]
     if clash and not replace:
         raise InvalidInput(
             "id",
@@ -250,8 +266,8 @@ def write(
             code="duplicate_id",
             params={"id": clash[0]},
         )
-    new = [r for s, r in valid if s.id not in existing]
-    old = [s for s, _ in valid if s.id in existing]
+    new = valid.jobs.where(new_ids) if clash else valid.jobs
+    old = [s for s, is_new in zip(valid.specs, new_ids, strict=True) if not is_new]
     progress = Progress("importing jobs", len(valid))
     tw.add_records(new, by=tw.actor, progress=lambda done: progress.advance(done - progress.done))
     for spec in old:

@@ -37,35 +37,36 @@ def read(path: str | Path, *, prefix: str = "crontab", group: str = "crontab") -
     out = Imported()
     env: dict[str, str] = {}
     timezone: str | None = None
+    name = source.name
     for number, raw in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.strip()
-        where = f"{source.name}:{number}"
+        where = f"{name}:{number}"
         if not line or line.startswith("#"):
             continue
         # a job line starts with a time field or a nickname: no assignment to look for
         job_line = line[0].isdigit() or line[0] in "*@"
         match = None if job_line else _ENV.match(line)
         if match:
-            name, value = match.group(1), _unquote(match.group(2))
-            if name == "MAILTO":
+            variable, value = match.group(1), _unquote(match.group(2))
+            if variable == "MAILTO":
                 out.notes.append(
                     f"{where}: MAILTO={value or '(empty)'}: cron mailed each job's output; "
                     "Tickwork keeps output in the run record (alert on failure instead)"
                 )
-            elif name == "CRON_TZ":
+            elif variable == "CRON_TZ":
                 timezone = value
                 out.notes.append(
                     f"{where}: CRON_TZ={value}: used as the time zone of the jobs below"
                 )
-            elif name == "SHELL":
+            elif variable == "SHELL":
                 out.notes.append(
                     f"{where}: SHELL is cron's own setting: Tickwork runs the commands with "
                     f"/bin/sh (write `{value} -c '...'` where a command needs {value})"
                 )
-            elif name in _CRON_ONLY:
-                out.notes.append(f"{where}: {name} is cron's own setting: not carried over")
+            elif variable in _CRON_ONLY:
+                out.notes.append(f"{where}: {variable} is cron's own setting: not carried over")
             else:
-                env[name] = value
+                env[variable] = value
             continue
         if line.startswith("@reboot"):
             out.notes.append(
@@ -107,7 +108,7 @@ def read(path: str | Path, *, prefix: str = "crontab", group: str = "crontab") -
             name=command[:200],
             group=group,
             timezone=timezone,
-            description=f"imported from {source.name} line {number}",
+            description=f"imported from {name} line {number}",
         )
         out.jobs.append((where, spec))
     return out

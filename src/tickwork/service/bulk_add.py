@@ -16,6 +16,7 @@ from tickwork.errors import InvalidInput
 from tickwork.jobspec import JobSpec
 from tickwork.service.base import RESTRICTED_OWNERS, FacadeBase
 from tickwork.store.bulk_rows import bulk_load
+from tickwork.store.job_batch import JobBatch
 from tickwork.store.records import JobRecord
 from tickwork.store.tables import job as job_table
 from tickwork.store.tables_audit import audit_event
@@ -67,13 +68,18 @@ class BulkAddMixin(FacadeBase):
         by: str | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> int:
-        """Bulk-add jobs already built by ``build_record`` (an importer validated each one
-        and keeps them: building them again would double the work). One transaction; the
-        audit keeps one lean ``job.create`` event per job (``AuditLog.record_created``)."""
+        """Bulk-add jobs already built by ``build_record`` or a ``BulkBuilder`` (an importer
+        validated each one and keeps them: building them again would double the work). One
+        transaction; the audit keeps one lean ``job.create`` event per job
+        (``AuditLog.record_created``). Secrets are sealed here."""
         with no_gc():
             now = self.clock.now_us()
-            records = [self._seal(r) if r.secret_keys else r for r in records]
-            self._check_restricted_many(records)
+            parts = records.parts if isinstance(records, JobBatch) else records
+            records = JobBatch(  # a run's jobs hold no secrets: only whole records sealed
+                [self._seal(p) if isinstance(p, JobRecord) and p.secret_keys else p for p in parts]
+            )
+            shapes = records.shapes()  # a run's jobs are alike in all the checks read
+            self._check_restricted_many(shapes)
             actor = by or self.actor
             detail = {"bulk": len(records)}
             size = batch_size(len(records))
@@ -81,14 +87,14 @@ class BulkAddMixin(FacadeBase):
                 self.store.db.write() as conn,
                 bulk_load(conn, (job_table, audit_event), len(records)),
             ):
-                for r in records:
+                for r in shapes:
                     if r.target_kind != "python":
                         self._check_kind(conn, r, None)
                 for start in range(0, len(records), size):
                     batch = records[start : start + size]
                     self.store.jobs.insert_many(conn, batch)
                     self.audit.record_created(
-                        conn, at=now, actor=actor, job_ids=[r.id for r in batch], detail=detail
+                        conn, at=now, actor=actor, job_ids=batch.ids(), detail=detail
                     )
                     if progress is not None:
                         progress(start + len(batch))

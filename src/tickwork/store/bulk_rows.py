@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Table
 from tickwork.store.records import JOB_COLUMNS, JobRecord
 
 _dumps = json.JSONEncoder().encode  # json.dumps' output (the JSON type's), without its checks
+json_text = _dumps  # the text the JSON columns store of a value
 _quote = json.encoder.encode_basestring_ascii  # how _dumps writes a string
 _EMPTY_LIST = "[]"
 _CRON_KEYS = ["kind", "expr", "tz", "seed"]

@@ -13,8 +13,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from tickwork.errors import Conflict
 from tickwork.store.bulk_rows import JOB_ROW_COLUMNS, insert_rows, job_rows
 from tickwork.store.database import Database
+from tickwork.store.job_batch import JobBatch, JobRun
 from tickwork.store.records import JobRecord
-from tickwork.store.sqlite_bulk import insert_jobs
+from tickwork.store.sqlite_bulk import insert_jobs, insert_run
 from tickwork.store.tables import job, job_tag
 
 
@@ -27,6 +28,11 @@ class JobFilter:
     owner: str | None = None
     owner_ref: str | None = None
     hidden_groups: frozenset[str] = frozenset()  # groups the caller may not see
+
+
+# On SQLite a run of jobs sharing a record is one statement of its own when it holds at
+# least this many jobs; shorter runs go in with the whole records beside them.
+RUN_STATEMENT_MIN = 64
 
 
 class JobRepo:
@@ -49,19 +55,34 @@ class JobRepo:
 
     def insert_many(self, conn: Connection, records: Sequence[JobRecord]) -> None:
         """Bulk insert new jobs (ids must be new); one statement per batch (on SQLite one per
-        run of jobs sharing their other columns, ``sqlite_bulk``)."""
+        run of jobs sharing their other columns, ``sqlite_bulk``). A ``JobBatch``'s runs go
+        in as the tuples it holds."""
         if not records:
             return
+        chunks = records.chunks(RUN_STATEMENT_MIN) if isinstance(records, JobBatch) else [records]
         try:
             if conn.dialect.name == "sqlite":
-                insert_jobs(conn, job, records)
-            else:
-                insert_rows(conn, job, JOB_ROW_COLUMNS, job_rows(records))
+                for chunk in chunks:
+                    if isinstance(chunk, JobRun):
+                        insert_run(conn, job, chunk)
+                    else:
+                        insert_jobs(conn, job, chunk)
+            else:  # one COPY (PostgreSQL), one executemany (MariaDB) of every row
+                rows: list[tuple[Any, ...]] = []
+                for chunk in chunks:
+                    rows += chunk.full_rows() if isinstance(chunk, JobRun) else job_rows(chunk)
+                insert_rows(conn, job, JOB_ROW_COLUMNS, rows)
         except IntegrityError:
             raise Conflict(
                 "id", "one of the job ids already exists", code="duplicate_ids"
             ) from None
-        tags = [(r.id, t) for r in records for t in dict.fromkeys(r.tags)]
+        tags = [
+            (r.id, t)
+            for chunk in chunks
+            if not isinstance(chunk, JobRun)  # a run's jobs have none
+            for r in chunk
+            for t in dict.fromkeys(r.tags)
+        ]
         insert_rows(conn, job_tag, ("job_id", "tag"), tags)
 
     def update(self, conn: Connection, record: JobRecord, expected_version: int) -> JobRecord:

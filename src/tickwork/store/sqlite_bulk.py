@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from tickwork.store.bulk_rows import JOB_ROW_COLUMNS, insert_rows, job_rows, trigger_text
+from tickwork.store.job_batch import OWN_COLUMNS, JobRun
 from tickwork.store.records import JobRecord
 
 _BOUND = ("id", "name", "trigger", "next_fire_at")  # what differs between jobs of a bulk
@@ -87,4 +88,29 @@ def insert_jobs(conn: Connection, table: Table, records: Sequence[JobRecord]) ->
     rows = [(trigger_text(r.trigger), *get(r)) for r in records]
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in JOB_ROW_COLUMNS)
+    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({values})", rows)
+
+
+def insert_run(conn: Connection, table: Table, run: JobRun) -> None:
+    """Insert the jobs of ``run`` (new ids): each job's own tuple bound as it is (``?1`` to
+    ``?8``, in ``OWN_COLUMNS`` order), the shared record's values as literals, or bound after
+    the own ones where they have no exact literal."""
+    if not run.rows:
+        return
+    shared = dict(zip(JOB_ROW_COLUMNS, job_rows([run.shared])[0], strict=True))
+    marks = {c: f"?{i}" for i, c in enumerate(OWN_COLUMNS, start=1)}
+    extra: list[Any] = []
+    for c in JOB_ROW_COLUMNS:
+        if c in marks:
+            continue
+        try:
+            marks[c] = _literal(shared[c])
+        except _NotLiteral:
+            extra.append(shared[c])
+            marks[c] = f"?{len(OWN_COLUMNS) + len(extra)}"
+    more = tuple(extra)
+    rows = run.rows if not more else [own + more for own in run.rows]
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in JOB_ROW_COLUMNS)
+    values = ", ".join(marks[c] for c in JOB_ROW_COLUMNS)
     conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({values})", rows)
