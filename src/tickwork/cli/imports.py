@@ -169,7 +169,7 @@ def import_with(args: argparse.Namespace, read: Callable[[argparse.Namespace], I
 def run_import(args: argparse.Namespace, imported: Imported) -> int:
     from tickwork.cli.jobs import _describe, _target_text
 
-    for note in imported.notes:
+    for note in imported.note_lines():
         print(f"note: {note}", file=sys.stderr)
     with open_client(args) as tw:
         valid, refused = validate(tw, imported.jobs)

@@ -49,29 +49,30 @@ def read(path: str | Path, *, prefix: str = "crontab", group: str = "crontab") -
         if match:
             variable, value = match.group(1), _unquote(match.group(2))
             if variable == "MAILTO":
-                out.notes.append(
-                    f"{where}: MAILTO={value or '(empty)'}: cron mailed each job's output; "
-                    "Tickwork keeps output in the run record (alert on failure instead)"
+                out.note(
+                    where,
+                    f"MAILTO={value or '(empty)'}: cron mailed each job's output; Tickwork "
+                    "keeps output in the run record (alert on failure instead)",
                 )
             elif variable == "CRON_TZ":
                 timezone = value
-                out.notes.append(
-                    f"{where}: CRON_TZ={value}: used as the time zone of the jobs below"
-                )
+                out.note(where, f"CRON_TZ={value}: used as the time zone of the jobs below")
             elif variable == "SHELL":
-                out.notes.append(
-                    f"{where}: SHELL is cron's own setting: Tickwork runs the commands with "
-                    f"/bin/sh (write `{value} -c '...'` where a command needs {value})"
+                out.note(
+                    where,
+                    "SHELL is cron's own setting: Tickwork runs the commands with /bin/sh "
+                    f"(write `{value} -c '...'` where a command needs {value})",
                 )
             elif variable in _CRON_ONLY:
-                out.notes.append(f"{where}: {variable} is cron's own setting: not carried over")
+                out.note(where, f"{variable} is cron's own setting: not carried over")
             else:
                 env[variable] = value
             continue
         if line.startswith("@reboot"):
-            out.notes.append(
-                f"{where}: @reboot {line[7:].strip()!r}: has no schedule; start it from your "
-                "service manager (systemd, supervisord), not imported"
+            out.note(
+                where,
+                f"@reboot {line[7:].strip()!r}: has no schedule; start it from your service "
+                "manager (systemd, supervisord), not imported",
             )
             continue
         if line.startswith("@"):

@@ -79,7 +79,7 @@ def read(source: str, *, prefix: str = "ruoyi") -> Imported:
         except InvalidInput as exc:
             out.refuse(where, f"{exc.field}: {exc.reason}")
         if row.get("remark"):
-            out.notes.append(f"{where}: remark {row['remark']!r} kept as the description")
+            out.note(where, f"remark {row['remark']!r} kept as the description")
     return out
 
 

@@ -129,7 +129,7 @@ def _spec(
     policy, note = _BLOCK.get(block, ("forbid", f"block strategy {block} is unknown: forbid"))
     spec.concurrency_policy = policy
     if note:
-        out.notes.append(f"{where}: {note}")
+        out.note(where, note)
     misfire = str(row.get("misfire_strategy") or "DO_NOTHING").upper()
     spec.misfire_policy = _MISFIRE.get(misfire, "skip")
     author = row.get("author")
@@ -137,10 +137,11 @@ def _spec(
         f"imported from xxl-job (id {row['id']}{', author ' + str(author) if author else ''})"
     )
     if row.get("alarm_email"):
-        out.notes.append(f"{where}: alarm_email {row['alarm_email']}: create an alert rule")
+        out.note(where, f"alarm_email {row['alarm_email']}: create an alert rule")
     if row.get("child_jobid"):
-        out.notes.append(
-            f"{where}: child jobs {row['child_jobid']} ran after it: chain them with a "
-            "workflow or depends_on"
+        out.note(
+            where,
+            f"child jobs {row['child_jobid']} ran after it: chain them with a workflow or "
+            "depends_on",
         )
     return spec
