@@ -31,11 +31,11 @@ _BLOCK = {
 _MISFIRE = {"DO_NOTHING": "skip", "FIRE_ONCE_NOW": "run_once"}
 
 
-def _groups(source: str) -> dict[int, str]:
+def _groups(source: str, dump: str | None) -> dict[int, str]:
     try:
         return {
             int(row["id"]): str(row.get("app_name") or row.get("title") or row["id"])
-            for row in sqldump.rows(source, "xxl_job_group")
+            for row in sqldump.rows(source, "xxl_job_group", dump=dump)
         }
     except InvalidInput:
         return {}
@@ -49,8 +49,9 @@ def read(
     prefix: str = "xxl",
 ) -> Imported:
     out = Imported()
-    groups = _groups(source)
-    for row in sqldump.rows(source, "xxl_job_info"):
+    dump = None if sqldump.is_url(source) else sqldump.read_dump(source)
+    groups = _groups(source, dump)
+    for row in sqldump.rows(source, "xxl_job_info", dump=dump):
         where = f"xxl_job_info id={row.get('id')}"
         try:
             spec = _spec(row, groups, handlers or {}, handler_module, prefix, out, where)
