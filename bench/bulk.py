@@ -1,7 +1,9 @@
 """Bulk speed (issue 15, item 7): adding 1,000,000 jobs with ``add_jobs`` and through the
 importers (``tickwork import crontab`` of a 1,000,000-line crontab, ``tickwork jobs import`` of
-a 1,000,000-entry job file written by ``tickwork export``), on SQLite and PostgreSQL, against
-the issue's targets (20 s on SQLite, 60 s on PostgreSQL). ``--quick``: 20,000 jobs.
+a 1,000,000-entry job file written by ``tickwork export``, ``tickwork import xxl-job`` and
+``tickwork import ruoyi`` of mysqldump-style dumps of 1,000,000 rows on the same schedules),
+on SQLite and PostgreSQL, against the issue's targets (20 s on SQLite, 60 s on PostgreSQL).
+``--quick``: 20,000 jobs.
 ``add_jobs`` is one call with all the jobs (its JobSpecs made inside the timing) and a
 progress callback; the CLI commands run with TICKWORK_PROGRESS=1, so their progress lines
 are written (to a buffer) inside the timing too.
@@ -109,7 +111,69 @@ def _measure(kind: str, n: int, folder: Path) -> dict[str, Any]:
         out["import_crontab"] = _cli("import", "crontab", str(crontab), "--database-url", url)
     with _database(kind, folder) as url:
         out["import_job_file"] = _cli("jobs", "import", str(export), "--database-url", url)
+    xxl, ruoyi = folder / "xxl_job.sql", folder / "ruoyi_sys_job.sql"
+    if not xxl.exists():
+        _write_dumps(n, xxl, ruoyi)
+    with _database(kind, folder) as url:
+        out["import_xxl_job"] = _cli(
+            "import", "xxl-job", str(xxl), "--handler", "demoJobHandler=bench.engine_tasks:noop",
+            "--database-url", url,
+        )  # fmt: skip
+    with _database(kind, folder) as url:
+        out["import_ruoyi"] = _cli("import", "ruoyi", str(ruoyi), "--database-url", url)
     return out
+
+
+def _quartz(expr: str) -> str:
+    """A 5-field cron expression of ``cron_mix`` as Quartz writes it (seconds, ``?`` in the
+    day field not given, days of the week 1 = Sunday)."""
+    m, h, dom, mon, dow = expr.split()
+    if dow == "*":
+        return f"0 {m} {h} {dom} {mon} ?"
+    return f"0 {m} {h} ? {mon} {'2-6' if dow == '1-5' else int(dow) + 1}"
+
+
+def _write_dumps(n: int, xxl: Path, ruoyi: Path) -> None:
+    """mysqldump-style dumps (extended INSERTs of 2,000 rows) of xxl-job's ``xxl_job_info``
+    and RuoYi's ``sys_job`` holding ``n`` jobs on ``cron_mix``'s schedules."""
+    crons = [_quartz(e) for e in cron_mix(n, 0)]
+    with xxl.open("w", encoding="utf-8") as f:
+        f.write(
+            "CREATE TABLE `xxl_job_group` (`id` int, `app_name` varchar(64), `title` varchar(12),"
+            " `address_type` tinyint, `address_list` text, `update_time` datetime);\n"
+            "INSERT INTO `xxl_job_group` VALUES (1,'bench','Bench',0,NULL,'2026-01-01 00:00:00');\n"
+            "CREATE TABLE `xxl_job_info` (`id` int, `job_group` int, `job_desc` varchar(255), "
+            "`add_time` datetime, `update_time` datetime, `author` varchar(64), "
+            "`alarm_email` varchar(255), `schedule_type` varchar(50), `schedule_conf` varchar(128),"
+            " `misfire_strategy` varchar(50), `executor_route_strategy` varchar(50), "
+            "`executor_handler` varchar(255), `executor_param` varchar(512), "
+            "`executor_block_strategy` varchar(50), `executor_timeout` int, "
+            "`executor_fail_retry_count` int, `glue_type` varchar(50), `glue_source` mediumtext, "
+            "`glue_remark` varchar(128), `glue_updatetime` datetime, `child_jobid` varchar(255), "
+            "`trigger_status` tinyint, `trigger_last_time` bigint, `trigger_next_time` bigint);\n"
+        )
+        for start in range(0, n, 2000):
+            rows = ",".join(
+                f"({i + 1},1,'job {i + 1}','2026-01-01 00:00:00','2026-01-01 00:00:00','ops',NULL,"
+                f"'CRON','{crons[i]}','DO_NOTHING','FIRST','demoJobHandler','',"
+                "'SERIAL_EXECUTION',0,0,'BEAN',NULL,NULL,NULL,NULL,1,0,0)"
+                for i in range(start, min(n, start + 2000))
+            )
+            f.write(f"INSERT INTO `xxl_job_info` VALUES {rows};\n")
+    with ruoyi.open("w", encoding="utf-8") as f:
+        f.write(
+            "create table sys_job (job_id bigint, job_name varchar(64), job_group varchar(64), "
+            "invoke_target varchar(500), cron_expression varchar(255), misfire_policy varchar(20),"
+            " concurrent char(1), status char(1), create_by varchar(64), create_time datetime, "
+            "update_by varchar(64), update_time datetime, remark varchar(500));\n"
+        )
+        for start in range(0, n, 2000):
+            rows = ",".join(
+                f"({i + 1},'job {i + 1}','DEFAULT','bench.engine_tasks.noop','{crons[i]}','3','1',"
+                "'0','admin',sysdate(),'',null,'')"
+                for i in range(start, min(n, start + 2000))
+            )
+            f.write(f"insert into sys_job values{rows};\n")
 
 
 def _core_speed() -> float:
