@@ -7,6 +7,7 @@ numbers the days of the week 1-7 from **Sunday** (1 = SUN, 2 = MON, ... 7 = SAT)
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from tickwork.errors import InvalidInput
 
@@ -42,6 +43,7 @@ def _item(item: str, expression: str) -> str:
     return converted if step is None else f"{converted}/{step}"
 
 
+@lru_cache(maxsize=65536)  # a table repeats its schedules over many rows
 def to_tickwork(expression: str) -> str:
     """A Quartz expression as the same schedule in Tickwork's 6/7-field cron."""
     fields = expression.split()

@@ -12,9 +12,11 @@ run once), ``concurrent`` 1 = forbid, ``status`` 1 = paused."""
 from __future__ import annotations
 
 import ast
+import copy
 import importlib.util
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from tickwork.errors import InvalidInput
@@ -29,7 +31,16 @@ _MISFIRE = {"0": "run_once", "1": "run_all", "2": "run_once", "3": "skip"}
 
 def parse_invoke_target(text: str) -> tuple[str, list[Any], dict[str, Any]]:
     """``a.b.func('x', 2L, flag=true)`` -> ("a.b:func", ["x", 2], {"flag": True}); raises
-    InvalidInput("invoke_target", reason) for anything that is not that shape."""
+    InvalidInput("invoke_target", reason) for anything that is not that shape. Each call
+    its own lists (a table repeats a target on many rows: parsed once)."""
+    ref, args, kwargs = _parse_invoke_target(text)
+    if not args and not kwargs:
+        return ref, [], {}
+    return ref, copy.deepcopy(args), copy.deepcopy(kwargs)
+
+
+@lru_cache(maxsize=4096)
+def _parse_invoke_target(text: str) -> tuple[str, list[Any], dict[str, Any]]:
     match = _CALL.match(text or "")
     if match is None:
         raise InvalidInput(
