@@ -60,6 +60,10 @@ _NATIVE_OPTIONS = {
     "parameters": "parameters",
     "paused": "paused",
 }
+# What a native entry may hold besides its options.
+_NATIVE_KNOWN = frozenset(
+    {"id", "target", "cron", "interval", "date", "trigger", "info", "then", "enabled"}
+) | frozenset(_NATIVE_OPTIONS)
 # APScheduler add_job keywords accepted in Flask-APScheduler dicts besides trigger arguments.
 _APS_JOB_KEYS = {
     "id", "func", "trigger", "args", "kwargs", "name", "misfire_grace_time", "coalesce",
@@ -153,45 +157,46 @@ def _from_native(entry: Mapping[str, Any], module: str | None) -> JobSpec:
     if len(kinds) != 1:
         raise InvalidInput("trigger", "give exactly one of cron, interval, date, trigger")
     target = entry["target"]
-    if isinstance(target, Mapping):  # another kind: {kind: shell, command: [...]}
-        spec = JobSpec(target=dict(target), id=str(entry["id"]))
-    else:
-        spec = JobSpec(target=_ref(target, module, "target"), id=str(entry["id"]))
+    ref: str | dict[str, Any] = (
+        dict(target) if isinstance(target, Mapping) else _ref(target, module, "target")
+    )  # a mapping: another kind, {kind: shell, command: [...]}
     kind = kinds[0]
     value = entry[kind]
+    trigger: Any
+    trigger_args: dict[str, Any] = {}
     if kind == "cron":
         if not isinstance(value, str):
             raise InvalidInput("cron", "must be a cron expression string")
-        spec.trigger = value
+        trigger = value
     elif kind == "interval":
         if not isinstance(value, Mapping):
             raise InvalidInput("interval", "must be a mapping such as {minutes: 30}")
-        spec.trigger, spec.trigger_args = "interval", dict(value)
+        trigger, trigger_args = "interval", dict(value)
     elif kind == "date":
-        spec.trigger, spec.trigger_args = "date", {"run_date": value}
+        trigger, trigger_args = "date", {"run_date": value}
     else:
         if not isinstance(value, Mapping) or "kind" not in value:
             raise InvalidInput("trigger", "must be a mapping with a kind (cron, interval, date)")
         if "tz" in value:
             # A stored trigger spec, as `tickwork jobs list --json` writes it: taken whole,
             # so an exported schedule (an interval's anchor included) comes back the same.
-            spec.trigger = dict(value)
+            trigger = dict(value)
         else:
-            args = dict(value)
-            spec.trigger = args.pop("kind")
-            spec.trigger_args = args
-    for key, item in entry.items():
-        # info: read-only facts of an export; then: the jobs to run after a success, read by
-        # tickwork.workflows.files
-        if key in ("id", "target", kind, "info", "then"):
-            continue
-        if key == "enabled":
-            spec.paused = not bool(item)
-        elif key in _NATIVE_OPTIONS:
-            setattr(spec, _NATIVE_OPTIONS[key], item)
-        else:
-            raise InvalidInput(key, "unknown job option")
-    return spec
+            trigger_args = dict(value)
+            trigger = trigger_args.pop("kind")
+    # info: read-only facts of an export; then: the jobs to run after a success, read by
+    # tickwork.workflows.files. The options in one JobSpec call (a million-entry file).
+    unknown = entry.keys() - _NATIVE_KNOWN
+    if unknown:
+        raise InvalidInput(next(k for k in entry if k in unknown), "unknown job option")
+    options = {_NATIVE_OPTIONS[k]: v for k, v in entry.items() if k in _NATIVE_OPTIONS}
+    if "enabled" in entry:  # the later of enabled and paused counts
+        keys = list(entry)
+        if "paused" not in entry or keys.index("enabled") > keys.index("paused"):
+            options["paused"] = not bool(entry["enabled"])
+    return JobSpec(
+        target=ref, id=str(entry["id"]), trigger=trigger, trigger_args=trigger_args, **options
+    )
 
 
 def _from_default_tasks(entry: Mapping[str, Any], module: str | None) -> JobSpec:

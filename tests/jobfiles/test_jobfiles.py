@@ -277,3 +277,23 @@ def test_job_files_take_other_kinds_as_mappings(make_tw: Make, tmp_path: Path) -
     with pytest.raises(InvalidInput) as info:
         tw.sync_job_files([write(tmp_path / "kinds.yaml", bad)])
     assert str(info.value).startswith("kinds.yaml: job 'backup': target.command: a command")
+
+
+def test_native_entry_options_in_one_call() -> None:
+    """A native entry's options become one JobSpec (a million-entry file): the aliases, the
+    later of enabled and paused, and the first unknown key named."""
+    from tickwork.jobfiles import entry_to_spec
+
+    base = {"id": "a", "target": "pkg.mod:fn", "cron": "0 3 * * *"}
+    spec = entry_to_spec({**base, "timeout": 5, "concurrency": "forbid", "enabled": False})
+    assert (spec.timeout_s, spec.concurrency_policy, spec.paused) == (5, "forbid", True)
+    assert entry_to_spec({**base, "enabled": False, "paused": False}).paused is False
+    assert entry_to_spec({**base, "paused": False, "enabled": False}).paused is True
+    stored = {"kind": "cron", "expr": "0 3 * * *", "tz": "UTC", "seed": "x"}
+    spec = entry_to_spec({"id": "b", "target": {"kind": "shell", "command": "true"},
+                          "trigger": stored, "group": "g"})  # fmt: skip
+    assert (spec.trigger, spec.trigger_args, spec.group) == (stored, {}, "g")
+    assert spec.trigger is not stored
+    with pytest.raises(InvalidInput) as caught:
+        entry_to_spec({**base, "colour": 1, "size": 2})
+    assert caught.value.field == "colour"
