@@ -13,7 +13,7 @@ through ``build_record``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter, is_
 from typing import Any
@@ -48,7 +48,7 @@ class _Shared:
     tz: str
     paused: bool
     # A memoised cron expression's stored JSON up to its seed, its zone and first fire, by
-    # expression (in this zone): a job's trigger text is this and its quoted id and "}".
+    # expression (in this zone): a job's trigger text is this, its quoted id and "}".
     texts: dict[str, _Text]
 
 
@@ -138,48 +138,70 @@ class BulkBuilder:
         """What ``build_record`` makes of the job's own fields (in its order of checks)."""
         job_id = _job_id(spec.id)
         name = _text("name", spec.name or _default_name(shared.ref, job_id), 200)
+        cached = self._cached_trigger(spec, shared, job_id)
+        if cached is not None:  # a cron trigger built before: only the seed differs
+            zone, first, text = cached
+            description = _text("description", spec.description or "", 10_000)
+            paused = shared.paused
+            return (
+                job_id, name, description, "cron", zone, paused, None if paused else first, text
+            )  # fmt: skip
         tz = shared.tz
-        trigger = spec.trigger
-        plain = spec.next_run_time is UNSET and not spec.trigger_args
-        if plain and type(trigger) is str:
-            hit = shared.texts.get(trigger)
-            if hit is not None:  # a cron expression built before: only the seed differs
-                head, zone, first = hit
-                description = _text("description", spec.description or "", 10_000)
-                paused = shared.paused
-                # a job id needs no JSON escapes (ID_PATTERN: ASCII letters, digits, _.:@-)
-                return (
-                    job_id, name, description, "cron", zone, paused, None if paused else first,
-                    f'{head}"{job_id}"}}',
-                )  # fmt: skip
-        key = TriggerMemo.key(trigger, {}, tz) if plain and type(trigger) is dict else None
-        if key is not None:
-            hit = self._spec_texts.get(key)
-            seed = trigger.get("seed")  # type: ignore[union-attr]
-            if hit is not None and type(seed) is str:  # a stored cron spec built before
-                head, zone, first = hit
-                description = _text("description", spec.description or "", 10_000)
-                paused = shared.paused
-                return (
-                    job_id, name, description, "cron", zone, paused, None if paused else first,
-                    f"{head}{_quote(seed)}}}",
-                )  # fmt: skip
         trigger_spec, first_fire = _schedule(spec, tz, job_id, self.now_us, self.memo)
         paused, next_fire = _first_fire(spec, tz, shared.paused, first_fire)
         description = _text("description", spec.description or "", 10_000)
         text = json_text(trigger_spec)
         zone = str(trigger_spec.get("tz", tz))
-        if plain and trigger_spec["kind"] == "cron" and list(trigger_spec)[-1] == "seed":
-            memo_key = TriggerMemo.key(trigger, {}, tz) if type(trigger) is str else key
-            seed = trigger_spec["seed"]
-            tail = _quote(seed) + "}"
-            if memo_key in self.memo.entries and type(seed) is str and text.endswith(tail):
-                head = text[: -len(tail)]
-                if type(trigger) is str and seed == job_id:
-                    shared.texts[trigger] = (head, zone, first_fire())
-                elif key is not None and seed == trigger.get("seed"):  # type: ignore[union-attr]
-                    self._spec_texts[key] = (head, zone, first_fire())
+        self._keep_text(spec, shared, job_id, trigger_spec, text, first_fire)
         return (job_id, name, description, str(trigger_spec["kind"]), zone, paused, next_fire, text)
+
+    def _cached_trigger(
+        self, spec: JobSpec, shared: _Shared, job_id: str
+    ) -> tuple[str, int | None, str] | None:
+        """(zone, first fire, stored JSON) of a memoised cron trigger built before: a cron
+        expression (its seed the job id) or a stored cron spec (its own seed)."""
+        if spec.next_run_time is not UNSET or spec.trigger_args:
+            return None
+        trigger = spec.trigger
+        seed: Any
+        if type(trigger) is str:
+            hit, seed = shared.texts.get(trigger), job_id
+        elif type(trigger) is dict and (key := TriggerMemo.key(trigger, {}, shared.tz)):
+            hit, seed = self._spec_texts.get(key), trigger.get("seed")
+        else:
+            return None
+        if hit is None or type(seed) is not str:
+            return None
+        head, zone, first = hit
+        return zone, first, f"{head}{_quote(seed)}}}"
+
+    def _keep_text(
+        self,
+        spec: JobSpec,
+        shared: _Shared,
+        job_id: str,
+        built: dict[str, Any],
+        text: str,
+        first_fire: Callable[[], int | None],
+    ) -> None:
+        """Remember a memoised cron trigger's stored JSON up to its seed, for
+        ``_cached_trigger``."""
+        trigger = spec.trigger
+        if spec.next_run_time is not UNSET or spec.trigger_args or type(trigger) not in (str, dict):
+            return
+        key = TriggerMemo.key(trigger, {}, shared.tz)
+        seed = built.get("seed")
+        if key not in self.memo.entries or built["kind"] != "cron" or type(seed) is not str:
+            return
+        tail = _quote(seed) + "}"
+        if list(built)[-1] != "seed" or not text.endswith(tail):
+            return
+        entry = (text[: -len(tail)], str(built.get("tz", shared.tz)), first_fire())
+        if type(trigger) is str:
+            if seed == job_id:
+                shared.texts[trigger] = entry
+        elif seed == trigger.get("seed"):  # type: ignore[union-attr]
+            self._spec_texts[key] = entry
 
 
 def build_records(

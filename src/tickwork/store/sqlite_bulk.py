@@ -85,10 +85,7 @@ def insert_jobs(conn: Connection, table: Table, records: Sequence[JobRecord]) ->
     number = {c: i for i, c in enumerate(bound, start=2)} | {"trigger": 1}
     values = ", ".join(literals.get(c) or f"?{number[c]}" for c in JOB_ROW_COLUMNS)
     get = attrgetter(*(_ATTR[c] for c in bound))  # id, name, next_fire_at at least: a tuple
-    rows = [(trigger_text(r.trigger), *get(r)) for r in records]
-    quote = conn.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in JOB_ROW_COLUMNS)
-    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({values})", rows)
+    _insert(conn, table, values, [(trigger_text(r.trigger), *get(r)) for r in records])
 
 
 def insert_run(conn: Connection, table: Table, run: JobRun) -> None:
@@ -109,8 +106,12 @@ def insert_run(conn: Connection, table: Table, run: JobRun) -> None:
             extra.append(shared[c])
             marks[c] = f"?{len(OWN_COLUMNS) + len(extra)}"
     more = tuple(extra)
-    rows = run.rows if not more else [own + more for own in run.rows]
+    values = ", ".join(marks[c] for c in JOB_ROW_COLUMNS)
+    _insert(conn, table, values, run.rows if not more else [own + more for own in run.rows])
+
+
+def _insert(conn: Connection, table: Table, values: str, rows: Sequence[Sequence[Any]]) -> None:
+    """One INSERT of every job column, ``values`` its VALUES list, once per row."""
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in JOB_ROW_COLUMNS)
-    values = ", ".join(marks[c] for c in JOB_ROW_COLUMNS)
     conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({values})", rows)
